@@ -1,0 +1,3 @@
+from itsm_doctor.cli import app
+
+app()

@@ -1,0 +1,173 @@
+"""The ``itsm-doctor`` command line.
+
+Exit codes scripts can trust: 0 done; 1 the work ran but intake quarantined more than
+``--max-quarantine`` of the rows; 2 usage error or unreadable input (the message names
+file, row and column).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from itsm_doctor import __version__
+from itsm_doctor.intake.run import IntakeResult, run_intake
+from itsm_doctor.sources import SOURCE_NAMES
+from itsm_doctor.sources.base import IntakeError, SourceOptions
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="itsm-doctor",
+    help="Examine an IT service provider's records like a physician: intake, signs, diagnosis, prescriptions.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_INTAKE, EXIT_USAGE = 0, 1, 2
+
+INTAKE_HELP = f"""Read export files into a patient's canonical records (Parquet in the workspace).
+
+PATH is a file or a folder (every file in it that the source recognises). Sources:
+{", ".join(SOURCE_NAMES)}.
+
+Every row is either accepted or quarantined with a reason (unparseable_time, missing_key,
+unknown_status, exact_duplicate, duplicate_key, event_before_creation, malformed_line, …);
+the report gives, per file, rows read = accepted + quarantined. Quarantined rows are kept in
+WORKSPACE/quarantine/ for inspection. Taking in the same files twice changes nothing.
+
+An unknown CSV export: use --source csv with --mapping FILE, a YAML file naming which
+column holds which canonical field and how its statuses map (see docs/records.md; presets:
+--source glpi | itop | znuny | zammad).
+
+Exit code: 0 done; 1 more than --max-quarantine of the rows were quarantined; 2 unreadable
+input or usage error.
+"""
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"itsm-doctor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """ITSM Doctor."""
+
+
+def _share(text: str) -> float:
+    text = text.strip()
+    value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    if not 0 <= value <= 1:
+        raise typer.BadParameter("give a share between 0 and 1, or a percentage such as 1%")
+    return value
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress]:
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not enabled,
+    )
+    with progress:
+        yield progress
+
+
+def print_intake(result: IntakeResult, *, console: Console = out) -> None:
+    """The intake report as people read it."""
+    title = f"Intake ({result.source}, batch {result.batch})" + (" — already taken in" if result.reused else "")
+    table = Table(title=title, title_justify="left")
+    for col in ("file", "rows read", "accepted", "quarantined", "reasons"):
+        table.add_column(col, justify="right" if col not in ("file", "reasons") else "left")
+    for f in result.files:
+        reasons = ", ".join(f"{k} {v:,}" for k, v in f.reasons.items()) or "—"
+        table.add_row(
+            Path(f.file).name, f"{f.rows_read:,}", f"{f.rows_accepted:,}", f"{f.rows_quarantined:,}", reasons,
+        )
+    console.print(table)
+    for f in result.files:
+        for note in f.notes:
+            console.print(f"  [dim]{Path(f.file).name}:[/dim] {note}", markup=True, highlight=False)
+        for ex in f.examples[:5]:
+            where = f"row {ex['row']}" + (f", column {ex['column']!r}" if ex.get("column") else "")
+            console.print(
+                f"  [yellow]quarantined[/yellow] {Path(f.file).name} {where}: {ex['reason']} — {ex.get('detail') or ''}",
+                markup=True,
+                highlight=False,
+                soft_wrap=True,
+            )
+    rec = Table(title="Records", title_justify="left")
+    rec.add_column("table")
+    rec.add_column("rows", justify="right")
+    for name, n in result.records.items():
+        if n:
+            rec.add_row(name, f"{n:,}")
+    console.print(rec)
+    console.print(f"Workspace: {result.workspace}", highlight=False)
+
+
+@app.command(help=INTAKE_HELP)
+def intake(
+    paths: Annotated[list[Path], typer.Argument(help="Export files or folders.", show_default=False)],
+    source: Annotated[str, typer.Option("--source", "-s", help=f"Source reader: {', '.join(SOURCE_NAMES)}.")],
+    mapping: Annotated[
+        Path | None, typer.Option(help="YAML column mapping (source csv, or to override a preset).")
+    ] = None,
+    workspace: Annotated[Path, typer.Option(help="The patient's workspace folder.")] = Path("itsm-doctor-workspace"),
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write the intake report as JSON here.")] = None,
+    max_quarantine: Annotated[
+        str, typer.Option(help="Largest share of quarantined rows still accepted (0.01 or 1%); above it, exit 1.")
+    ] = "1%",
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="Time zone of times written without an offset (e.g. Europe/Paris). Default: UTC, noted."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    limit = _share(max_quarantine)
+    if source not in SOURCE_NAMES:
+        err.print(f"error: unknown source {source!r}; choose one of {', '.join(SOURCE_NAMES)}")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        with _progress(not quiet) as progress:
+            task = progress.add_task("starting intake", total=None)
+            result = run_intake(
+                paths,
+                source=source,
+                workspace=workspace,
+                options=SourceOptions(mapping=mapping, timezone=timezone),
+                progress=lambda msg: progress.update(task, description=msg),
+            )
+    except IntakeError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    print_intake(result)
+    if json_file is not None:
+        json_file.write_text(json.dumps(result.as_json(), indent=2), encoding="utf-8")
+    if result.quarantine_share > limit:
+        err.print(
+            f"intake quarantined {result.quarantine_share:.2%} of {result.rows_read:,} rows, "
+            f"above the allowed {limit:.2%} (--max-quarantine)",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INTAKE)

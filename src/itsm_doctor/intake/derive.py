@@ -1,0 +1,202 @@
+"""Rules every source shares once its rows are staged (domain/sources.md §7.4).
+
+All of it is SQL on the intake session's DuckDB connection:
+
+1. a ticket id seen twice is a ``duplicate_key``; an event of an unknown ticket is an
+   ``unknown_ticket``; an event before its ticket was opened is ``event_before_creation``;
+2. events get their order (``seq``) and id, and the state they leave (``from_*``);
+3. a move from resolved/closed back to an open status becomes a ``reopen`` event;
+4. tickets get what the events reveal when the export did not say it;
+5. ``status_interval`` is built from the events (one row per stretch of equal
+   status, pending reason, group and assignee).
+"""
+
+from __future__ import annotations
+
+from itsm_doctor.records.schema import TABLES, duckdb_columns
+from itsm_doctor.sources.base import IntakeSession, quote_ident
+
+__all__ = ["derive"]
+
+_OPEN = "('new', 'assigned', 'in_progress', 'pending')"
+
+
+def derive(session: IntakeSession) -> None:
+    """Validate staged rows and complete the derived tables, in place."""
+    con = session.con
+    _quarantine_after_emit(session)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE ev_ordered AS
+        SELECT * REPLACE (
+            (row_number() OVER (PARTITION BY ticket_id ORDER BY ts, coalesce(seq, 0), _file, _row))::INTEGER AS seq
+        ) FROM stage_event
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE final_event AS
+        SELECT * REPLACE (
+            coalesce(event_id, ticket_id || ':' || seq) AS event_id,
+            coalesce(from_status, last_value(to_status IGNORE NULLS) OVER prev) AS from_status,
+            coalesce(from_group_id, last_value(to_group_id IGNORE NULLS) OVER prev) AS from_group_id,
+            coalesce(from_agent_id, last_value(to_agent_id IGNORE NULLS) OVER prev) AS from_agent_id,
+            CASE
+                WHEN to_status IN {_OPEN}
+                 AND coalesce(from_status, last_value(to_status IGNORE NULLS) OVER prev) IN ('resolved', 'closed')
+                THEN 'reopen' ELSE kind END AS kind
+        )
+        FROM ev_ordered
+        WINDOW prev AS (PARTITION BY ticket_id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        """
+    )
+    _complete_tickets(session)
+    _build_intervals(session)
+    for table in TABLES:
+        if table not in ("ticket", "event", "status_interval"):
+            cols = ", ".join(quote_ident(n) for n, _ in duckdb_columns(table))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident('final_' + table)} AS SELECT DISTINCT {cols} FROM {quote_ident('stage_' + table)}")
+
+
+def _quarantine_after_emit(session: IntakeSession) -> None:
+    con = session.con
+    files = [r.file for r in session.files]
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _dup AS
+        SELECT _file AS file, _row AS "row",
+               'ticket ' || ticket_id || ' is given already in ' || first_file || ' row ' || first_row AS detail
+        FROM (
+            SELECT _file, _row, ticket_id, row_number() OVER w AS n,
+                   first_value(_file) OVER w AS first_file, first_value(_row) OVER w AS first_row
+            FROM stage_ticket WINDOW w AS (PARTITION BY ticket_id ORDER BY _file, _row)
+        ) WHERE n > 1 AND _row IS NOT NULL
+        """
+    )
+    for file in files:
+        session.quarantine_rows(
+            file=file,
+            rows_sql=f'SELECT "row" FROM _dup WHERE file = {_lit(file)}',
+            reason="duplicate_key",
+            column=None,
+            detail_sql=f'(SELECT detail FROM _dup d WHERE d.file = {_lit(file)} AND d."row" = _row)',
+        )
+    for file in files:
+        session.quarantine_rows(
+            file=file,
+            rows_sql=(
+                "SELECT e._row FROM stage_event e WHERE e._file = "
+                + _lit(file)
+                + " AND e.ticket_id NOT IN (SELECT ticket_id FROM stage_ticket)"
+            ),
+            reason="unknown_ticket",
+            column=None,
+            detail_sql="'the event names a ticket no file describes'",
+        )
+        session.quarantine_rows(
+            file=file,
+            rows_sql=(
+                "SELECT e._row FROM stage_event e JOIN stage_ticket t USING (ticket_id) WHERE e._file = "
+                + _lit(file)
+                + " AND t.opened_at IS NOT NULL AND e.ts < t.opened_at - INTERVAL 1 MINUTE"
+            ),
+            reason="event_before_creation",
+            column=None,
+            detail_sql="'an event is dated before its ticket was opened'",
+        )
+    # Drop every staged row that came from a quarantined source row.
+    marks = session.quarantined_rows_sql()
+    for table in TABLES:
+        con.execute(
+            f"DELETE FROM {quote_ident('stage_' + table)} s WHERE s._row IS NOT NULL "
+            f"AND EXISTS (SELECT 1 FROM ({marks}) q WHERE q.file = s._file AND q._row = s._row)"
+        )
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _complete_tickets(session: IntakeSession) -> None:
+    con = session.con
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ev_facts AS
+        SELECT ticket_id,
+               min(ts) AS first_ts,
+               min(ts) FILTER (WHERE to_group_id IS NOT NULL OR to_agent_id IS NOT NULL OR to_status = 'assigned') AS first_assigned,
+               min(ts) FILTER (WHERE to_status = 'resolved') AS first_resolved,
+               max(ts) FILTER (WHERE to_status = 'closed') AS last_closed,
+               max(ts) FILTER (WHERE to_status = 'cancelled') AS last_cancelled,
+               arg_max(to_status, seq) FILTER (WHERE to_status IS NOT NULL) AS last_status,
+               arg_max(pending_reason, seq) FILTER (WHERE to_status IS NOT NULL) AS last_reason,
+               arg_max(to_group_id, seq) FILTER (WHERE to_group_id IS NOT NULL) AS last_group,
+               arg_max(to_agent_id, seq) FILTER (WHERE to_agent_id IS NOT NULL) AS last_agent
+        FROM final_event GROUP BY ticket_id
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE final_ticket AS
+        SELECT t.* REPLACE (
+            coalesce(t.opened_at, f.first_ts) AS opened_at,
+            coalesce(t.first_assigned_at, f.first_assigned) AS first_assigned_at,
+            coalesce(t.resolved_at, f.first_resolved,
+                     CASE WHEN coalesce(t.status, f.last_status) = 'closed' THEN coalesce(t.closed_at, f.last_closed) END
+            ) AS resolved_at,
+            coalesce(t.closed_at, f.last_closed) AS closed_at,
+            coalesce(t.cancelled_at, f.last_cancelled) AS cancelled_at,
+            coalesce(t.status, f.last_status) AS status,
+            CASE WHEN coalesce(t.status, f.last_status) = 'pending'
+                 THEN coalesce(t.pending_reason, f.last_reason, 'unknown') END AS pending_reason,
+            coalesce(t.assigned_group_id, f.last_group) AS assigned_group_id,
+            coalesce(t.assignee_id, f.last_agent) AS assignee_id
+        )
+        FROM stage_ticket t LEFT JOIN _ev_facts f USING (ticket_id)
+        """
+    )
+
+
+def _build_intervals(session: IntakeSession) -> None:
+    con = session.con
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE final_status_interval AS
+        WITH state AS (
+            SELECT ticket_id, seq, ts,
+                   last_value(to_status IGNORE NULLS) OVER w AS status,
+                   last_value(CASE WHEN to_status IS NOT NULL OR kind = 'pending_reason_change'
+                                   THEN coalesce(pending_reason, '~') END IGNORE NULLS) OVER w AS reason,
+                   last_value(to_group_id IGNORE NULLS) OVER w AS group_id,
+                   last_value(to_agent_id IGNORE NULLS) OVER w AS assignee_id
+            FROM final_event
+            WINDOW w AS (PARTITION BY ticket_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
+        ), keyed AS (
+            SELECT *, CASE WHEN status = 'pending' THEN coalesce(nullif(reason, '~'), 'unknown') END AS pending_reason
+            FROM state WHERE status IS NOT NULL OR group_id IS NOT NULL
+        ), marked AS (
+            SELECT *, CASE WHEN lag(seq) OVER t IS NULL
+                             OR lag(status) OVER t IS DISTINCT FROM status
+                             OR lag(pending_reason) OVER t IS DISTINCT FROM pending_reason
+                             OR lag(group_id) OVER t IS DISTINCT FROM group_id
+                             OR lag(assignee_id) OVER t IS DISTINCT FROM assignee_id
+                        THEN 1 ELSE 0 END AS starts
+            FROM keyed WINDOW t AS (PARTITION BY ticket_id ORDER BY seq)
+        ), islands AS (
+            SELECT *, sum(starts) OVER (PARTITION BY ticket_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS island
+            FROM marked
+        ), stretches AS (
+            SELECT ticket_id, island, min(seq) AS seq, min(ts) AS start,
+                   any_value(status) AS status, any_value(pending_reason) AS pending_reason,
+                   any_value(group_id) AS group_id, any_value(assignee_id) AS assignee_id
+            FROM islands GROUP BY ticket_id, island
+        )
+        SELECT ticket_id,
+               (row_number() OVER (PARTITION BY ticket_id ORDER BY island))::INTEGER AS seq,
+               status, pending_reason, group_id, assignee_id, start,
+               lead(start) OVER (PARTITION BY ticket_id ORDER BY island) AS "end",
+               epoch(lead(start) OVER (PARTITION BY ticket_id ORDER BY island) - start)::DOUBLE AS duration_s,
+               NULL::DOUBLE AS business_duration_s
+        FROM stretches
+        """
+    )

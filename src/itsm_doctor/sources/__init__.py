@@ -1,0 +1,36 @@
+"""Source readers, one module each, registered by name.
+
+Adding a source = adding one module that defines ``SOURCE`` and one line below.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from itsm_doctor.sources.base import Source
+
+__all__ = ["SOURCE_NAMES", "get_source"]
+
+_MODULES: dict[str, str] = {
+    "bpic2013": "itsm_doctor.sources.bpic2013",
+    "bpic2014": "itsm_doctor.sources.bpic2014",
+    "csv": "itsm_doctor.sources.mapped_csv",
+    "glpi": "itsm_doctor.sources.mapped_csv",
+    "itop": "itsm_doctor.sources.mapped_csv",
+    "jira": "itsm_doctor.sources.jira",
+    "servicenow": "itsm_doctor.sources.servicenow",
+    "xes": "itsm_doctor.sources.xes",
+    "zammad": "itsm_doctor.sources.mapped_csv",
+    "znuny": "itsm_doctor.sources.mapped_csv",
+}
+SOURCE_NAMES: tuple[str, ...] = tuple(sorted(_MODULES))
+
+
+def get_source(name: str) -> Source:
+    """The reader registered under ``name``."""
+    try:
+        module = importlib.import_module(_MODULES[name])
+    except KeyError:
+        raise ValueError(f"unknown source {name!r}; known: {', '.join(SOURCE_NAMES)}") from None
+    sources: dict[str, Source] = getattr(module, "SOURCES", {})
+    return sources.get(name) or module.SOURCE  # type: ignore[no-any-return]

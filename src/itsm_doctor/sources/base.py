@@ -1,0 +1,549 @@
+"""What every source reader builds on: the intake session.
+
+A reader never loops over rows in Python. It asks the session to load each export
+file into DuckDB as text (``load``), marks the rows it rejects with a reason
+(``quarantine_where``), and emits canonical rows with SQL (``emit``). The session
+keeps the per-file accounting — rows read, accepted, quarantined and why — so that
+no row is ever lost silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import re
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from itsm_doctor.records.schema import TABLES, duckdb_columns
+
+__all__ = [
+    "FileReport",
+    "IntakeError",
+    "IntakeSession",
+    "RawTable",
+    "Source",
+    "SourceOptions",
+    "fingerprint",
+    "quote_ident",
+    "sql_str",
+]
+
+_SNIFF_BYTES = 1 << 20
+_SEPARATORS = (",", ";", "\t", "|")
+_FORMULA_RE = r"^[=+\-@][A-Za-z(]"
+
+
+class IntakeError(Exception):
+    """Input that cannot be taken in at all; the message names file, row and column."""
+
+    def __init__(
+        self, message: str, *, file: str | None = None, row: int | None = None, column: str | None = None
+    ) -> None:
+        where = []
+        if file:
+            where.append(f"file {file}")
+        if row is not None:
+            where.append(f"row {row}")
+        if column:
+            where.append(f"column {column!r}")
+        self.file, self.row, self.column = file, row, column
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceOptions:
+    """What the user told intake beyond the files."""
+
+    mapping: Path | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """A reader from one system's exports to canonical records."""
+
+    name: str
+    summary: str
+    recognises: Callable[[Path], bool]
+    read: Callable[[IntakeSession, Sequence[Path], SourceOptions], None]
+
+
+@dataclass(kw_only=True)
+class FileReport:
+    """The accounting of one input file."""
+
+    file: str
+    source: str
+    fingerprint: str
+    rows_read: int = 0
+    rows_quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.rows_read - self.rows_quarantined
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "source": self.source,
+            "fingerprint": self.fingerprint,
+            "rows_read": self.rows_read,
+            "rows_accepted": self.rows_accepted,
+            "rows_quarantined": self.rows_quarantined,
+            "reasons": dict(sorted(self.reasons.items())),
+            "examples": self.examples,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """An export file loaded into DuckDB: every cell text, plus ``_row`` (1-based data row).
+
+    Columns are stored positionally as ``c0, c1, …`` so that repeated, empty or odd
+    header names survive; ``col`` and ``cols`` translate header names to identifiers.
+    """
+
+    name: str
+    file: str
+    header: tuple[str, ...]
+
+    def has(self, *names: str) -> bool:
+        return all(self._index(n) is not None for n in names)
+
+    def _index(self, name: str) -> int | None:
+        wanted = _norm(name)
+        for i, h in enumerate(self.header):
+            if _norm(h) == wanted:
+                return i
+        return None
+
+    def col(self, name: str) -> str:
+        """SQL identifier of the first column named ``name`` (case and space insensitive)."""
+        i = self._index(name)
+        if i is None:
+            raise IntakeError(f"the export has no column {name!r}", file=self.file, column=name)
+        return f"c{i}"
+
+    def col_or_null(self, name: str) -> str:
+        i = self._index(name)
+        return "NULL::VARCHAR" if i is None else f"c{i}"
+
+    def cols(self, name: str) -> list[str]:
+        """All columns named ``name`` (Jira repeats Comment, Watchers, …)."""
+        wanted = _norm(name)
+        return [f"c{i}" for i, h in enumerate(self.header) if _norm(h) == wanted]
+
+    @property
+    def accepted(self) -> str:
+        """SQL for the rows not quarantined so far."""
+        return f"(SELECT * FROM {self.name} WHERE _q IS NULL)"
+
+    def require(self, *names: str) -> None:
+        missing = [n for n in names if not self.has(n)]
+        if missing:
+            shown = ", ".join(repr(h) for h in self.header[:12])
+            hint = ""
+            if len(self.header) == 1 and any(s in self.header[0] for s in _SEPARATORS):
+                hint = " The header is a single column: is the separator right?"
+            raise IntakeError(
+                f"required column(s) {', '.join(map(repr, missing))} missing; the header has {shown}.{hint}",
+                file=self.file,
+                row=1,
+                column=missing[0],
+            )
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\s+", " ", name.strip().lower())
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal (for constants the code owns, never for data)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def fingerprint(path: Path) -> str:
+    """SHA-256 of the file's bytes: the identity used to make intake idempotent."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _head_bytes(path: Path) -> bytes:
+    """The first MiB of the file, decompressed when gzip."""
+    if _is_gzip(path):
+        try:
+            with gzip.open(path, "rb") as fh:
+                return fh.read(_SNIFF_BYTES)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise IntakeError(f"the gzip stream is damaged or truncated ({exc})", file=str(path)) from exc
+    with path.open("rb") as fh:
+        return fh.read(_SNIFF_BYTES)
+
+
+def _detect_encoding(head: bytes, declared: str | None) -> tuple[str, str | None]:
+    """(encoding for DuckDB, note for the report)."""
+    if declared:
+        return declared, None
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8", "UTF-8 with byte-order mark"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", "UTF-16 with byte-order mark"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the sniff boundary
+            return "latin-1", "not valid UTF-8: read as latin-1"
+    return "utf-8", None
+
+
+def _decode(head: bytes, encoding: str) -> str:
+    text = head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
+    return text
+
+
+def _sniff_separator(first_line: str) -> str:
+    counts = {s: 0 for s in _SEPARATORS}
+    in_quotes = False
+    for ch in first_line:
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes and ch in counts:
+            counts[ch] += 1
+    best = max(_SEPARATORS, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+class IntakeSession:
+    """One intake run: a DuckDB connection, staging tables and the file accounting."""
+
+    def __init__(self, *, con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | None = None) -> None:
+        self.con = con
+        self.files: list[FileReport] = []
+        self.notes: list[str] = []
+        self._raw: list[RawTable] = []
+        self._progress = progress or (lambda _msg: None)
+        con.execute("SET TimeZone = 'UTC'")
+        for table in TABLES:
+            cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in duckdb_columns(table))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident('stage_' + table)} ({cols}, _file VARCHAR, _row BIGINT)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, \"row\" BIGINT, \"column\" VARCHAR, "
+            "reason VARCHAR, detail VARCHAR, record VARCHAR)"
+        )
+
+    # -- reading -----------------------------------------------------------------
+    def report_for(self, file: str) -> FileReport:
+        for rep in self.files:
+            if rep.file == file:
+                return rep
+        raise KeyError(file)
+
+    def add_file(self, path: Path, *, source: str) -> FileReport:
+        rep = FileReport(file=str(path), source=source, fingerprint=fingerprint(path))
+        self.files.append(rep)
+        return rep
+
+    def load(
+        self,
+        path: Path,
+        *,
+        source: str,
+        sep: str | None = None,
+        encoding: str | None = None,
+        required: Iterable[str] = (),
+    ) -> RawTable:
+        """Load a CSV (plain or gzip) or XLSX export as text; malformed lines are quarantined."""
+        if not path.exists():
+            raise IntakeError("no such file", file=str(path))
+        if path.stat().st_size == 0:
+            raise IntakeError("the file is empty (0 bytes): nothing to take in", file=str(path))
+        rep = self.add_file(path, source=source)
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+            raw = self._load_sheet(path, rep)
+        else:
+            raw = self._load_csv(path, rep, sep=sep, encoding=encoding)
+        raw.require(*required)
+        self._flag_formulas(raw, rep)
+        return raw
+
+    def _new_name(self) -> str:
+        return f"raw_{len(self._raw)}"
+
+    def _load_csv(self, path: Path, rep: FileReport, *, sep: str | None, encoding: str | None) -> RawTable:
+        head = _head_bytes(path)
+        if not head.strip(b"\xef\xbb\xbf \r\n\t"):
+            raise IntakeError("the file holds no header and no rows", file=str(path))
+        enc, note = _detect_encoding(head, encoding)
+        if note:
+            rep.notes.append(note)
+        text = _decode(head, enc)
+        first_line = text.splitlines()[0] if text else ""
+        sep = sep or _sniff_separator(first_line)
+        try:
+            header = next(csv.reader(io.StringIO(text), delimiter=sep))
+        except (csv.Error, StopIteration) as exc:
+            raise IntakeError(f"the header row cannot be read ({exc})", file=str(path), row=1) from exc
+        header = [h.strip() for h in header]
+        while header and not header[-1]:
+            header.pop()  # exports with trailing separators (BPIC 2014) carry empty columns
+        name = self._new_name()
+        rejects = f"{name}_rejects"
+        scans = f"{name}_scans"
+        n_fields = len(header)
+        # Rows may carry more trailing empty fields than the header keeps: read the
+        # widest shape and check the surplus is empty.
+        width = max(n_fields, _max_fields(text, sep))
+        names = [f"c{i}" for i in range(width)]
+        options = {
+            "delim": sep,
+            "header": True,
+            "names": names,
+            "all_varchar": True,
+            "encoding": "utf-8" if enc in ("utf-8",) else enc,
+            "quote": '"',
+            "escape": '"',
+            "null_padding": True,
+            "store_rejects": True,
+            "rejects_table": rejects,
+            "rejects_scan": scans,
+            "max_line_size": 64 << 20,
+            "compression": "gzip" if _is_gzip(path) else "none",
+            "parallel": False,
+        }
+        opt_sql = ", ".join(f"{k} := ?" for k in options)
+        keep = ", ".join(names[:n_fields]) if n_fields else "NULL"
+        surplus = " OR ".join(f"nullif(trim({c}), '') IS NOT NULL" for c in names[n_fields:]) or "FALSE"
+        self._progress(f"reading {path.name}")
+        try:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT row_number() OVER () AS _row, {keep}, "
+                f"CASE WHEN {surplus} THEN 'extra_fields' END AS _q, "
+                f"CASE WHEN {surplus} THEN {sql_str(names[n_fields] if n_fields < width else '')} END AS _qcol, "
+                "NULL::VARCHAR AS _qdetail "
+                f"FROM read_csv(?, {opt_sql})",
+                [str(path), *options.values()],
+            )
+        except duckdb.Error as exc:
+            raise IntakeError(_duck_message(exc), file=str(path)) from exc
+        rejected = self.con.execute(
+            f"SELECT line, column_name, error_type, error_message, csv_line FROM {rejects} ORDER BY line"
+        ).fetchall()
+        raw = RawTable(name=name, file=str(path), header=tuple(header))
+        self._raw.append(raw)
+        data_rows = self.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
+        rep.rows_read = data_rows + len(rejected)
+        for line, column, etype, msg, csv_line in rejected:
+            self.con.execute(
+                "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)",
+                [str(path), int(line) - 1, column, "malformed_line", f"line {line}: {etype}: {msg}", csv_line],
+            )
+        return raw
+
+    def _load_sheet(self, path: Path, rep: FileReport) -> RawTable:
+        import pyarrow as pa
+        from python_calamine import CalamineWorkbook
+
+        try:
+            book = CalamineWorkbook.from_path(str(path))
+            rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine raises its own error types
+            raise IntakeError(f"the workbook cannot be read ({exc})", file=str(path)) from exc
+        if not rows:
+            raise IntakeError("the first sheet is empty", file=str(path))
+        header = [str(h).strip() for h in rows[0]]
+        while header and not header[-1]:
+            header.pop()
+        width = max(len(r) for r in rows)
+        columns: dict[str, list[str | None]] = {"_row": [], **{f"c{i}": [] for i in range(len(header))}}
+        extra: list[str | None] = []
+        for idx, row in enumerate(rows[1:], start=1):
+            cells = [_cell_text(v) for v in row] + [None] * (width - len(row))
+            columns["_row"].append(str(idx))
+            for i in range(len(header)):
+                columns[f"c{i}"].append(cells[i])
+            extra.append("extra_fields" if any(c for c in cells[len(header) :]) else None)
+        name = self._new_name()
+        tbl = pa.table({**columns, "_q": extra})
+        self.con.register(f"{name}_arrow", tbl)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT _row::BIGINT AS _row, * EXCLUDE (_row, _q), _q, "
+            f"NULL::VARCHAR AS _qcol, NULL::VARCHAR AS _qdetail FROM {name}_arrow"
+        )
+        self.con.unregister(f"{name}_arrow")
+        rep.rows_read = len(rows) - 1
+        raw = RawTable(name=name, file=str(path), header=tuple(header))
+        self._raw.append(raw)
+        return raw
+
+    def _flag_formulas(self, raw: RawTable, rep: FileReport) -> None:
+        if not raw.header:
+            return
+        checks = " + ".join(
+            f"(regexp_matches(coalesce(c{i}, ''), {sql_str(_FORMULA_RE)}))::INT" for i in range(len(raw.header))
+        )
+        n = self.con.execute(f"SELECT coalesce(sum(({checks}) > 0), 0) FROM {raw.name}").fetchone()[0]  # type: ignore[index]
+        if n:
+            rep.notes.append(
+                f"{n} row(s) hold spreadsheet formulas (e.g. '=HYPERLINK(...)'): kept as plain text, "
+                "never evaluated, and escaped in every export ITSM Doctor writes"
+            )
+
+    # -- quarantine ----------------------------------------------------------------
+    def quarantine_where(
+        self, raw: RawTable, *, reason: str, condition: str, column: str | None = None, detail: str | None = None
+    ) -> int:
+        """Quarantine the still-accepted rows of ``raw`` matching ``condition`` (SQL over c0…)."""
+        detail_sql = detail or "NULL"
+        cur = self.con.execute(
+            f"UPDATE {raw.name} SET _q = ?, _qcol = ?, _qdetail = {detail_sql} WHERE _q IS NULL AND ({condition})",
+            [reason, column],
+        )
+        return int(cur.fetchone()[0])  # type: ignore[index]
+
+    def quarantine_unparseable(self, raw: RawTable, *, column: str, expr: str) -> None:
+        """Quarantine rows where ``column`` is filled but ``expr`` (its parsed form) is NULL."""
+        c = raw.col(column)
+        self.quarantine_where(
+            raw,
+            reason="unparseable_time",
+            column=column,
+            condition=f"nullif(trim({c}), '') IS NOT NULL AND ({expr}) IS NULL",
+            detail=f"'cannot read ' || {c} || ' as a time'",
+        )
+
+    def quarantine_missing(self, raw: RawTable, *, column: str) -> None:
+        c = raw.col(column)
+        self.quarantine_where(
+            raw, reason="missing_key", column=column, condition=f"nullif(trim({c}), '') IS NULL", detail="'empty'"
+        )
+
+    def quarantine_duplicates(self, raw: RawTable) -> int:
+        """Quarantine exact duplicates of an earlier row (every cell equal), naming the first."""
+        cols = ", ".join(f"c{i}" for i in range(len(raw.header)))
+        return self.quarantine_where(
+            raw,
+            reason="exact_duplicate",
+            condition=(
+                f"_row IN (SELECT _row FROM (SELECT _row, row_number() OVER w AS n FROM {raw.name} "
+                f"WINDOW w AS (PARTITION BY {cols} ORDER BY _row)) WHERE n > 1)"
+            ),
+            detail=(
+                f"'same cells as row ' || (SELECT min(d._row) FROM {raw.name} d WHERE "
+                + " AND ".join(f"d.c{i} IS NOT DISTINCT FROM {raw.name}.c{i}" for i in range(len(raw.header)))
+                + ")"
+            ),
+        )
+
+    def quarantine_rows(self, *, file: str, rows_sql: str, reason: str, column: str | None, detail_sql: str) -> None:
+        """Quarantine rows found after emission (``rows_sql`` yields ``_row``)."""
+        for raw in self._raw:
+            if raw.file == file:
+                self.quarantine_where(
+                    raw, reason=reason, column=column, condition=f"_row IN ({rows_sql})", detail=detail_sql
+                )
+
+    def quarantined_rows_sql(self) -> str:
+        """SQL yielding (file, _row) of every source row quarantined so far."""
+        parts = [f"SELECT {sql_str(r.file)} AS file, _row FROM {r.name} WHERE _q IS NOT NULL" for r in self._raw]
+        return " UNION ALL ".join(parts) or "SELECT NULL::VARCHAR AS file, NULL::BIGINT AS _row WHERE FALSE"
+
+    # -- emitting ------------------------------------------------------------------
+    def emit(self, table: str, select_sql: str, params: Sequence[object] = ()) -> None:
+        """Append canonical rows: ``select_sql`` names its columns like the schema (missing = NULL)."""
+        if table not in TABLES:
+            raise ValueError(f"unknown canonical table {table!r}")
+        self.con.execute(f"INSERT INTO {quote_ident('stage_' + table)} BY NAME {select_sql}", list(params))
+
+    def finish_files(self, *, examples: int = 3) -> None:
+        """Fold quarantine marks into the per-file reports and the quarantine table."""
+        for raw in self._raw:
+            headers = ", ".join(f"{sql_str(_json_key(h, i, raw.header))}, c{i}" for i, h in enumerate(raw.header))
+            record = f"json_object({headers})" if headers else "'{}'"
+            self.con.execute(
+                f"INSERT INTO quarantine SELECT ?, _row, _qcol, _q, _qdetail, {record}::VARCHAR "
+                f"FROM {raw.name} WHERE _q IS NOT NULL",
+                [raw.file],
+            )
+        for rep in self.files:
+            rows = self.con.execute(
+                "SELECT reason, count(DISTINCT \"row\") FROM quarantine WHERE file = ? GROUP BY reason ORDER BY reason",
+                [rep.file],
+            ).fetchall()
+            rep.reasons = {r: int(n) for r, n in rows}
+            rep.rows_quarantined = int(
+                self.con.execute("SELECT count(DISTINCT \"row\") FROM quarantine WHERE file = ?", [rep.file]).fetchone()[0]  # type: ignore[index]
+            )
+            ex = self.con.execute(
+                "SELECT \"row\", \"column\", reason, detail, record FROM (SELECT *, row_number() OVER "
+                "(PARTITION BY reason ORDER BY \"row\") AS n FROM quarantine WHERE file = ?) WHERE n <= ? "
+                "ORDER BY reason, \"row\"",
+                [rep.file, examples],
+            ).fetchall()
+            rep.examples = [
+                {"row": r, "column": c, "reason": why, "detail": d, "record": (rec or "")[:500]}
+                for r, c, why, d, rec in ex
+            ]
+
+
+def _json_key(header: str, index: int, all_headers: tuple[str, ...]) -> str:
+    key = header or f"column {index + 1}"
+    if all_headers.count(header) > 1:
+        key = f"{key} ({all_headers[: index + 1].count(header)})"
+    return key
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # type: ignore[no-any-return]
+    return str(value)
+
+
+def _max_fields(text: str, sep: str) -> int:
+    """The widest row among the sniffed lines (short files: all of them)."""
+    widest = 0
+    try:
+        for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
+            widest = max(widest, len(row))
+            if i > 2000:
+                break
+    except csv.Error:
+        pass
+    return widest
+
+
+def _duck_message(exc: duckdb.Error) -> str:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = msg.lower()
+    if "gzip" in low or "zlib" in low or "compress" in low:
+        return f"the gzip stream is damaged or truncated ({msg})"
+    if "unicode" in low or "utf" in low or "encod" in low:
+        return f"the text encoding is not what it seems; pass --encoding ({msg})"
+    return msg

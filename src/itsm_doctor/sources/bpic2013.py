@@ -1,0 +1,187 @@
+"""BPI Challenge 2013: Volvo IT's VINST incident (and problem) logs.
+
+The CSV layout (``VINST-incidents.csv.gz``) has one row per status change of a service
+request: ``SR Number, Change Date+Time, Status, Sub Status, …, Involved ST, ST Level,
+SR Latest Impact, Product, Country, Owner Country, Owner First Name``. Status and
+Sub Status together give the canonical status (table in domain/sources.md §7.3); the
+support team (``Involved ST``) is the group and ``ST Level`` its tier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from itsm_doctor.sources.base import IntakeSession, RawTable, Source, SourceOptions, sql_str
+
+__all__ = ["SOURCE", "STATUS_MAP", "emit_bpic2013"]
+
+# (Status, Sub Status) → (canonical status, pending reason)
+STATUS_MAP: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("Queued", "Awaiting Assignment"): ("assigned", None),
+    ("Accepted", "Assigned"): ("assigned", None),
+    ("Accepted", "In Progress"): ("in_progress", None),
+    ("Accepted", "Wait - User"): ("pending", "awaiting_user"),
+    ("Accepted", "Wait - Customer"): ("pending", "awaiting_user"),
+    ("Accepted", "Wait - Vendor"): ("pending", "awaiting_vendor"),
+    ("Accepted", "Wait - Implementation"): ("pending", "awaiting_change"),
+    ("Accepted", "Wait"): ("pending", "unknown"),
+    ("Completed", "In Call"): ("resolved", None),
+    ("Completed", "Resolved"): ("resolved", None),
+    ("Completed", "Closed"): ("closed", None),
+    ("Completed", "Cancelled"): ("cancelled", None),
+}
+# "Unmatched · Unmatched" (5 events) carries no status: kept as a plain activity event.
+NO_STATUS: frozenset[tuple[str, str]] = frozenset({("Unmatched", "Unmatched")})
+
+IMPACT = {"Major": 1, "High": 2, "Medium": 3, "Low": 4}
+TIER = {"L1": 1, "L2": 2, "L3": 3, "L2/L3": 2}
+
+REQUIRED = ("SR Number", "Change Date+Time", "Status", "Sub Status", "Involved ST")
+
+
+def _values(pairs: dict[str, object]) -> str:
+    rows = ", ".join(f"({sql_str(k)}, {v if isinstance(v, int) else sql_str(str(v))})" for k, v in pairs.items())
+    return f"(VALUES {rows})"
+
+
+def _status_table(session: IntakeSession) -> None:
+    rows = [(s, ss, c, r) for (s, ss), (c, r) in STATUS_MAP.items()]
+    rows += [(s, ss, None, None) for (s, ss) in NO_STATUS]
+    session.con.execute("CREATE OR REPLACE TEMP TABLE bpic13_status (status VARCHAR, sub VARCHAR, canonical VARCHAR, reason VARCHAR)")
+    session.con.executemany("INSERT INTO bpic13_status VALUES (?, ?, ?, ?)", rows)
+
+
+def emit_bpic2013(session: IntakeSession, staged: str, *, file: str, ticket_type: str = "incident") -> None:
+    """Emit records from a staged relation with the columns
+    ``_row, sr, ts (TIMESTAMPTZ), status, sub, team, tier_raw, org_line, function_div, impact_raw,
+    product, country, owner_country, owner`` — shared by the CSV reader and the XES profile."""
+    con = session.con
+    src = "bpic2013"
+    session.emit(
+        "event",
+        f"""
+        SELECT '{src}:' || s.sr AS ticket_id, s.ts,
+               CASE WHEN m.canonical IS NULL THEN 'activity' ELSE 'status_change' END AS kind,
+               'Status' AS field,
+               s.status || ' · ' || s.sub AS to_raw,
+               m.canonical AS to_status, m.reason AS pending_reason,
+               '{src}:' || s.team AS to_group_id,
+               CASE WHEN nullif(s.owner, '') IS NOT NULL AND s.owner <> '-' THEN '{src}:' || s.owner END AS to_agent_id,
+               s.status || '-' || s.sub AS activity, s.sub AS lifecycle, 'activity_log' AS origin, '{src}' AS source,
+               json_object('function_div', s.function_div, 'org_line', s.org_line,
+                           'country', s.country, 'owner_country', s.owner_country)::VARCHAR AS raw,
+               ? AS _file, s._row
+        FROM {staged} s LEFT JOIN bpic13_status m ON m.status = s.status AND m.sub = s.sub
+        """,
+        [file],
+    )
+    session.emit(
+        "ticket",
+        f"""
+        SELECT '{src}:' || sr AS ticket_id, '{src}' AS source, sr AS source_key, ? AS ticket_type,
+               'unknown' AS channel,
+               arg_max(impact_raw, ts) AS impact_raw, arg_max(i.code, ts) AS impact, arg_max(i.code, ts) AS priority,
+               arg_max(impact_raw, ts) AS priority_raw,
+               '{src}:' || arg_max(product, ts) AS service_id,
+               arg_max(status || ' · ' || sub, ts) AS status_raw,
+               json_object('country', arg_max(country, ts))::VARCHAR AS raw,
+               ? AS _file
+        FROM {staged} LEFT JOIN {_values(IMPACT)} i(label, code) ON i.label = impact_raw
+        GROUP BY sr
+        """,
+        [ticket_type, file],
+    )
+    session.emit(
+        "group",
+        f"""
+        SELECT '{src}:' || team AS group_id, team AS name,
+               max(t.tier) AS tier,
+               CASE max(t.tier) WHEN 1 THEN 'service_desk' WHEN 2 THEN 'resolver' WHEN 3 THEN 'resolver'
+                    ELSE 'unknown' END AS kind,
+               mode(org_line) AS org_line, '{src}' AS source, team AS source_id
+        FROM {staged} LEFT JOIN {_values(TIER)} t(label, tier) ON t.label = tier_raw
+        WHERE team IS NOT NULL GROUP BY team
+        """
+    )
+    session.emit(
+        "agent",
+        f"""
+        SELECT '{src}:' || owner AS agent_id, owner AS display_name, 'agent' AS role,
+               false AS is_system, false AS is_vendor,
+               list(DISTINCT '{src}:' || team ORDER BY '{src}:' || team) AS group_ids,
+               '{src}' AS source, owner AS source_id
+        FROM {staged} WHERE nullif(owner, '') IS NOT NULL AND owner <> '-' GROUP BY owner
+        """
+    )
+    session.emit(
+        "service",
+        f"""
+        SELECT DISTINCT '{src}:' || product AS service_id, product AS name, 'ci' AS kind, '{src}' AS source,
+               product AS source_id
+        FROM {staged} WHERE product IS NOT NULL
+        """
+    )
+    del con
+
+
+def _quarantine_common(session: IntakeSession, raw: RawTable) -> None:
+    session.quarantine_missing(raw, column="SR Number")
+    session.quarantine_unparseable(
+        raw, column="Change Date+Time", expr=f"try_cast({raw.col('Change Date+Time')} AS TIMESTAMPTZ)"
+    )
+    st, sub = raw.col("Status"), raw.col("Sub Status")
+    session.quarantine_where(
+        raw,
+        reason="unknown_status",
+        column="Sub Status",
+        condition=f"NOT EXISTS (SELECT 1 FROM bpic13_status m WHERE m.status = {st} AND m.sub = {sub})",
+        detail=f"'status ' || coalesce({st}, '∅') || ' · ' || coalesce({sub}, '∅') || ' is not in the BPIC 2013 vocabulary'",
+    )
+    session.quarantine_duplicates(raw)
+
+
+def read_csv_file(session: IntakeSession, path: Path, *, ticket_type: str) -> None:
+    raw = session.load(path, source="bpic2013", required=REQUIRED)
+    _quarantine_common(session, raw)
+    c = raw.col
+    staged = f"{raw.name}_staged"
+    session.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {staged} AS
+        SELECT _row, trim({c('SR Number')}) AS sr, try_cast({c('Change Date+Time')} AS TIMESTAMPTZ) AS ts,
+               {c('Status')} AS status, {c('Sub Status')} AS sub, {c('Involved ST')} AS team,
+               {raw.col_or_null('ST Level')} AS tier_raw, {raw.col_or_null('Involved Org line 3')} AS org_line,
+               {raw.col_or_null('Involved ST Function Div')} AS function_div,
+               {raw.col_or_null('SR Latest Impact')} AS impact_raw, {raw.col_or_null('Product')} AS product,
+               {raw.col_or_null('Country')} AS country, {raw.col_or_null('Owner Country')} AS owner_country,
+               {raw.col_or_null('Owner First Name')} AS owner
+        FROM {raw.accepted}
+        """
+    )
+    emit_bpic2013(session, staged, file=raw.file, ticket_type=ticket_type)
+
+
+def _read(session: IntakeSession, files: Sequence[Path], options: SourceOptions) -> None:
+    _status_table(session)
+    for path in files:
+        ticket_type = "problem" if "problem" in path.name.lower() else "incident"
+        if ".xes" in path.name.lower():
+            from itsm_doctor.sources.xes import read_bpic2013_xes
+
+            read_bpic2013_xes(session, path, ticket_type=ticket_type)
+        else:
+            read_csv_file(session, path, ticket_type=ticket_type)
+
+
+def _recognises(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith((".csv", ".csv.gz", ".xes", ".xes.gz"))
+
+
+SOURCE = Source(
+    name="bpic2013",
+    summary="BPI Challenge 2013 (Volvo IT VINST): incidents and problems, CSV or XES",
+    recognises=_recognises,
+    read=_read,
+)

@@ -1,4 +1,4 @@
-"""The ``itsm-doctor`` command line.
+"""``itsm-doctor intake``: exports into canonical records.
 
 Exit codes scripts can trust: 0 done; 1 the work ran but intake quarantined more than
 ``--max-quarantine`` of the rows; 2 usage error or unreadable input (the message names
@@ -8,34 +8,19 @@ file, row and column).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from itsm_doctor import __version__
+from itsm_doctor.cli._common import EXIT_INTAKE, EXIT_USAGE, err, out, progress_display
 from itsm_doctor.intake.run import IntakeResult, run_intake
 from itsm_doctor.sources import SOURCE_NAMES
 from itsm_doctor.sources.base import IntakeError, SourceOptions
 
-__all__ = ["app"]
-
-app = typer.Typer(
-    name="itsm-doctor",
-    help="Examine an IT service provider's records like a physician: intake, signs, diagnosis, prescriptions.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="rich",
-)
-out = Console()
-err = Console(stderr=True)
-
-EXIT_OK, EXIT_INTAKE, EXIT_USAGE = 0, 1, 2
+__all__ = ["intake", "print_intake"]
 
 INTAKE_HELP = f"""Read export files into a patient's canonical records (Parquet in the workspace).
 
@@ -56,41 +41,12 @@ input or usage error.
 """
 
 
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"itsm-doctor {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
-    ] = False,
-) -> None:
-    """ITSM Doctor."""
-
-
 def _share(text: str) -> float:
     text = text.strip()
     value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     if not 0 <= value <= 1:
         raise typer.BadParameter("give a share between 0 and 1, or a percentage such as 1%")
     return value
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress]:
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not enabled,
-    )
-    with progress:
-        yield progress
 
 
 def print_intake(result: IntakeResult, *, console: Console = out) -> None:
@@ -126,7 +82,6 @@ def print_intake(result: IntakeResult, *, console: Console = out) -> None:
     console.print(f"Workspace: {result.workspace}", highlight=False)
 
 
-@app.command(help=INTAKE_HELP)
 def intake(
     paths: Annotated[list[Path], typer.Argument(help="Export files or folders.", show_default=False)],
     source: Annotated[str, typer.Option("--source", "-s", help=f"Source reader: {', '.join(SOURCE_NAMES)}.")],
@@ -149,7 +104,7 @@ def intake(
         err.print(f"error: unknown source {source!r}; choose one of {', '.join(SOURCE_NAMES)}")
         raise typer.Exit(EXIT_USAGE)
     try:
-        with _progress(not quiet) as progress:
+        with progress_display(enabled=not quiet) as progress:
             task = progress.add_task("starting intake", total=None)
             result = run_intake(
                 paths,

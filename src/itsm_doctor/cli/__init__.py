@@ -1,0 +1,47 @@
+"""The ``itsm-doctor`` command line.
+
+Exit codes scripts can trust: 0 done; 1 the work ran but intake quarantined more than
+``--max-quarantine`` of the rows; 2 usage error or unreadable input (the message names
+file, row and column).
+
+Each command lives in its own module; the registry below is the one place they are named.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from itsm_doctor import __version__
+from itsm_doctor.cli import intake as _intake
+from itsm_doctor.cli._common import out
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="itsm-doctor",
+    help="Examine an IT service provider's records like a physician: intake, signs, diagnosis, prescriptions.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"itsm-doctor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """ITSM Doctor."""
+
+
+# The command registry: one line per command module.
+app.command(name="intake", help=_intake.INTAKE_HELP)(_intake.intake)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from itsm_doctor.followup.effect import duration_effect, rate_effect, verdict
+from itsm_doctor.followup.spc import p_chart, rule_signals, xmr_chart
+
+
+def test_xmr_limits_are_mean_plus_minus_2_66_mean_moving_range() -> None:
+    chart = xmr_chart([10, 12, 11, 13, 12])
+    # mean 11.6; moving ranges 2, 1, 2, 1 → mR̄ 1.5; limits 11.6 ± 2.66 × 1.5 (= 3 × 1.5 / 1.128)
+    assert chart.center == pytest.approx(11.6)
+    assert chart.upper[0] == pytest.approx(11.6 + 3 * 1.5 / 1.128)
+    assert chart.lower[0] == pytest.approx(11.6 - 3 * 1.5 / 1.128)
+    assert chart.upper[0] == pytest.approx(15.59, abs=0.01)
+    assert chart.in_control
+
+
+def test_eight_points_on_one_side_of_the_centre_line_is_a_signal() -> None:
+    z = [-0.5] * 8 + [0.5, -0.2]
+    assert [(s.index, s.rule) for s in rule_signals(z)] == [(7, "8_on_one_side")]
+
+
+def test_western_electric_zone_rules() -> None:
+    assert [(s.index, s.rule) for s in rule_signals([0.1, 2.5, -0.3, 2.2])] == [(3, "2_of_3_beyond_2_sigma")]
+    assert [(s.index, s.rule) for s in rule_signals([1.2, 1.5, 0.2, 1.1, 1.3])] == [(4, "4_of_5_beyond_1_sigma")]
+    assert [(s.index, s.rule) for s in rule_signals([0.0, -3.2])] == [(1, "beyond_3_sigma")]
+
+
+def test_p_chart_flags_a_period_above_its_limit() -> None:
+    chart = p_chart([10, 12, 30], [100, 100, 100], labels=["2026-01", "2026-02", "2026-03"])
+    p_bar = 52 / 300
+    sigma = math.sqrt(p_bar * (1 - p_bar) / 100)
+    assert chart.center == pytest.approx(p_bar)
+    assert chart.upper[2] == pytest.approx(p_bar + 3 * sigma)  # 0.2869
+    assert [(s.index, s.rule) for s in chart.signals] == [(2, "beyond_3_sigma")]
+    assert chart.as_json()["labels"] == ["2026-01", "2026-02", "2026-03"]
+
+
+def test_p_chart_limits_widen_for_small_periods_and_skip_empty_ones() -> None:
+    chart = p_chart([5, 1, 0], [50, 5, 0])
+    assert len(chart.values) == 2
+    assert chart.upper[1] - chart.center > chart.upper[0] - chart.center
+
+
+def test_two_proportion_test_on_a_reopen_rate_that_fell_from_30_to_10_percent() -> None:
+    effect = rate_effect(before=(30, 100), after=(10, 100), wanted="down")
+    # pooled p 0.2, se √(0.2·0.8·0.02) = 0.05657, z = 3.536 → p = 0.00041
+    assert effect.p_value == pytest.approx(0.000407, abs=1e-5)
+    assert effect.effect_size == pytest.approx(2 * math.asin(math.sqrt(0.1)) - 2 * math.asin(math.sqrt(0.3)))
+    assert effect.verdict == "healing"
+    assert rate_effect(before=(30, 100), after=(28, 100), wanted="down").verdict == "no_effect_yet"
+    assert rate_effect(before=(10, 100), after=(30, 100), wanted="down").verdict == "relapsing"
+
+
+def test_mann_whitney_on_durations_that_all_grew() -> None:
+    effect = duration_effect(before=[1, 2, 3, 4, 5], after=[6, 7, 8, 9, 10], wanted="down")
+    # complete separation: U = 25 of 25, exact two-sided p = 2 / C(10, 5) = 2 / 252
+    assert effect.p_value == pytest.approx(2 / 252)
+    assert effect.effect_size == pytest.approx(1.0)
+    assert (effect.before, effect.after) == (3.0, 8.0)
+    assert effect.verdict == "relapsing"
+
+
+def test_verdict_needs_significance_and_direction() -> None:
+    assert verdict(before=0.3, after=0.1, p_value=0.2, wanted="down") == "no_effect_yet"
+    assert verdict(before=0.3, after=0.1, p_value=0.01, wanted="up") == "relapsing"
+    with pytest.raises(ValueError, match="wanted"):
+        verdict(before=1, after=2, p_value=0.01, wanted="sideways")

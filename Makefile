@@ -5,9 +5,23 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ITSM_DOCTOR_DATA ?= $(abspath ../shared/data)
 
-.PHONY: demo test lint bench validate docs clean
+.PHONY: demo test lint bench validate docs clean system-deps
+
+# Debian packages the tests need: Chromium (the report is opened headless, network cut) and
+# Java for PySpark local mode. Installed when missing and we may (root with apt-get).
+system-deps:
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }; \
+	  else echo "note: install$$missing for the browser and Spark tests (they are skipped without them)"; fi; \
+	fi
 
 $(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
@@ -16,7 +30,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/itsm-doctor demo
 
-test: $(STAMP)
+test: system-deps $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from itsm_doctor import __version__
+from itsm_doctor.cli import assess as _assess
 from itsm_doctor.cli import intake as _intake
 from itsm_doctor.cli._common import out
 
@@ -45,3 +46,4 @@ def main(
 
 # The command registry: one line per command module.
 app.command(name="intake", help=_intake.INTAKE_HELP)(_intake.intake)
+app.command(name="assess", help=_assess.ASSESS_HELP)(_assess.assess)

@@ -16,6 +16,7 @@ import typer
 from itsm_doctor import __version__
 from itsm_doctor.cli import assess as _assess
 from itsm_doctor.cli import intake as _intake
+from itsm_doctor.cli import register as _register
 from itsm_doctor.cli._common import out
 
 __all__ = ["app"]
@@ -47,3 +48,4 @@ def main(
 # The command registry: one line per command module.
 app.command(name="intake", help=_intake.INTAKE_HELP)(_intake.intake)
 app.command(name="assess", help=_assess.ASSESS_HELP)(_assess.assess)
+app.add_typer(_register.register_app, name="register")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,14 @@ def data() -> Path:
 @pytest.fixture()
 def workspace(tmp_path: Path) -> Path:
     return tmp_path / "ws"
+
+
+@pytest.fixture(autouse=True)
+def _wide_console() -> Iterator[None]:
+    """CLI tables print at 200 columns in tests, so assertions do not depend on wrapping."""
+    from itsm_doctor.cli._common import err, out
+
+    saved = (out.width, err.width)
+    out.width = err.width = 200
+    yield
+    out.width, err.width = saved

@@ -15,6 +15,7 @@ import typer
 
 from itsm_doctor import __version__
 from itsm_doctor.cli import assess as _assess
+from itsm_doctor.cli import followup as _followup
 from itsm_doctor.cli import intake as _intake
 from itsm_doctor.cli import register as _register
 from itsm_doctor.cli._common import out
@@ -49,3 +50,4 @@ def main(
 app.command(name="intake", help=_intake.INTAKE_HELP)(_intake.intake)
 app.command(name="assess", help=_assess.ASSESS_HELP)(_assess.assess)
 app.add_typer(_register.register_app, name="register")
+app.command(name="followup", help=_followup.FOLLOWUP_HELP)(_followup.followup_command)

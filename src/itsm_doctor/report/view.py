@@ -93,16 +93,44 @@ def _diagnoses(diagnoses: Sequence[Mapping[str, Any]], signs_by_id: Mapping[str,
         evidence = []
         for e in d.get("evidence") or []:
             unit = signs_by_id.get(str(e.get("id")), {}).get("unit") if e.get("kind") == "sign" else None
-            evidence.append({**e, "shown": format_value(e.get("value"), unit)})
+            evidence.append(
+                {
+                    "id": e.get("id", ""),
+                    "kind": e.get("kind", ""),
+                    "supports": bool(e.get("supports")),
+                    "shown": format_value(e.get("value"), unit),
+                }
+            )
         lead = next((e["id"] for e in evidence if e.get("supports")), None)
-        rows.append({**d, "evidence": evidence, "lead": lead, "causes": list(d.get("causes") or [])[:3]})
+        rows.append(
+            {
+                "id": d.get("id", ""),
+                "name": d.get("name") or d.get("id", ""),
+                "verdict": d.get("verdict", "undetermined"),
+                "likelihood": float(d.get("likelihood") or 0.0),
+                "evidence": evidence,
+                "lead": lead,
+                "causes": [
+                    {"name": c.get("name") or c.get("id"), "likelihood": float(c.get("likelihood") or 0.0)}
+                    for c in list(d.get("causes") or [])[:3]
+                ],
+            }
+        )
     return rows
 
 
 def _prescriptions(prescriptions: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
     grouped: dict[str, list[Mapping[str, Any]]] = {s: [] for s in SPHERES}
     for p in prescriptions:
-        grouped.setdefault(str(p.get("sphere") or "department"), []).append(p)
+        row = {
+            "title": p.get("title") or p.get("id", ""),
+            "dysfunction": p.get("dysfunction", ""),
+            "practice": p.get("practice", ""),
+            "effort": p.get("effort", ""),
+            "moves": list(p.get("moves") or []),
+            "follow_up_days": p.get("follow_up_days", ""),
+        }
+        grouped.setdefault(str(p.get("sphere") or "department"), []).append(row)
     return [(s, items) for s, items in grouped.items() if items]
 
 

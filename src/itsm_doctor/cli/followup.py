@@ -1,0 +1,121 @@
+"""``itsm-doctor followup``: compare a patient's visits and judge each adopted prescription."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from itsm_doctor.cli._common import EXIT_USAGE, err, out
+from itsm_doctor.followup.compare import AdoptedPrescription, followup
+from itsm_doctor.report import render_markdown, write_html
+from itsm_doctor.report.view import format_value
+from itsm_doctor.store import Store, StoreError
+
+__all__ = ["FOLLOWUP_HELP", "followup_command"]
+
+FOLLOWUP_HELP = """Compare the patient's visits: each sign's trend, monthly control charts, and for every
+prescription adopted in the register a before/after test on the signs it should move
+(two-proportion z-test for shares, Mann–Whitney U for durations; p < 0.05), with a verdict:
+healing, no effect yet, or relapsing.
+
+The before/after split is the date the prescription took effect (`register adopt --since`);
+the per-ticket values come from the records of the latest visit in the workspace.
+"""
+
+TicketValuesFactory = Callable[[Path], Callable[[str], Sequence[tuple[datetime, float]] | None] | None]
+
+
+def _ticket_values_factory() -> TicketValuesFactory | None:
+    """The examination's per-ticket sign values, when the sign library is installed."""
+    try:
+        from itsm_doctor.examination import ticket_values  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return None
+    return ticket_values  # type: ignore[no-any-return,unused-ignore]
+
+
+def _print(result: dict[str, Any]) -> None:
+    trends = Table(title="Signs across visits", title_justify="left")
+    for col in ("sign", "first", "last", "change"):
+        trends.add_column(col, justify="left" if col == "sign" else "right")
+    for t in result["trends"]:
+        known = [v for v in t["values"] if v is not None]
+        if len(known) < 2:
+            continue
+        trends.add_row(
+            t["sign"],
+            format_value(known[0], t["unit"]),
+            format_value(known[-1], t["unit"]),
+            format_value(t["change"], t["unit"]),
+        )
+    if trends.row_count:
+        out.print(trends)
+    effects = Table(title="Adopted prescriptions", title_justify="left")
+    for col in ("prescription", "sign", "before", "after", "p", "verdict"):
+        effects.add_column(col)
+    for e in result["effects"]:
+        p = "—" if e.get("p_value") is None else f"{e['p_value']:.3g}"
+        effects.add_row(
+            str(e.get("title")),
+            str(e["sign"]),
+            format_value(e.get("before"), e.get("unit")),
+            format_value(e.get("after"), e.get("unit")),
+            p,
+            str(e["verdict"]).replace("_", " "),
+        )
+    if effects.row_count:
+        out.print(effects)
+    signals = [c for c in result["control_charts"] if c["chart"]["signals"]]
+    for c in signals:
+        rules = ", ".join(sorted({s["rule"] for s in c["chart"]["signals"]}))
+        out.print(f"[yellow]out of control[/yellow] {c['sign']}: {rules}", highlight=False)
+
+
+def followup_command(
+    workspace: Annotated[Path, typer.Option(help="The patient's workspace folder.")] = Path("itsm-doctor-workspace"),
+    database: Annotated[str | None, typer.Option(help="Store URL instead of the workspace's SQLite file.")] = None,
+    patient: Annotated[str, typer.Option(help="Patient name in the store.")] = "patient",
+    organisation: Annotated[str, typer.Option(help="Organisation the patient belongs to.")] = "default",
+    report: Annotated[Path | None, typer.Option(help="Write the HTML report (latest visit + follow-up) here.")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write the report as Markdown here.")] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write the follow-up as JSON here.")] = None,
+) -> None:
+    try:
+        store = Store.open(workspace=workspace, database=database)
+    except StoreError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    who = store.patient(slug=patient, organisation=organisation)
+    visits = store.visits(patient=who)
+    if not visits:
+        err.print(f"error: {patient!r} has no visit yet; run `itsm-doctor examine … --workspace {workspace}` first")
+        raise typer.Exit(EXIT_USAGE)
+    register = [
+        AdoptedPrescription(
+            prescription_id=e.prescription_id,
+            title=e.title,
+            dysfunction_id=e.dysfunction_id,
+            since=e.started_on or e.adopted_on,
+            target_signs=e.target_signs,
+            status=e.status,
+        )
+        for e in store.register(patient=who)
+    ]
+    factory = _ticket_values_factory()
+    values = factory(workspace) if factory else None
+    result = followup(visits=[v.examination for v in visits], register=register, ticket_values=values)
+    _print(result)
+    latest = visits[-1].examination
+    if json_file:
+        json_file.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    if report:
+        write_html(report, latest, followup=result)
+        out.print(f"Report: {report.resolve()}", highlight=False)
+    if markdown:
+        markdown.write_text(render_markdown(latest, followup=result), encoding="utf-8")

@@ -15,6 +15,8 @@ import typer
 
 from itsm_doctor import __version__
 from itsm_doctor.cli import assess as _assess
+from itsm_doctor.cli import catalog as _catalog
+from itsm_doctor.cli import examine as _examine
 from itsm_doctor.cli import followup as _followup
 from itsm_doctor.cli import intake as _intake
 from itsm_doctor.cli import register as _register
@@ -48,6 +50,8 @@ def main(
 
 # The command registry: one line per command module.
 app.command(name="intake", help=_intake.INTAKE_HELP)(_intake.intake)
+app.command(name="examine", help=_examine.EXAMINE_HELP)(_examine.examine_command)
+app.command(name="catalog", help=_catalog.CATALOG_HELP)(_catalog.catalog)
 app.command(name="assess", help=_assess.ASSESS_HELP)(_assess.assess)
 app.add_typer(_register.register_app, name="register")
 app.command(name="followup", help=_followup.FOLLOWUP_HELP)(_followup.followup_command)

@@ -34,7 +34,7 @@ TicketValuesFactory = Callable[[Path], Callable[[str], Sequence[tuple[datetime, 
 def _ticket_values_factory() -> TicketValuesFactory | None:
     """The examination's per-ticket sign values, when the sign library is installed."""
     try:
-        from itsm_doctor.examination import ticket_values  # type: ignore[attr-defined,unused-ignore]
+        from itsm_doctor.examination import ticket_values  # type: ignore[import-not-found,attr-defined,unused-ignore]
     except ImportError:
         return None
     return ticket_values  # type: ignore[no-any-return,unused-ignore]

@@ -1,0 +1,129 @@
+"""``itsm-doctor examine``: intake, every sign, diagnosis; the visit is stored in the workspace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from itsm_doctor.cli._common import EXIT_INTAKE, EXIT_USAGE, err, out, progress_display
+from itsm_doctor.cli.intake import print_intake
+from itsm_doctor.engine import ENGINES, EngineError
+from itsm_doctor.examination import Examination, examine
+from itsm_doctor.report import render_markdown, write_html
+from itsm_doctor.report.view import AREAS, format_value
+from itsm_doctor.sources import SOURCE_NAMES
+from itsm_doctor.sources.base import IntakeError, SourceOptions
+from itsm_doctor.store import Store
+
+__all__ = ["EXAMINE_HELP", "examine_command", "print_examination"]
+
+EXAMINE_HELP = f"""Examine a patient: take in the exports, measure every sign the records allow, diagnose.
+
+Signs whose inputs the records lack say n/a with the reason. The examination is stored as a
+dated visit in the workspace (SQLite, or --database) so that `itsm-doctor followup` can compare
+visits. Sources: {", ".join(SOURCE_NAMES)}. Engines: duckdb (default, in-process) or spark
+(PySpark; local mode unless ITSM_DOCTOR_SPARK_MASTER says otherwise).
+
+Exit code: 0 done; 1 the examination ran but intake quarantined more than --max-quarantine of
+the rows; 2 unreadable input or usage error.
+"""
+
+
+def print_examination(exam: Examination) -> None:
+    """The signs by audit area, then the diagnoses, as people read them."""
+    for area in AREAS:
+        rows = [s for s in exam.signs if s["area"] == area]
+        table = Table(title=f"Signs — {area}", title_justify="left")
+        for col in ("sign", "value", "status", "note"):
+            table.add_column(col, justify="right" if col == "value" else "left")
+        colour = {"good": "green", "fair": "yellow", "poor": "red", "n/a": "dim"}
+        for s in rows:
+            table.add_row(
+                s["id"],
+                format_value(s["value"], s["unit"]),
+                f"[{colour[s['status']]}]{s['status']}[/]",
+                s.get("reason") or "",
+            )
+        out.print(table)
+    present = [d for d in exam.diagnoses if d.get("verdict") in ("present", "possible")]
+    if present:
+        dx = Table(title="Diagnoses", title_justify="left")
+        for col in ("dysfunction", "verdict", "likelihood", "evidence for"):
+            dx.add_column(col)
+        for d in present:
+            support = ", ".join(e["id"] for e in d.get("evidence", []) if e.get("supports"))[:80]
+            dx.add_row(d["name"], d["verdict"], f"{d.get('likelihood', 0):.0%}", support)
+        out.print(dx)
+    for note in exam.notes:
+        out.print(f"[dim]note:[/dim] {note}", highlight=False)
+
+
+def examine_command(
+    paths: Annotated[list[Path], typer.Argument(help="Export files or folders.", show_default=False)],
+    source: Annotated[str, typer.Option("--source", "-s", help=f"Source reader: {', '.join(SOURCE_NAMES)}.")],
+    mapping: Annotated[Path | None, typer.Option(help="YAML column mapping (source csv).")] = None,
+    symptoms: Annotated[
+        Path | None, typer.Option(help="Answers file (YAML/CSV) whose symptom statements enter the diagnosis.")
+    ] = None,
+    workspace: Annotated[Path, typer.Option(help="The patient's workspace folder.")] = Path("itsm-doctor-workspace"),
+    database: Annotated[str | None, typer.Option(help="Store URL instead of the workspace's SQLite file.")] = None,
+    patient: Annotated[str, typer.Option(help="Patient name in the store.")] = "patient",
+    engine: Annotated[str, typer.Option(help=f"Query engine: {', '.join(ENGINES)}.")] = "duckdb",
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write the examination JSON here.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the self-contained HTML report here.")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write the report as Markdown here.")] = None,
+    max_quarantine: Annotated[
+        float, typer.Option(help="Largest share of quarantined rows still accepted; above it, exit 1.")
+    ] = 0.01,
+    timezone: Annotated[str | None, typer.Option(help="Time zone of times written without an offset.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    if source not in SOURCE_NAMES:
+        err.print(f"error: unknown source {source!r}; choose one of {', '.join(SOURCE_NAMES)}")
+        raise typer.Exit(EXIT_USAGE)
+    if engine not in ENGINES:
+        err.print(f"error: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        raise typer.Exit(EXIT_USAGE)
+    if symptoms is not None and not symptoms.exists():
+        err.print(f"error: {symptoms}: no such answers file")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        with progress_display(enabled=not quiet) as progress:
+            task = progress.add_task("examining", total=None)
+            exam, result = examine(
+                paths,
+                source=source,
+                workspace=workspace,
+                options=SourceOptions(mapping=mapping, timezone=timezone),
+                engine=engine,
+                patient=patient,
+                symptoms=symptoms,
+                progress=lambda msg: progress.update(task, description=msg),
+            )
+    except (IntakeError, EngineError, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    print_intake(result)
+    print_examination(exam)
+    data = exam.as_json()
+    store = Store.open(workspace=workspace, database=database)
+    store.record_visit(
+        patient=store.patient(slug=patient),
+        examination=data,
+        fingerprints=[f.fingerprint for f in result.files],
+        visit_id=exam.visit.id,
+    )
+    if json_file:
+        json_file.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    if report:
+        write_html(report, data)
+        out.print(f"Report: {report.resolve()}", highlight=False)
+    if markdown:
+        markdown.write_text(render_markdown(data), encoding="utf-8")
+    if result.quarantine_share > max_quarantine:
+        err.print(f"intake quarantined {result.quarantine_share:.2%} of the rows, above --max-quarantine")
+        raise typer.Exit(EXIT_INTAKE)

@@ -1,0 +1,151 @@
+"""The one place that executes queries: a patient's records opened on a backend.
+
+``open_records(workspace, engine="duckdb" | "spark")`` reads the Parquet files intake wrote
+(``WORKSPACE/records/<table>/*.parquet``) and hands out Ibis tables. A table with no file
+still exists, empty, with its canonical schema — so a sign can always be built and tells
+"n/a" from the data, not from a crash. Signs build expressions; only ``Records.execute``
+runs them, on DuckDB in-process or on PySpark (local mode in tests, a cluster in production).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from itsm_doctor.records.schema import SCHEMAS, TABLES
+
+__all__ = ["ENGINES", "EngineError", "Records", "open_records", "records_from_arrow", "spark_session"]
+
+ENGINES = ("duckdb", "spark")
+
+
+class EngineError(Exception):
+    """The records cannot be opened on the engine asked for."""
+
+
+@dataclass
+class Records:
+    """A patient's canonical records as Ibis tables on one backend."""
+
+    engine: str
+    con: BaseBackend
+    tables: dict[str, ibis.Table]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> ibis.Table:
+        return self.tables[name]
+
+    def has(self, name: str) -> bool:
+        return self.counts.get(name, 0) > 0
+
+    def execute(self, expr: ibis.Expr) -> Any:
+        """Run an expression (a table gives a pyarrow Table, a scalar a Python value)."""
+        if isinstance(expr, ibis.Table):
+            return self.con.to_pyarrow(expr)
+        value = self.con.execute(expr)
+        return value.item() if hasattr(value, "item") else value
+
+    def to_sql(self, expr: ibis.Expr) -> str:
+        return str(ibis.to_sql(expr, dialect=self.con.name))
+
+
+_SPARK: Any = None
+
+
+def spark_session() -> Any:
+    """A shared local Spark session (``ITSM_DOCTOR_SPARK_MASTER`` overrides ``local[2]``)."""
+    global _SPARK
+    if _SPARK is None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EngineError("the spark engine needs the 'spark' extra: pip install 'itsm-doctor[spark]'") from exc
+        _SPARK = (
+            SparkSession.builder.master(os.environ.get("ITSM_DOCTOR_SPARK_MASTER", "local[2]"))
+            .appName("itsm-doctor")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.ansi.enabled", "false")
+            .getOrCreate()
+        )
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+def _connect(engine: str) -> BaseBackend:
+    if engine == "duckdb":
+        return ibis.duckdb.connect()
+    if engine == "spark":
+        return ibis.pyspark.connect(spark_session())
+    raise EngineError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+
+
+def _table_name(name: str, tag: str = "") -> str:
+    # a prefix keeps SQL keywords ("group") out of the backend's table names
+    return f"rec_{name}_{tag}" if tag else f"rec_{name}"
+
+
+def records_from_arrow(tables: dict[str, pa.Table], *, engine: str = "duckdb") -> Records:
+    """Records from in-memory Arrow tables (tests, the simulator); missing tables are empty."""
+    con = _connect(engine)
+    tag = uuid.uuid4().hex[:10]  # Spark's session is shared: each Records gets its own tables
+    out: dict[str, ibis.Table] = {}
+    counts: dict[str, int] = {}
+    for name in TABLES:
+        data = tables.get(name)
+        if data is None:
+            data = SCHEMAS[name].empty_table()
+        else:
+            data = data.select([f.name for f in SCHEMAS[name]]).cast(SCHEMAS[name])
+        out[name] = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
+        if data.num_rows:
+            con.insert(_table_name(name, tag), data)
+            out[name] = con.table(_table_name(name, tag))
+        counts[name] = data.num_rows
+    return Records(engine=engine, con=con, tables=out, counts=counts)
+
+
+def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
+    """The records intake wrote in ``workspace`` (every batch), on ``engine``."""
+    root = workspace / "records"
+    if not root.is_dir():
+        raise EngineError(f"{workspace} holds no records: run `itsm-doctor intake … --workspace {workspace}` first")
+    con = _connect(engine)
+    tag = uuid.uuid4().hex[:10]
+    out: dict[str, ibis.Table] = {}
+    counts: dict[str, int] = {}
+    for name in TABLES:
+        files = sorted(str(p) for p in (root / name).glob("*.parquet")) if (root / name).is_dir() else []
+        if files:
+            if engine == "duckdb":
+                t = con.read_parquet(files, table_name=_table_name(name, tag))  # type: ignore[attr-defined]
+            else:
+                t = con.read_parquet(
+                    files[0] if len(files) == 1 else str(root / name), table_name=_table_name(name, tag)
+                )  # type: ignore[attr-defined]
+            counts[name] = int(con.execute(t.count()))
+        else:
+            t = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
+            counts[name] = 0
+        out[name] = t
+    return Records(engine=engine, con=con, tables=out, counts=counts)
+
+
+@contextmanager
+def opened(workspace: Path, *, engine: str = "duckdb") -> Iterator[Records]:
+    records = open_records(workspace, engine=engine)
+    try:
+        yield records
+    finally:
+        if engine == "duckdb":
+            records.con.disconnect()

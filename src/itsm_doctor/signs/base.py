@@ -1,0 +1,220 @@
+"""What a sign is: metadata plus one small Ibis function, and the shared ``compute``.
+
+A sign's function returns, per ticket (or per interval), the value to aggregate — a table
+with the columns ``ticket_id`` and ``value`` (1/0 for a share, hours for a duration). The
+shared ``compute`` adds the breakdowns (group, tier, priority, category, service, month of
+opening), aggregates (mean, median or p90), and rates the headline against the benchmark
+band. A few signs are not an aggregate of per-ticket values (a slope, a correlation, a
+concentration); they give a small summary table instead and a pure ``finish`` function
+turns it into the value. Signs build expressions; only the engine executes them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import ibis
+import pyarrow as pa
+from ibis import _
+
+from itsm_doctor.engine import Records
+
+__all__ = [
+    "AREAS",
+    "BREAKDOWNS",
+    "Benchmark",
+    "Finding",
+    "Sign",
+    "compute",
+    "rate",
+    "ticket_dims",
+]
+
+AREAS = ("compliance", "quality", "performance", "value")
+BREAKDOWNS = ("group", "tier", "priority", "category", "service", "month")
+Aggregate = Literal["mean", "median", "p90", "custom"]
+PerTicket = Callable[[Records], ibis.Table]
+Summary = Callable[[Records], ibis.Table]
+Finish = Callable[[pa.Table], tuple[float | None, dict[str, Any]]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Benchmark:
+    """The good / poor band in the sign's unit, and where it comes from."""
+
+    good: float
+    poor: float
+    source: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"good": self.good, "poor": self.poor, "source": self.source}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sign:
+    id: str
+    name: str
+    area: str
+    practice: str
+    unit: str  # ratio | h | count | rho
+    direction: Literal["higher", "lower"]
+    definition: str
+    benchmark: Benchmark
+    needs: tuple[str, ...]  # "table" (must have rows) or "table.column" (must have a value)
+    per_ticket: PerTicket | None = None
+    aggregate: Aggregate = "mean"
+    summary: Summary | None = None
+    finish: Finish | None = None
+    breakdowns: tuple[str, ...] = BREAKDOWNS
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.area not in AREAS:
+            raise ValueError(f"sign {self.id}: unknown area {self.area!r}")
+        if (self.per_ticket is None) == (self.summary is None):
+            raise ValueError(f"sign {self.id}: give either per_ticket or summary + finish")
+        if self.summary is not None and self.finish is None:
+            raise ValueError(f"sign {self.id}: a summary sign needs a finish function")
+
+
+@dataclass(kw_only=True)
+class Finding:
+    """A sign measured on a patient's records: the ``signs`` entries of the examination JSON."""
+
+    sign: Sign
+    value: float | None
+    status: str
+    n: int = 0
+    reason: str | None = None
+    breakdowns: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        s = self.sign
+        return {
+            "id": s.id,
+            "name": s.name,
+            "area": s.area,
+            "practice": s.practice,
+            "value": self.value,
+            "unit": s.unit,
+            "direction": s.direction,
+            "benchmark": s.benchmark.as_json(),
+            "status": self.status,
+            "n": self.n,
+            "reason": self.reason,
+            "breakdowns": self.breakdowns,
+        }
+
+
+def rate(sign: Sign, value: float | None) -> str:
+    """good | fair | poor against the band (n/a without a value)."""
+    if value is None or math.isnan(value):
+        return "n/a"
+    good, poor = sign.benchmark.good, sign.benchmark.poor
+    if sign.direction == "lower":
+        return "good" if value <= good else "poor" if value >= poor else "fair"
+    return "good" if value >= good else "poor" if value <= poor else "fair"
+
+
+def ticket_dims(r: Records) -> ibis.Table:
+    """Per ticket, the dimensions breakdowns use."""
+    t = r["ticket"]
+    g = r["group"].select(group_key=_.group_id, tier=_.tier)
+    dims = t.select(
+        "ticket_id",
+        group=t.assigned_group_id,
+        priority=t.priority.cast("string"),
+        category=t.category,
+        service=t.service_id,
+        month=t.opened_at.strftime("%Y-%m"),
+    )
+    return dims.left_join(g, dims.group == g.group_key).select(
+        "ticket_id", "group", "priority", "category", "service", "month", tier=_.tier.cast("string")
+    )
+
+
+def _satisfied(r: Records, need: str) -> bool:
+    """``table`` has rows; ``table.column`` has a value; ``table.column=value`` has that value."""
+    table, _sep, rest = need.partition(".")
+    if not r.has(table):
+        return False
+    if not rest:
+        return True
+    column, _eq, wanted = rest.partition("=")
+    col = r[table][column]
+    cond = col.notnull() if not wanted else (col == wanted)
+    return bool(r.execute(cond.any()))
+
+
+def _missing(r: Records, needs: Sequence[str], cache: dict[str, bool]) -> str | None:
+    """Why the records cannot give this sign (``a|b`` means either will do), or None."""
+    for need in needs:
+        options = need.split("|")
+        ok = False
+        for option in options:
+            if option not in cache:
+                cache[option] = _satisfied(r, option)
+            ok = ok or cache[option]
+        if not ok:
+            return "these records have no " + " nor ".join(o.replace("=", " = ") for o in options)
+    return None
+
+
+def _agg(values: ibis.Column, how: Aggregate) -> ibis.Scalar:
+    if how == "median":
+        return values.quantile(0.5)
+    if how == "p90":
+        return values.quantile(0.9)
+    return values.mean()
+
+
+def _clean(v: Any) -> float | None:
+    if v is None:
+        return None
+    f = float(v)
+    return None if math.isnan(f) else f
+
+
+def compute(sign: Sign, r: Records, *, cache: dict[str, bool] | None = None) -> Finding:
+    """Measure one sign on the records."""
+    cache = {} if cache is None else cache
+    reason = _missing(r, sign.needs, cache)
+    if reason:
+        return Finding(sign=sign, value=None, status="n/a", reason=reason)
+    if sign.summary is not None:
+        assert sign.finish is not None
+        raw_value, extra = sign.finish(r.execute(sign.summary(r)))
+        n = int(extra.pop("_n", 0))
+        value = _clean(raw_value)
+        reason = None if value is not None else str(extra.pop("_reason", "too few records to measure"))
+        extra.pop("_reason", None)
+        return Finding(sign=sign, value=value, status=rate(sign, value), n=n, reason=reason, breakdowns=extra)
+    assert sign.per_ticket is not None
+    per = sign.per_ticket(r).filter(_.value.notnull())
+    head = r.execute(per.aggregate(n=_.value.count(), value=_agg(per.value, sign.aggregate)))
+    n = int(head["n"][0].as_py() or 0)
+    if n == 0:
+        return Finding(sign=sign, value=None, status="n/a", reason="no ticket to measure in these records")
+    value = _clean(head["value"][0].as_py())
+    dims = ticket_dims(r)
+    joined = per.join(dims, "ticket_id")
+    breakdowns: dict[str, Any] = {}
+    for dim in sign.breakdowns:
+        rows = r.execute(
+            joined.filter(joined[dim].notnull())
+            .group_by(key=joined[dim])
+            .aggregate(n=_.value.count(), value=_agg(joined.value, sign.aggregate))
+            .order_by("key")
+        ).to_pylist()
+        breakdowns[dim] = {str(row["key"]): {"value": _clean(row["value"]), "n": int(row["n"])} for row in rows}
+    if sign.aggregate == "median":
+        p90 = r.execute(per.value.quantile(0.9))
+        breakdowns["p90"] = _clean(p90)
+    return Finding(sign=sign, value=value, status=rate(sign, value), n=n, breakdowns=breakdowns)
+
+
+def by_key(rows: Sequence[Mapping[str, Any]], key: str, value: str) -> dict[str, Any]:
+    return {str(row[key]): row[value] for row in rows}

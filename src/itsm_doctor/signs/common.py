@@ -1,0 +1,68 @@
+"""Per-ticket building blocks shared by several signs (Ibis expressions, nothing executed)."""
+
+from __future__ import annotations
+
+import ibis
+from ibis import _
+
+from itsm_doctor.engine import Records
+
+__all__ = [
+    "HOUR",
+    "group_path",
+    "hours_between",
+    "of_type",
+    "share",
+    "tier_reach",
+]
+
+HOUR = 3600.0
+
+
+def of_type(r: Records, ticket_type: str) -> ibis.Table:
+    t = r["ticket"]
+    return t.filter(t.ticket_type == ticket_type)
+
+
+def hours_between(start: ibis.Column, end: ibis.Column) -> ibis.Column:
+    """Elapsed hours from ``start`` to ``end`` (null when either is null)."""
+    return (end.epoch_seconds() - start.epoch_seconds()).cast("float64") / HOUR
+
+
+def share(condition: ibis.Column) -> ibis.Column:
+    """1.0 where the condition holds, 0.0 where it does not (null stays null)."""
+    return ibis.cases((condition.isnull(), ibis.null("float64")), (condition, 1.0), else_=0.0)
+
+
+def group_path(r: Records) -> ibis.Table:
+    """Per incident: groups visited (consecutive repeats collapsed) and whether the path
+    returns to a group it left for another (X → Y → X)."""
+    ev = r["event"].filter(_.to_group_id.notnull())
+    inc = of_type(r, "incident").select("ticket_id")
+    ev = ev.join(inc, "ticket_id")
+    w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
+    ev = ev.mutate(prev=ev.to_group_id.lag().over(w))
+    collapsed = ev.filter(ev.prev.isnull() | (ev.prev != ev.to_group_id))
+    w2 = ibis.window(group_by=collapsed.ticket_id, order_by=[collapsed.seq, collapsed.ts])
+    collapsed = collapsed.mutate(back=collapsed.to_group_id.lag(2).over(w2))
+    return collapsed.group_by("ticket_id").aggregate(
+        stretches=_.count(),
+        distinct_groups=_.to_group_id.nunique(),
+        ping_pong=(collapsed.back.notnull() & (collapsed.back == collapsed.to_group_id)).ifelse(1, 0).max(),
+    )
+
+
+def tier_reach(r: Records) -> ibis.Table:
+    """Per incident: lowest and highest support tier among the groups that held it, and when
+    it first left tier 1 (only tickets whose groups have a known tier)."""
+    ev = r["event"].filter(_.to_group_id.notnull())
+    inc = of_type(r, "incident").select("ticket_id")
+    g = r["group"].filter(_.tier.notnull()).select(gid=_.group_id, tier=_.tier)
+    ev = ev.join(inc, "ticket_id")
+    ev = ev.join(g, ev.to_group_id == g.gid)
+    return ev.group_by("ticket_id").aggregate(
+        min_tier=_.tier.min(),
+        max_tier=_.tier.max(),
+        first_t1=_.ts.min(where=_.tier == 1),
+        first_above=_.ts.min(where=_.tier > 1),
+    )

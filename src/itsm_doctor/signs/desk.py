@@ -1,0 +1,158 @@
+"""Service desk signs: first contact resolution, first line, escalation speed, consistency."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import ibis
+import pyarrow as pa
+from ibis import _
+
+from itsm_doctor.engine import Records
+from itsm_doctor.signs.base import Benchmark, Sign
+from itsm_doctor.signs.common import group_path, hours_between, of_type, share, tier_reach
+
+__all__ = ["DESK_SIGNS"]
+
+_QUICK_MINUTES = 15
+_MIN_AGENT_TICKETS = 20
+
+
+def _fcr(r: Records) -> ibis.Table:
+    t = of_type(r, "incident").filter(_.resolved_at.notnull())
+    p = group_path(r)
+    j = t.left_join(p, t.ticket_id == p.ticket_id)
+    derived = share(j.stretches == 1)
+    by_count = share(j.reassignment_count == 0)
+    flag = share(j.first_contact_resolved)
+    return j.select(ticket_id=t.ticket_id, value=flag.coalesce(derived, by_count))
+
+
+def _first_line_only(r: Records) -> ibis.Table:
+    reach = tier_reach(r)
+    return reach.select("ticket_id", value=share(reach.max_tier == 1))
+
+
+def _quick_escalation(r: Records) -> ibis.Table:
+    reach = tier_reach(r).filter(_.first_t1.notnull() & _.first_above.notnull() & (_.first_above > _.first_t1))
+    minutes = hours_between(reach.first_t1, reach.first_above) * 60
+    return reach.select("ticket_id", value=share(minutes <= _QUICK_MINUTES))
+
+
+def _first_response(r: Records) -> ibis.Table:
+    t = of_type(r, "incident")
+    ev = r["event"]
+    later = ev.join(t.select("ticket_id", "opened_at"), "ticket_id").filter(_.ts > _.opened_at)
+    first = later.group_by("ticket_id").aggregate(first_ts=_.ts.min())
+    j = t.left_join(first, t.ticket_id == first.ticket_id)
+    start = j.first_response_at.coalesce(j.first_ts)
+    return j.select(ticket_id=t.ticket_id, value=hours_between(j.opened_at, start))
+
+
+def _agents_summary(r: Records) -> ibis.Table:
+    """Per agent who first took a tier-1 ticket: tickets taken and share kept in tier 1."""
+    ev = r["event"].filter(_.to_agent_id.notnull())
+    inc = of_type(r, "incident").select("ticket_id")
+    ev = ev.join(inc, "ticket_id")
+    w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
+    first = ev.mutate(rn=ibis.row_number().over(w)).filter(_.rn == 0).select("ticket_id", agent=_.to_agent_id)
+    reach = tier_reach(r).filter(_.min_tier == 1)
+    j = first.join(reach, "ticket_id")
+    return j.group_by("agent").aggregate(n=_.count(), kept=(j.max_tier == 1).ifelse(1, 0).sum())
+
+
+def _agents_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
+    rows = [r for r in table.to_pylist() if r["n"] >= _MIN_AGENT_TICKETS]
+    if len(rows) < 2:
+        return None, {"_reason": f"fewer than two tier-1 agents with {_MIN_AGENT_TICKETS} tickets"}
+    shares = [r["kept"] / r["n"] for r in rows]
+    mean = statistics.fmean(shares)
+    cv = statistics.pstdev(shares) / mean if mean > 0 else None
+    per_agent = {str(r["agent"]): {"value": r["kept"] / r["n"], "n": r["n"]} for r in rows}
+    return cv, {"agent": per_agent, "_n": sum(r["n"] for r in rows)}
+
+
+DESK_SIGNS: tuple[Sign, ...] = (
+    Sign(
+        id="desk.first_contact_resolution",
+        name="First contact resolution",
+        area="quality",
+        practice="service desk",
+        unit="ratio",
+        direction="higher",
+        definition=(
+            "Share of resolved incidents resolved by the first group that held them, with no reassignment. "
+            "Where the source records its own first-contact flag (e.g. BPIC 2014 interactions), that flag is "
+            "used; else the group history (one stretch of groups); else the source's reassignment count = 0."
+        ),
+        benchmark=Benchmark(good=0.70, poor=0.55, source="HDI 2015 Support Center Practices report: 66% average"),
+        needs=("ticket.resolved_at",),
+        per_ticket=_fcr,
+    ),
+    Sign(
+        id="desk.first_line_only_rate",
+        name="First-line-only share",
+        area="performance",
+        practice="service desk",
+        unit="ratio",
+        direction="higher",
+        definition=(
+            "Share of incidents (whose groups have a known tier) handled only by tier-1 groups: every group "
+            "that held the ticket is tier 1. BPIC 2013's 'push to front' question."
+        ),
+        benchmark=Benchmark(
+            good=0.75, poor=0.55, source="MetricNet: 85% resolved at level 1 in North America (c. 2013)"
+        ),
+        needs=("group.tier", "event.to_group_id"),
+        per_ticket=_first_line_only,
+    ),
+    Sign(
+        id="desk.quick_escalation_rate",
+        name="Quick escalation from the first line",
+        area="performance",
+        practice="service desk",
+        unit="ratio",
+        direction="lower",
+        definition=(
+            "Of the incidents that left tier 1 for a higher tier, the share that left within 15 minutes of "
+            "first reaching a tier-1 group: escalated before the first line could try."
+        ),
+        benchmark=Benchmark(good=0.20, poor=0.50, source="no published benchmark; ITSM Doctor working band"),
+        needs=("group.tier", "event.to_group_id"),
+        per_ticket=_quick_escalation,
+    ),
+    Sign(
+        id="desk.agent_inconsistency",
+        name="Inconsistency between first-line agents",
+        area="quality",
+        practice="service desk",
+        unit="ratio",
+        direction="lower",
+        definition=(
+            "For each agent who first took incidents in a tier-1 group (≥ 20 tickets), the share of those "
+            "tickets kept in tier 1; the sign is the coefficient of variation (population standard deviation "
+            "÷ mean) of these shares across agents. High when agents of one desk handle the same work differently."
+        ),
+        benchmark=Benchmark(good=0.15, poor=0.35, source="no published benchmark; ITSM Doctor working band"),
+        needs=("group.tier", "event.to_agent_id"),
+        summary=_agents_summary,
+        finish=_agents_finish,
+    ),
+    Sign(
+        id="desk.time_to_first_response",
+        name="Time to first response",
+        area="performance",
+        practice="service desk",
+        unit="h",
+        direction="lower",
+        definition=(
+            "Median hours from an incident's opening to its first response: the source's first-response time "
+            "when recorded, else the first event after creation (assignment, status change or comment)."
+        ),
+        benchmark=Benchmark(good=1.0, poor=8.0, source="Zendesk benchmark 2018: median first reply 98–285 min"),
+        needs=("ticket.opened_at", "event"),
+        per_ticket=_first_response,
+        aggregate="median",
+    ),
+)

@@ -1,0 +1,226 @@
+"""Process signs (lifecycle conformance, variants, backward moves) and the records' own quality."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import ibis
+import pyarrow as pa
+import yaml
+from ibis import _
+
+from itsm_doctor.engine import Records
+from itsm_doctor.signs.base import Benchmark, Sign
+from itsm_doctor.signs.common import of_type, share
+
+__all__ = ["PROCESS_SIGNS", "lifecycle", "status_path"]
+
+# Lifecycle order for backward moves. A return to "assigned" is a handover to another queue,
+# not rework, so it ranks with in_progress and pending.
+_RANK = {"new": 0, "assigned": 2, "in_progress": 2, "pending": 2, "resolved": 3, "closed": 4, "cancelled": 4}
+# Fields whose emptiness says something about the tooling (ids and times always exist).
+COMPLETENESS_FIELDS = (
+    "title",
+    "category",
+    "service_id",
+    "ci_id",
+    "channel",
+    "priority",
+    "impact",
+    "urgency",
+    "requester_id",
+    "assigned_group_id",
+    "assignee_id",
+    "resolved_at",
+    "closed_at",
+    "resolution_code",
+    "sla_met",
+)
+
+
+@cache
+def lifecycle() -> dict[str, Any]:
+    """The reference lifecycle (``lifecycle.yaml``): allowed starts and moves."""
+    text = (resources.files("itsm_doctor.signs") / "lifecycle.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def status_path(r: Records) -> ibis.Table:
+    """Per incident status change (consecutive repeats collapsed): ticket, step, from, to."""
+    inc = of_type(r, "incident").select("ticket_id")
+    ev = r["event"].filter(_.to_status.notnull()).join(inc, "ticket_id")
+    w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
+    ev = ev.mutate(prev=ev.to_status.lag().over(w))
+    steps = ev.filter(ev.prev.isnull() | (ev.prev != ev.to_status))
+    w2 = ibis.window(group_by=steps.ticket_id, order_by=[steps.seq, steps.ts])
+    return steps.select("ticket_id", step=ibis.row_number().over(w2), status=steps.to_status, prev=steps.prev)
+
+
+def _moves_table() -> ibis.Table:
+    spec = lifecycle()
+    rows = [{"move_from": a, "move_to": b} for a, tos in spec["moves"].items() for b in tos]
+    rows += [{"move_from": "", "move_to": s} for s in spec["starts"]]
+    schema = pa.schema([("move_from", pa.string()), ("move_to", pa.string())])
+    return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
+
+
+def _conformance(r: Records) -> ibis.Table:
+    steps = status_path(r)
+    # the first step moves from "" (the start), later steps from the previous status
+    steps = steps.mutate(f=(steps.step == 0).ifelse("", steps.prev.fill_null("")))
+    allowed = _moves_table()
+    j = steps.left_join(allowed, (steps.f == allowed.move_from) & (steps.status == allowed.move_to))
+    bad = j.group_by("ticket_id").aggregate(bad=j.move_to.isnull().ifelse(1, 0).sum())
+    return bad.select("ticket_id", value=share(bad.bad == 0))
+
+
+def _skipped_resolution(r: Records) -> ibis.Table:
+    steps = status_path(r)
+    per = steps.group_by("ticket_id").aggregate(
+        closed=(steps.status == "closed").any(), resolved=(steps.status == "resolved").any()
+    )
+    per = per.filter(per.closed)
+    # not ~resolved: ibis compiles (NOT x) IS NULL without parentheses
+    return per.select("ticket_id", value=share(per.resolved == ibis.literal(False)))
+
+
+def _backward(r: Records) -> ibis.Table:
+    steps = status_path(r).filter(_.prev.notnull())
+    case = ibis.cases(*((steps.status == s, v) for s, v in _RANK.items()), else_=None)
+    prev_case = ibis.cases(*((steps.prev == s, v) for s, v in _RANK.items()), else_=None)
+    back = (case < prev_case) & ~steps.prev.isin(("resolved", "closed"))
+    per = steps.group_by("ticket_id").aggregate(back=back.ifelse(1, 0).max())
+    inc = of_type(r, "incident").select("ticket_id")
+    j = inc.join(per, "ticket_id")
+    return j.select("ticket_id", value=j.back.cast("float64"))
+
+
+def _variants(r: Records) -> ibis.Table:
+    steps = status_path(r)
+    paths = steps.group_by("ticket_id").aggregate(path=steps.status.collect(order_by=steps.step).join(">"))
+    return paths.aggregate(variants=_.path.nunique(), tickets=_.count())
+
+
+def _variants_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
+    row = table.to_pylist()[0]
+    if not row["tickets"]:
+        return None, {"_reason": "no status history"}
+    return 100.0 * row["variants"] / row["tickets"], {"variants": row["variants"], "_n": row["tickets"]}
+
+
+def _completeness(r: Records) -> ibis.Table:
+    t = r["ticket"].filter(_.ticket_type.isin(("incident", "request")))
+    aggs = {f: t[f].count() for f in COMPLETENESS_FIELDS}
+    return t.aggregate(n=_.count(), **aggs)
+
+
+def _completeness_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
+    row = table.to_pylist()[0]
+    n = int(row.pop("n") or 0)
+    if n == 0:
+        return None, {"_reason": "no incident or request"}
+    fields = {f: int(row[f] or 0) / n for f in COMPLETENESS_FIELDS}
+    return sum(fields.values()) / len(fields), {"field": fields, "_n": n}
+
+
+def _history(r: Records) -> ibis.Table:
+    t = of_type(r, "incident").select("ticket_id")
+    counts = r["event"].group_by("ticket_id").aggregate(events=_.count())
+    j = t.left_join(counts, t.ticket_id == counts.ticket_id)
+    return j.select(ticket_id=t.ticket_id, value=j.events.fill_null(0).cast("float64"))
+
+
+_STATUS_NEEDS = ("event.to_status",)
+
+PROCESS_SIGNS: tuple[Sign, ...] = (
+    Sign(
+        id="process.lifecycle_conformance",
+        name="Lifecycle conformance",
+        area="compliance",
+        practice="incident management",
+        unit="ratio",
+        direction="higher",
+        definition=(
+            "Share of incidents whose status path (consecutive repeats collapsed) fits the reference lifecycle in "
+            "signs/lifecycle.yaml: an allowed first status and only allowed moves. BPIC 2013 question 4."
+        ),
+        benchmark=Benchmark(good=0.90, poor=0.70, source="no published benchmark; ITSM Doctor working band"),
+        needs=_STATUS_NEEDS,
+        per_ticket=_conformance,
+    ),
+    Sign(
+        id="process.skipped_resolution_rate",
+        name="Closed without being resolved",
+        area="compliance",
+        practice="incident management",
+        unit="ratio",
+        direction="lower",
+        definition="Of the incidents that reached closed, the share that never passed through resolved.",
+        benchmark=Benchmark(good=0.05, poor=0.20, source="no published benchmark; ITSM Doctor working band"),
+        needs=_STATUS_NEEDS,
+        per_ticket=_skipped_resolution,
+    ),
+    Sign(
+        id="process.variants_per_100",
+        name="Process variants per 100 incidents",
+        area="compliance",
+        practice="incident management",
+        unit="count",
+        direction="lower",
+        definition="Distinct status paths (consecutive repeats collapsed) per 100 incidents with a status history.",
+        benchmark=Benchmark(good=5.0, poor=15.0, source="no published benchmark; ITSM Doctor working band"),
+        needs=_STATUS_NEEDS,
+        summary=_variants,
+        finish=_variants_finish,
+    ),
+    Sign(
+        id="process.backward_transition_rate",
+        name="Backward status moves",
+        area="compliance",
+        practice="incident management",
+        unit="ratio",
+        direction="lower",
+        definition=(
+            "Share of incidents with a status move backwards in the lifecycle order new < assigned = in progress = "
+            "pending < resolved < closed that is not a reopen (a move out of resolved or closed). A return to "
+            "assigned is a handover between queues and ranks with in progress."
+        ),
+        benchmark=Benchmark(good=0.05, poor=0.15, source="no published benchmark; ITSM Doctor working band"),
+        needs=_STATUS_NEEDS,
+        per_ticket=_backward,
+    ),
+    Sign(
+        id="records.completeness",
+        name="Records completeness",
+        area="compliance",
+        practice="records",
+        unit="ratio",
+        direction="higher",
+        definition=(
+            "Mean, over the canonical ticket fields that tell about the tooling (title, category, service, CI, "
+            "channel, priority, impact, urgency, requester, group, assignee, resolved/closed times, resolution "
+            "code, SLA outcome), of the share of incidents and requests where the field is filled; per field in "
+            "the breakdowns."
+        ),
+        benchmark=Benchmark(good=0.80, poor=0.60, source="no published benchmark; ITSM Doctor working band"),
+        needs=("ticket",),
+        summary=_completeness,
+        finish=_completeness_finish,
+    ),
+    Sign(
+        id="records.history_depth",
+        name="History depth",
+        area="compliance",
+        practice="records",
+        unit="count",
+        direction="higher",
+        definition="Median number of events per incident (0 when the export has no history at all).",
+        benchmark=Benchmark(good=4.0, poor=2.0, source="no published benchmark; ITSM Doctor working band"),
+        needs=("ticket",),
+        per_ticket=_history,
+        aggregate="median",
+    ),
+)

@@ -12,6 +12,7 @@ __all__ = [
     "group_path",
     "hours_between",
     "of_type",
+    "period_end",
     "share",
     "tier_reach",
 ]
@@ -66,3 +67,9 @@ def tier_reach(r: Records) -> ibis.Table:
         first_t1=_.ts.min(where=_.tier == 1),
         first_above=_.ts.min(where=_.tier > 1),
     )
+
+
+def period_end(r: Records) -> ibis.Table:
+    """One row, ``period_end``: the latest opening, resolution or closure in the records."""
+    t = r["ticket"]
+    return t.aggregate(period_end=t.closed_at.coalesce(t.resolved_at, t.opened_at).max())

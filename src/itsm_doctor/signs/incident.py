@@ -91,7 +91,8 @@ def sla_outcome(r: Records, ticket_type: str) -> ibis.Table:
     else resolved within the configured target."""
     d = resolution_deadline(r, of_type(r, ticket_type))
     within = d.resolved_at.notnull() & (d.resolved_at <= d.deadline)
-    by_target = d.deadline.notnull().ifelse(share(within), ibis.null("float64"))
+    # a ticket not resolved yet has no outcome to count
+    by_target = (d.deadline.notnull() & d.resolved_at.notnull()).ifelse(share(within), ibis.null("float64"))
     value = share(d.sla_met).coalesce(share(d.breached == ibis.literal(False)), by_target)
     return d.select("ticket_id", value=value)
 

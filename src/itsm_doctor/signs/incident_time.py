@@ -14,7 +14,7 @@ from scipy import stats
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
-from itsm_doctor.signs.common import hours_between, of_type, share
+from itsm_doctor.signs.common import hours_between, of_type, period_end, share
 
 __all__ = ["INCIDENT_TIME_SIGNS", "backlog_slope", "resolution_hours"]
 
@@ -113,8 +113,10 @@ def _demand_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
 
 def _open_ages(r: Records) -> ibis.Table:
     t = of_type(r, "incident")
-    end = r["ticket"].aggregate(period_end=_.opened_at.max())
-    still_open = t.filter(_.resolved_at.isnull() & _.cancelled_at.isnull() & _.opened_at.notnull())
+    end = period_end(r)
+    still_open = t.filter(
+        _.resolved_at.isnull() & _.closed_at.isnull() & _.cancelled_at.isnull() & _.opened_at.notnull()
+    )
     j = still_open.cross_join(end)
     return j.select(age=hours_between(j.opened_at, j.period_end))
 
@@ -255,8 +257,8 @@ INCIDENT_TIME_SIGNS: tuple[Sign, ...] = (
         unit="h",
         direction="lower",
         definition=(
-            "90th percentile of the age, in hours, of incidents still open at the end of the records (the latest "
-            "opening time of any ticket); 0 when nothing is open."
+            "90th percentile of the age, in hours, of incidents neither resolved, closed nor cancelled at the end "
+            "of the records (the latest opening, resolution or closure of any ticket); 0 when nothing is open."
         ),
         benchmark=Benchmark(good=240.0, poor=720.0, source="no published benchmark; ITSM Doctor working band"),
         needs=("ticket.opened_at",),

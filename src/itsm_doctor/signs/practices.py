@@ -11,7 +11,7 @@ from ibis import _
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
-from itsm_doctor.signs.common import hours_between, of_type, share
+from itsm_doctor.signs.common import hours_between, of_type, period_end, share
 from itsm_doctor.signs.incident import sla_outcome
 from itsm_doctor.signs.incident_time import resolution_hours
 
@@ -57,8 +57,7 @@ def _problem_linked(r: Records) -> ibis.Table:
 
 def _open_problem_ages(r: Records) -> ibis.Table:
     p = of_type(r, "problem").filter(_.opened_at.notnull() & _.resolved_at.isnull() & _.closed_at.isnull())
-    end = r["ticket"].aggregate(period_end=_.opened_at.max())
-    j = p.cross_join(end)
+    j = p.cross_join(period_end(r))
     return j.select(age=hours_between(j.opened_at, j.period_end))
 
 
@@ -145,7 +144,7 @@ PRACTICE_SIGNS: tuple[Sign, ...] = (
         practice="problem management",
         unit="count",
         direction="higher",
-        definition="Problem records ÷ incidents × 100.",
+        definition="Problem records ÷ incident records × 100, over the whole period of the records.",
         benchmark=Benchmark(good=2.0, poor=0.3, source="no published benchmark; ITSM Doctor working band"),
         needs=("ticket.ticket_type=problem|ticket.problem_id",),
         summary=_type_counts,
@@ -158,7 +157,10 @@ PRACTICE_SIGNS: tuple[Sign, ...] = (
         practice="problem management",
         unit="h",
         direction="lower",
-        definition="Median age in hours of problems neither resolved nor closed at the end of the records.",
+        definition=(
+            "Median age in hours of problems neither resolved nor closed at the end of the records (the latest "
+            "opening, resolution or closure of any ticket)."
+        ),
         benchmark=Benchmark(
             good=1440.0, poor=4320.0, source="Pink Elephant 2012: problems closed after 4.4 months on average"
         ),
@@ -188,7 +190,7 @@ PRACTICE_SIGNS: tuple[Sign, ...] = (
         practice="change enablement",
         unit="ratio",
         direction="lower",
-        definition="Share of changes of type emergency.",
+        definition="Share of change records of type emergency among the changes whose type is recorded.",
         benchmark=Benchmark(
             good=0.05, poor=0.15, source="practitioners' targets 5–8% (itilcommunity.com); no standard"
         ),

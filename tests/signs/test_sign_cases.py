@@ -1,0 +1,129 @@
+"""Every sign against hand-computed cases: tests/signs/cases/<sign id>.yaml.
+
+A case starts from the tiny log in base_log.yaml (``base: true``, the default) or from
+nothing (``base: false``), then ``drop``s whole tables, ``add``s rows. A row with
+``repeat: N`` stands for N rows whose ``ticket_id`` gets the suffix ``-0`` … ``-N-1``.
+``expected`` is the headline value (compared to 1e-9) or ``n/a``.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+import yaml
+
+from itsm_doctor.engine import records_from_arrow
+from itsm_doctor.records.schema import SCHEMAS
+from itsm_doctor.signs import SIGNS, compute, get_sign
+
+HERE = Path(__file__).parent
+CASES = HERE / "cases"
+
+
+@cache
+def base_log() -> dict[str, list[dict[str, Any]]]:
+    data: dict[str, list[dict[str, Any]]] = yaml.safe_load((HERE / "base_log.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+def _expand(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        n = row.get("repeat")
+        if n is None:
+            out.append(row)
+            continue
+        for i in range(int(n)):
+            copy_ = {k: v for k, v in row.items() if k != "repeat"}
+            copy_["ticket_id"] = f"{row['ticket_id']}-{i}"
+            out.append(copy_)
+    return out
+
+
+def _value(field: pa.Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if pa.types.is_timestamp(field.type):
+        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+    if pa.types.is_string(field.type):
+        return str(value)
+    return value
+
+
+def build_tables(case: dict[str, Any]) -> dict[str, pa.Table]:
+    rows: dict[str, list[dict[str, Any]]] = copy.deepcopy(base_log()) if case.get("base", True) else {}
+    for table in case.get("drop", []):
+        rows.pop(table, None)
+    for table, extra in (case.get("add") or {}).items():
+        rows.setdefault(table, []).extend(extra)
+    tables = {}
+    for name, items in rows.items():
+        schema = SCHEMAS[name]
+        items = _expand(items)
+        for i, item in enumerate(items):
+            if name == "event":
+                item.setdefault("event_id", f"{item['ticket_id']}:{item.get('seq', i)}")
+        cols = {f.name: [_value(f, item.get(f.name)) for item in items] for f in schema}
+        tables[name] = pa.table(cols, schema=schema)
+    return tables
+
+
+def _cases() -> list[Any]:
+    params = []
+    for path in sorted(CASES.glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for case in spec["cases"]:
+            params.append(pytest.param(spec["sign"], case, id=f"{spec['sign']}::{case['name']}"))
+    return params
+
+
+def check(sign_id: str, case: dict[str, Any], engine: str = "duckdb") -> None:
+    records = records_from_arrow(build_tables(case), engine=engine)
+    finding = compute(get_sign(sign_id), records)
+    expected = case["expected"]
+    if expected == "n/a":
+        assert finding.value is None and finding.status == "n/a", finding
+        assert finding.reason
+    else:
+        assert finding.value == pytest.approx(float(expected), abs=1e-9), finding
+        for key, value in (case.get("breakdowns") or {}).items():
+            assert finding.breakdowns[key] == pytest.approx(value) if not isinstance(value, dict) else True
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    got = finding.breakdowns[key][k]
+                    got = got["value"] if isinstance(got, dict) else got
+                    assert got == pytest.approx(v, abs=1e-9), (key, k)
+
+
+@pytest.mark.parametrize(("sign_id", "case"), _cases())
+def test_sign_case(sign_id: str, case: dict[str, Any]) -> None:
+    check(sign_id, case)
+
+
+def test_every_sign_has_cases_with_a_value_and_an_na() -> None:
+    covered: dict[str, list[Any]] = {}
+    for path in CASES.glob("*.yaml"):
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert path.stem == spec["sign"], f"{path.name} must be named after its sign"
+        covered[spec["sign"]] = [c["expected"] for c in spec["cases"]]
+    missing = sorted(s.id for s in SIGNS if s.id not in covered)
+    assert missing == [], f"signs without a case file: {missing}"
+    for sign_id, expected in covered.items():
+        assert any(e != "n/a" for e in expected), f"{sign_id} has no case with a value"
+        assert any(e == "n/a" for e in expected), f"{sign_id} has no n/a case"
+
+
+def test_every_sign_documents_itself() -> None:
+    assert len(SIGNS) >= 40
+    for s in SIGNS:
+        assert len(s.definition) >= 40, s.id
+        assert s.benchmark.source, s.id
+        assert s.direction in ("higher", "lower") and s.unit in ("ratio", "h", "count", "rho"), s.id
+        lower_good = s.benchmark.good < s.benchmark.poor
+        assert lower_good == (s.direction == "lower"), f"{s.id}: band contradicts direction"

@@ -107,10 +107,14 @@ def records_from_arrow(tables: dict[str, pa.Table], *, engine: str = "duckdb") -
             data = SCHEMAS[name].empty_table()
         else:
             data = data.select([f.name for f in SCHEMAS[name]]).cast(SCHEMAS[name])
-        out[name] = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
-        if data.num_rows:
-            con.insert(_table_name(name, tag), data)
-            out[name] = con.table(_table_name(name, tag))
+        if engine == "spark":
+            out[name] = con.create_table(_table_name(name, tag), obj=data)
+        else:
+            # ibis 12 cannot create a DuckDB table from an in-memory object: create, then insert
+            out[name] = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
+            if data.num_rows:
+                con.insert(_table_name(name, tag), data)
+                out[name] = con.table(_table_name(name, tag))
         counts[name] = data.num_rows
     return Records(engine=engine, con=con, tables=out, counts=counts)
 

@@ -93,12 +93,16 @@ def check(sign_id: str, case: dict[str, Any], engine: str = "duckdb") -> None:
     else:
         assert finding.value == pytest.approx(float(expected), abs=1e-9), finding
         for key, value in (case.get("breakdowns") or {}).items():
-            assert finding.breakdowns[key] == pytest.approx(value) if not isinstance(value, dict) else True
+            got_all = finding.breakdowns[key]
             if isinstance(value, dict):
                 for k, v in value.items():
-                    got = finding.breakdowns[key][k]
+                    got = got_all[k]
                     got = got["value"] if isinstance(got, dict) else got
                     assert got == pytest.approx(v, abs=1e-9), (key, k)
+            elif isinstance(value, list):
+                assert got_all == value, key
+            else:
+                assert got_all == pytest.approx(value, abs=1e-9), key
 
 
 @pytest.mark.parametrize(("sign_id", "case"), _cases())

@@ -1,7 +1,12 @@
 """The sign library: every sign ITSM Doctor measures, in one explicit registry.
 
+Signs live in one module per practice (``desk``, ``incident``, ``incident_time``,
+``incident_people``, ``service_level``, ``request``, ``problem``, ``change``, ``process``,
+``records_quality``); ``SIGNS`` below is the one registry, in catalog order.
+
 Add a sign: write its function and metadata in the module of its practice, add it to that
-module's tuple, and give it a case file in ``tests/signs/cases/<id>.yaml``.
+module's tuple, and give it a case file in ``tests/signs/cases/<id>.yaml``. Add a module:
+add its tuple to ``SIGNS``.
 """
 
 from __future__ import annotations
@@ -10,12 +15,16 @@ from collections.abc import Callable, Sequence
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import AREAS, Benchmark, Finding, Sign, compute, rate
+from itsm_doctor.signs.change import CHANGE_SIGNS
 from itsm_doctor.signs.desk import DESK_SIGNS
 from itsm_doctor.signs.incident import INCIDENT_SIGNS
 from itsm_doctor.signs.incident_people import INCIDENT_PEOPLE_SIGNS
 from itsm_doctor.signs.incident_time import INCIDENT_TIME_SIGNS
-from itsm_doctor.signs.practices import PRACTICE_SIGNS
+from itsm_doctor.signs.problem import PROBLEM_SIGNS
 from itsm_doctor.signs.process import PROCESS_SIGNS
+from itsm_doctor.signs.records_quality import RECORDS_SIGNS
+from itsm_doctor.signs.request import REQUEST_SIGNS
+from itsm_doctor.signs.service_level import SERVICE_LEVEL_SIGNS
 
 __all__ = [
     "AREAS",
@@ -26,17 +35,20 @@ __all__ = [
     "compute",
     "examine_signs",
     "get_sign",
-    "missing_capabilities",
     "rate",
 ]
 
 SIGNS: tuple[Sign, ...] = (
     *DESK_SIGNS,
     *INCIDENT_SIGNS,
+    *SERVICE_LEVEL_SIGNS,
     *INCIDENT_TIME_SIGNS,
     *INCIDENT_PEOPLE_SIGNS,
-    *PRACTICE_SIGNS,
+    *REQUEST_SIGNS,
+    *PROBLEM_SIGNS,
+    *CHANGE_SIGNS,
     *PROCESS_SIGNS,
+    *RECORDS_SIGNS,
 )
 _BY_ID = {s.id: s for s in SIGNS} | {a: s for s in SIGNS for a in s.aliases}
 if len({s.id for s in SIGNS}) != len(SIGNS):  # pragma: no cover - a programming error
@@ -44,24 +56,11 @@ if len({s.id for s in SIGNS}) != len(SIGNS):  # pragma: no cover - a programming
 
 
 def get_sign(sign_id: str) -> Sign:
+    """The sign with this id (or alias)."""
     try:
         return _BY_ID[sign_id]
     except KeyError:
         raise KeyError(f"unknown sign {sign_id!r}; see `itsm-doctor catalog signs`") from None
-
-
-def missing_capabilities(r: Records) -> list[str]:
-    """What the records reveal as missing from the patient's tooling or practice."""
-    missing = []
-    if not r.has("event"):
-        missing.append("no history: the export has no event log or audit trail")
-    if not (r.has("sla_record") or r.has("sla_target")) and not bool(r.execute(r["ticket"].sla_met.notnull().any())):
-        missing.append("no SLA: no target and no SLA outcome")
-    if not r.has("link") and not bool(r.execute(r["ticket"].problem_id.notnull().any())):
-        missing.append("no problem links: incidents are never tied to problems")
-    if not r.has("survey_response"):
-        missing.append("no surveys: customer satisfaction is not measured")
-    return missing
 
 
 def examine_signs(
@@ -74,7 +73,4 @@ def examine_signs(
         if progress:
             progress(sign.id)
         findings.append(compute(sign, r, cache=cache))
-    for f in findings:
-        if f.sign.id == "records.completeness" and f.value is not None:
-            f.breakdowns["missing_capabilities"] = missing_capabilities(r)
     return findings

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import ibis
+import pyarrow as pa
 from ibis import _
 
 from itsm_doctor.engine import Records
 
 __all__ = [
     "HOUR",
+    "PENDING_NEEDS",
     "group_path",
     "hours_between",
+    "incident_intervals",
     "of_type",
     "period_end",
+    "ratio_finish",
     "share",
     "tier_reach",
+    "time_share_finish",
+    "time_share_summary",
+    "type_counts",
 ]
 
 HOUR = 3600.0
@@ -73,3 +83,63 @@ def period_end(r: Records) -> ibis.Table:
     """One row, ``period_end``: the latest opening, resolution or closure in the records."""
     t = r["ticket"]
     return t.aggregate(period_end=t.closed_at.coalesce(t.resolved_at, t.opened_at).max())
+
+
+def type_counts(r: Records) -> ibis.Table:
+    """One row: tickets of each type, and incidents with a causing change."""
+    t = r["ticket"]
+    return t.aggregate(
+        incidents=(t.ticket_type == "incident").ifelse(1, 0).sum(),
+        requests=(t.ticket_type == "request").ifelse(1, 0).sum(),
+        problems=(t.ticket_type == "problem").ifelse(1, 0).sum(),
+        changes=(t.ticket_type == "change").ifelse(1, 0).sum(),
+        caused=(t.caused_by_change_id.notnull() & (t.ticket_type == "incident")).ifelse(1, 0).sum(),
+    )
+
+
+def ratio_finish(
+    numerator: str, denominators: tuple[str, ...], scale: float = 1.0
+) -> Callable[[pa.Table], tuple[float | None, dict[str, Any]]]:
+    """A ``finish`` for ``type_counts``: ``scale`` × numerator ÷ the sum of the denominators."""
+
+    def finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
+        row = table.to_pylist()[0]
+        whole = sum(int(row[d] or 0) for d in denominators)
+        if whole == 0:
+            return None, {"_reason": f"no {' or '.join(denominators)} in these records"}
+        return scale * int(row[numerator] or 0) / whole, {k: int(v or 0) for k, v in row.items()} | {"_n": whole}
+
+    return finish
+
+
+PENDING_NEEDS = ("status_interval.pending_reason",)
+
+
+def incident_intervals(r: Records) -> ibis.Table:
+    """The status intervals of incidents."""
+    inc = of_type(r, "incident").select("ticket_id")
+    return r["status_interval"].join(inc, "ticket_id")
+
+
+def time_share_summary(reason: str | None) -> Callable[[Records], ibis.Table]:
+    """A summary: time pending for ``reason`` (any reason when None) and total open time, summed
+    over the incidents' open-status intervals."""
+
+    def summary(r: Records) -> ibis.Table:
+        si = incident_intervals(r).filter(_.status.isin(("new", "assigned", "in_progress", "pending")))
+        si = si.filter(_.duration_s.notnull())
+        hit = (si.pending_reason == reason if reason else si.status == "pending").fill_null(False)
+        return si.aggregate(
+            part=hit.ifelse(si.duration_s, 0.0).sum(), whole=si.duration_s.sum(), n=si.ticket_id.nunique()
+        )
+
+    return summary
+
+
+def time_share_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
+    """The ``finish`` of ``time_share_summary``: part ÷ whole."""
+    row = table.to_pylist()[0]
+    whole = row["whole"] or 0.0
+    if whole <= 0:
+        return None, {"_reason": "no open time recorded"}
+    return (row["part"] or 0.0) / whole, {"_n": row["n"] or 0}

@@ -1,21 +1,25 @@
-"""Incident signs about the path of a ticket: reassignment, ping-pong, reopen, escalation,
-pending, and the service level it met."""
+"""Incident signs about the path of a ticket: reassignment, ping-pong, reopen, escalation, pending."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import ibis
-import pyarrow as pa
 from ibis import _
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
-from itsm_doctor.signs.common import group_path, hours_between, of_type, share, tier_reach
+from itsm_doctor.signs.common import (
+    PENDING_NEEDS,
+    group_path,
+    hours_between,
+    incident_intervals,
+    of_type,
+    share,
+    tier_reach,
+    time_share_finish,
+    time_share_summary,
+)
 
-__all__ = ["INCIDENT_SIGNS", "resolution_deadline"]
-
-_NEAR = 0.8  # the last 20 % of the SLA window
+__all__ = ["INCIDENT_SIGNS"]
 
 
 def _reassigned(r: Records) -> ibis.Table:
@@ -59,91 +63,12 @@ def _escalated(r: Records) -> ibis.Table:
     return reach.select("ticket_id", value=share(reach.max_tier >= 2))
 
 
-def resolution_deadline(r: Records, tickets: ibis.Table) -> ibis.Table:
-    """Per ticket: its resolution deadline — the source's due date, else the SLA record's
-    breach time, else opened + the configured target for its type and priority."""
-    targets = (
-        r["sla_target"].filter(_.metric == "resolution").select(tt=_.ticket_type, tp=_.priority, target_s=_.target_s)
-    )
-    rec = (
-        r["sla_record"]
-        .filter(_.metric == "resolution")
-        .group_by("ticket_id")
-        .aggregate(breach_at=_.breach_at.min(), breached=_.breached.max())
-        .rename(rid="ticket_id")
-    )
-    j = tickets.left_join(targets, (tickets.ticket_type == targets.tt) & (tickets.priority == targets.tp))
-    j = j.left_join(rec, j.ticket_id == rec.rid)
-    configured = j.opened_at + (j.target_s.cast("int64")).as_interval("s")
-    return j.select(
-        "ticket_id",
-        "opened_at",
-        "resolved_at",
-        "sla_met",
-        breached=j.breached,
-        target_s=j.target_s,
-        deadline=j.due_at.coalesce(j.breach_at, configured),
-    )
-
-
-def sla_outcome(r: Records, ticket_type: str) -> ibis.Table:
-    """1/0 per ticket with a resolution SLA: the source's outcome first, else the SLA record,
-    else resolved within the configured target."""
-    d = resolution_deadline(r, of_type(r, ticket_type))
-    within = d.resolved_at.notnull() & (d.resolved_at <= d.deadline)
-    # a ticket not resolved yet has no outcome to count
-    by_target = (d.deadline.notnull() & d.resolved_at.notnull()).ifelse(share(within), ibis.null("float64"))
-    value = share(d.sla_met).coalesce(share(d.breached == ibis.literal(False)), by_target)
-    return d.select("ticket_id", value=value)
-
-
-def _sla(r: Records) -> ibis.Table:
-    return sla_outcome(r, "incident")
-
-
-def _intervals(r: Records) -> ibis.Table:
-    inc = of_type(r, "incident").select("ticket_id")
-    return r["status_interval"].join(inc, "ticket_id")
-
-
 def _wait_user(r: Records) -> ibis.Table:
-    si = _intervals(r)
+    si = incident_intervals(r)
     return si.group_by("ticket_id").aggregate(
         value=share((si.pending_reason == "awaiting_user").fill_null(False).any())
     )
 
-
-def _wait_near_deadline(r: Records) -> ibis.Table:
-    si = _intervals(r).filter(_.pending_reason == "awaiting_user")
-    d = resolution_deadline(r, of_type(r, "incident")).filter(_.deadline.notnull()).rename(did="ticket_id")
-    j = si.join(d, si.ticket_id == d.did)
-    window_s = j.deadline.epoch_seconds() - j.opened_at.epoch_seconds()
-    pos = (j.start.epoch_seconds() - j.opened_at.epoch_seconds()).cast("float64") / window_s.cast("float64")
-    near = (pos >= _NEAR) & (pos <= 1.0)
-    return j.filter(window_s > 0).select("ticket_id", value=share(near))
-
-
-def _time_share_summary(reason: str | None) -> Any:
-    def summary(r: Records) -> ibis.Table:
-        si = _intervals(r).filter(_.status.isin(("new", "assigned", "in_progress", "pending")))
-        si = si.filter(_.duration_s.notnull())
-        hit = (si.pending_reason == reason if reason else si.status == "pending").fill_null(False)
-        return si.aggregate(
-            part=hit.ifelse(si.duration_s, 0.0).sum(), whole=si.duration_s.sum(), n=si.ticket_id.nunique()
-        )
-
-    return summary
-
-
-def _time_share_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
-    row = table.to_pylist()[0]
-    whole = row["whole"] or 0.0
-    if whole <= 0:
-        return None, {"_reason": "no open time recorded"}
-    return (row["part"] or 0.0) / whole, {"_n": row["n"] or 0}
-
-
-_PENDING_NEEDS = ("status_interval.pending_reason",)
 
 INCIDENT_SIGNS: tuple[Sign, ...] = (
     Sign(
@@ -236,22 +161,6 @@ INCIDENT_SIGNS: tuple[Sign, ...] = (
         per_ticket=_escalated,
     ),
     Sign(
-        id="incident.sla_compliance",
-        name="Resolution SLA compliance",
-        area="compliance",
-        practice="service level management",
-        unit="ratio",
-        direction="higher",
-        definition=(
-            "Share of incidents with a resolution SLA that met it: the source's own outcome (e.g. ServiceNow "
-            "made_sla) first, else the SLA record's breach flag, else resolved before opened + the configured "
-            "target for the ticket's priority."
-        ),
-        benchmark=Benchmark(good=0.90, poor=0.75, source="no published benchmark; ServiceNow Benchmarks define it"),
-        needs=("ticket.sla_met|sla_record|sla_target",),
-        per_ticket=_sla,
-    ),
-    Sign(
         id="incident.wait_user_rate",
         name="Awaiting-user rate",
         area="compliance",
@@ -260,36 +169,8 @@ INCIDENT_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition="Share of incidents with at least one awaiting-user interval. BPIC 2013 challenge question 3.",
         benchmark=Benchmark(good=0.15, poor=0.35, source="no published benchmark; ITSM Doctor working band"),
-        needs=_PENDING_NEEDS,
+        needs=PENDING_NEEDS,
         per_ticket=_wait_user,
-    ),
-    Sign(
-        id="incident.wait_user_near_deadline",
-        name="Awaiting user near the SLA deadline",
-        area="compliance",
-        practice="service level management",
-        unit="ratio",
-        direction="lower",
-        definition=(
-            "Share of awaiting-user intervals that start in the last 20 % of the incident's resolution-SLA window "
-            "(from opening to the deadline): position = (start − opened) ÷ (deadline − opened) between 0.8 and 1."
-        ),
-        benchmark=Benchmark(good=0.15, poor=0.30, source="no published benchmark; uniform waits would give 0.2"),
-        needs=(*_PENDING_NEEDS, "ticket.due_at|sla_record|sla_target"),
-        per_ticket=_wait_near_deadline,
-    ),
-    Sign(
-        id="incident.wait_user_time_share",
-        name="Time awaiting the user",
-        area="compliance",
-        practice="service level management",
-        unit="ratio",
-        direction="lower",
-        definition="Awaiting-user time ÷ total open time, summed over all incidents' status intervals.",
-        benchmark=Benchmark(good=0.10, poor=0.25, source="no published benchmark; ITSM Doctor working band"),
-        needs=_PENDING_NEEDS,
-        summary=_time_share_summary("awaiting_user"),
-        finish=_time_share_finish,
     ),
     Sign(
         id="incident.pending_time_share",
@@ -301,7 +182,7 @@ INCIDENT_SIGNS: tuple[Sign, ...] = (
         definition="Time in pending (any reason) ÷ total open time, summed over all incidents' status intervals.",
         benchmark=Benchmark(good=0.15, poor=0.35, source="no published benchmark; ITSM Doctor working band"),
         needs=("status_interval",),
-        summary=_time_share_summary(None),
-        finish=_time_share_finish,
+        summary=time_share_summary(None),
+        finish=time_share_finish,
     ),
 )

@@ -40,5 +40,6 @@ def group_handovers(r: Records) -> ibis.Table:
 def variants(r: Records, *, top: int = 10) -> ibis.Table:
     """The most frequent status paths with their ticket counts."""
     s = _collapsed(r, "to_status")
-    paths = s.group_by("ticket_id").aggregate(path=s.node.collect(order_by=s.step).join(" > "))
+    ordered = ibis.struct({"step": s.step, "node": s.node}).collect().sort()
+    paths = s.group_by("ticket_id").aggregate(path=ordered.map(lambda x: x.node).join(" > "))
     return paths.group_by("path").aggregate(tickets=_.count()).order_by([ibis.desc("tickets"), "path"]).limit(top)

@@ -1,4 +1,4 @@
-"""Process signs (lifecycle conformance, variants, backward moves) and the records' own quality."""
+"""Process signs: lifecycle conformance, closing without resolving, variants, backward moves."""
 
 from __future__ import annotations
 
@@ -20,24 +20,6 @@ __all__ = ["PROCESS_SIGNS", "lifecycle", "status_path"]
 # Lifecycle order for backward moves. A return to "assigned" is a handover to another queue,
 # not rework, so it ranks with in_progress and pending.
 _RANK = {"new": 0, "assigned": 2, "in_progress": 2, "pending": 2, "resolved": 3, "closed": 4, "cancelled": 4}
-# Fields whose emptiness says something about the tooling (ids and times always exist).
-COMPLETENESS_FIELDS = (
-    "title",
-    "category",
-    "service_id",
-    "ci_id",
-    "channel",
-    "priority",
-    "impact",
-    "urgency",
-    "requester_id",
-    "assigned_group_id",
-    "assignee_id",
-    "resolved_at",
-    "closed_at",
-    "resolution_code",
-    "sla_met",
-)
 
 
 @cache
@@ -100,7 +82,9 @@ def _backward(r: Records) -> ibis.Table:
 
 def _variants(r: Records) -> ibis.Table:
     steps = status_path(r)
-    paths = steps.group_by("ticket_id").aggregate(path=steps.status.collect(order_by=steps.step).join(">"))
+    # sort (step, status) pairs rather than collect(order_by=…), which PySpark lacks
+    ordered = ibis.struct({"step": steps.step, "status": steps.status}).collect().sort()
+    paths = steps.group_by("ticket_id").aggregate(path=ordered.map(lambda x: x.status).join(">"))
     return paths.aggregate(variants=_.path.nunique(), tickets=_.count())
 
 
@@ -109,28 +93,6 @@ def _variants_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     if not row["tickets"]:
         return None, {"_reason": "no status history"}
     return 100.0 * row["variants"] / row["tickets"], {"variants": row["variants"], "_n": row["tickets"]}
-
-
-def _completeness(r: Records) -> ibis.Table:
-    t = r["ticket"].filter(_.ticket_type.isin(("incident", "request")))
-    aggs = {f: t[f].count() for f in COMPLETENESS_FIELDS}
-    return t.aggregate(n=_.count(), **aggs)
-
-
-def _completeness_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
-    row = table.to_pylist()[0]
-    n = int(row.pop("n") or 0)
-    if n == 0:
-        return None, {"_reason": "no incident or request"}
-    fields = {f: int(row[f] or 0) / n for f in COMPLETENESS_FIELDS}
-    return sum(fields.values()) / len(fields), {"field": fields, "_n": n}
-
-
-def _history(r: Records) -> ibis.Table:
-    t = of_type(r, "incident").select("ticket_id")
-    counts = r["event"].group_by("ticket_id").aggregate(events=_.count())
-    j = t.left_join(counts, t.ticket_id == counts.ticket_id)
-    return j.select(ticket_id=t.ticket_id, value=j.events.fill_null(0).cast("float64"))
 
 
 _STATUS_NEEDS = ("event.to_status",)
@@ -191,36 +153,5 @@ PROCESS_SIGNS: tuple[Sign, ...] = (
         benchmark=Benchmark(good=0.05, poor=0.15, source="no published benchmark; ITSM Doctor working band"),
         needs=_STATUS_NEEDS,
         per_ticket=_backward,
-    ),
-    Sign(
-        id="records.completeness",
-        name="Records completeness",
-        area="compliance",
-        practice="records",
-        unit="ratio",
-        direction="higher",
-        definition=(
-            "Mean, over the canonical ticket fields that tell about the tooling (title, category, service, CI, "
-            "channel, priority, impact, urgency, requester, group, assignee, resolved/closed times, resolution "
-            "code, SLA outcome), of the share of incidents and requests where the field is filled; per field in "
-            "the breakdowns."
-        ),
-        benchmark=Benchmark(good=0.80, poor=0.60, source="no published benchmark; ITSM Doctor working band"),
-        needs=("ticket",),
-        summary=_completeness,
-        finish=_completeness_finish,
-    ),
-    Sign(
-        id="records.history_depth",
-        name="History depth",
-        area="compliance",
-        practice="records",
-        unit="count",
-        direction="higher",
-        definition="Median number of events per incident (0 when the export has no history at all).",
-        benchmark=Benchmark(good=4.0, poor=2.0, source="no published benchmark; ITSM Doctor working band"),
-        needs=("ticket",),
-        per_ticket=_history,
-        aggregate="median",
     ),
 )

@@ -95,6 +95,14 @@ def _table_name(name: str, tag: str = "") -> str:
     return f"rec_{name}_{tag}" if tag else f"rec_{name}"
 
 
+def _spark_view(con: BaseBackend, name: str, data: pa.Table) -> ibis.Table:
+    """An Arrow table as a Spark temp view, straight from Arrow (through pandas, nulls would
+    turn into "NaN" strings)."""
+    session = spark_session()
+    session.createDataFrame(data).createOrReplaceTempView(name)
+    return con.table(name)
+
+
 def records_from_arrow(tables: dict[str, pa.Table], *, engine: str = "duckdb") -> Records:
     """Records from in-memory Arrow tables (tests, the simulator); missing tables are empty."""
     con = _connect(engine)
@@ -108,7 +116,7 @@ def records_from_arrow(tables: dict[str, pa.Table], *, engine: str = "duckdb") -
         else:
             data = data.select([f.name for f in SCHEMAS[name]]).cast(SCHEMAS[name])
         if engine == "spark":
-            out[name] = con.create_table(_table_name(name, tag), obj=data)
+            out[name] = _spark_view(con, _table_name(name, tag), data)
         else:
             # ibis 12 cannot create a DuckDB table from an in-memory object: create, then insert
             out[name] = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
@@ -139,7 +147,10 @@ def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
                 )  # type: ignore[attr-defined]
             counts[name] = int(con.execute(t.count()))
         else:
-            t = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
+            if engine == "spark":
+                t = _spark_view(con, _table_name(name, tag), SCHEMAS[name].empty_table())
+            else:
+                t = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
             counts[name] = 0
         out[name] = t
     return Records(engine=engine, con=con, tables=out, counts=counts)

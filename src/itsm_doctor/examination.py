@@ -64,9 +64,17 @@ def _period(r: Records) -> dict[str, str | None]:
 def _process(r: Records) -> dict[str, Any]:
     if not r.has("event"):
         return {}
+    names = {
+        row["group_id"]: row["name"] or row["group_id"]
+        for row in r.execute(r["group"].select("group_id", "name")).to_pylist()
+    }
+    handovers = [
+        {**row, "from": names.get(row["from"], row["from"]), "to": names.get(row["to"], row["to"])}
+        for row in r.execute(group_handovers(r).limit(400)).to_pylist()
+    ]
     return {
         "status_dfg": r.execute(status_dfg(r)).to_pylist(),
-        "handovers": r.execute(group_handovers(r).limit(400)).to_pylist(),
+        "handovers": handovers,
         "variants": r.execute(variants(r)).to_pylist(),
     }
 

@@ -148,6 +148,8 @@ def status_map_svg(edges: Sequence[Mapping[str, Any]], *, order: Sequence[str]) 
             f'stroke-opacity="0.55" stroke-width="{w:.1f}" marker-end="url(#arrow)">'
             f"<title>{escape(str(e['from']))} → {escape(str(e['to']))}: {escape(label)}</title></path>"
         )
+        if int(e["count"]) < 0.02 * biggest:
+            continue  # rare moves stay drawn (with a tooltip) but unlabelled, to keep the map legible
         ty = (sy + cy) / 2 + (-4 if forward else 12)
         parts.append(
             f'<text x="{(a + b) / 2}" y="{ty:.0f}" font-size="10" text-anchor="middle" fill="{_INK}">'

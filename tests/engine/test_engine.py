@@ -1,0 +1,68 @@
+"""The engine opens a workspace's records on a backend and hands out Ibis tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from itsm_doctor.engine import EngineError, open_records, records_from_arrow
+from itsm_doctor.records.schema import SCHEMAS, TABLES
+
+
+def test_open_records_reads_every_table_and_keeps_empty_ones(tiny_workspace: Path) -> None:
+    r = open_records(tiny_workspace)
+    assert r.engine == "duckdb"
+    assert set(r.tables) == set(TABLES)
+    # three service requests, eleven status changes, two teams (T1 at L1, T2 at L2)
+    assert (r.counts["ticket"], r.counts["event"], r.counts["group"]) == (3, 11, 2)
+    # intake wrote no SLA, survey or link file: the tables exist, empty, with their schema
+    for name in ("sla_target", "sla_record", "survey_response", "link"):
+        assert r.counts[name] == 0 and not r.has(name)
+        assert r.execute(r[name].count()) == 0
+        assert list(r[name].schema().names) == SCHEMAS[name].names
+    tiers = {row["name"]: row["tier"] for row in r.execute(r["group"].select("name", "tier")).to_pylist()}
+    assert tiers == {"T1": 1, "T2": 2}
+
+
+def test_execute_gives_arrow_for_tables_and_python_for_scalars(tiny_workspace: Path) -> None:
+    r = open_records(tiny_workspace)
+    table = r.execute(r["ticket"].select("ticket_id").order_by("ticket_id"))
+    assert isinstance(table, pa.Table)
+    assert table["ticket_id"].to_pylist() == ["bpic2013:1-A", "bpic2013:1-B", "bpic2013:1-C"]
+    assert r.execute(r["event"].count()) == 11
+    assert "SELECT" in r.to_sql(r["event"].count()).upper()
+
+
+def test_a_workspace_without_records_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="holds no records"):
+        open_records(tmp_path)
+
+
+def test_an_unknown_engine_is_a_clear_error(tiny_workspace: Path) -> None:
+    with pytest.raises(EngineError, match="unknown engine 'oracle'"):
+        open_records(tiny_workspace, engine="oracle")
+
+
+def test_records_from_arrow_fills_missing_tables() -> None:
+    ticket = pa.table(
+        {"ticket_id": ["x"], "ticket_type": ["incident"]},
+        schema=pa.schema([("ticket_id", pa.string()), ("ticket_type", pa.string())]),
+    )
+    full = pa.Table.from_pylist(
+        [{f.name: None for f in SCHEMAS["ticket"]} | ticket.to_pylist()[0]], schema=SCHEMAS["ticket"]
+    )
+    r = records_from_arrow({"ticket": full})
+    assert r.counts["ticket"] == 1 and r.counts["event"] == 0
+    assert r.execute(r["event"].count()) == 0
+
+
+@pytest.mark.spark
+def test_open_records_on_spark_gives_the_same_counts(tiny_workspace: Path, spark: Any) -> None:
+    duck = open_records(tiny_workspace)
+    r = open_records(tiny_workspace, engine="spark")
+    assert r.engine == "spark"
+    assert r.counts == duck.counts
+    assert r.execute(r["event"].filter(r["event"].pending_reason == "awaiting_user").count()) == 1

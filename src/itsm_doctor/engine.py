@@ -74,6 +74,7 @@ def spark_session() -> Any:
             .appName("itsm-doctor")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.sql.ansi.enabled", "false")
             .getOrCreate()

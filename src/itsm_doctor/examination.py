@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,30 +20,121 @@ from itsm_doctor.signs import examine_signs, get_sign
 from itsm_doctor.signs.mining import group_handovers, status_dfg, variants
 from itsm_doctor.sources.base import SourceOptions
 
-__all__ = ["SCHEMA", "Examination", "Visit", "build_examination", "examine", "ticket_values"]
+__all__ = [
+    "SCHEMA",
+    "BenchmarkBand",
+    "Cause",
+    "Diagnose",
+    "Diagnosis",
+    "Evidence",
+    "Examination",
+    "IntakeEntry",
+    "Period",
+    "Prescription",
+    "SignEntry",
+    "Visit",
+    "build_examination",
+    "examine",
+    "ticket_values",
+]
 
-SCHEMA = "itsm-doctor/examination/1"
+SCHEMA: Literal["itsm-doctor/examination/1"] = "itsm-doctor/examination/1"
 
 
-class Visit(BaseModel):
+class _Contract(BaseModel):
+    # later steps (diagnosis, report) may add keys; the contract's keys are checked
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+
+class Period(_Contract):
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+
+
+class Visit(_Contract):
     id: str
     at: str
-    period: dict[str, str | None]
+    period: Period
 
 
-class Examination(BaseModel):
-    """The examination JSON (DESIGN.md); extra keys: records, process, maturity, notes."""
+class IntakeEntry(_Contract):
+    file: str
+    source: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    reasons: dict[str, int] = Field(default_factory=dict)
 
-    model_config = ConfigDict(populate_by_name=True)
 
-    schema_: str = Field(default=SCHEMA, alias="schema")
+class BenchmarkBand(_Contract):
+    good: float
+    poor: float
+    source: str
+
+
+class SignEntry(_Contract):
+    """One measured sign: the headline value, its band and status, its breakdowns."""
+
+    id: str
+    name: str
+    area: Literal["compliance", "quality", "performance", "value"]
+    practice: str
+    value: float | None
+    unit: str
+    direction: Literal["higher", "lower"]
+    benchmark: BenchmarkBand
+    status: Literal["good", "fair", "poor", "n/a"]
+    n: int = 0
+    reason: str | None = None
+    breakdowns: dict[str, Any] = Field(default_factory=dict)
+
+
+class Evidence(_Contract):
+    kind: Literal["sign", "symptom"]
+    id: str
+    value: float | str | None = None
+    supports: bool
+
+
+class Cause(_Contract):
+    id: str
+    name: str
+    likelihood: float = Field(ge=0, le=1)
+
+
+class Diagnosis(_Contract):
+    id: str
+    name: str
+    verdict: Literal["present", "possible", "absent", "undetermined"]
+    likelihood: float = Field(ge=0, le=1)
+    evidence: list[Evidence] = Field(default_factory=list)
+    causes: list[Cause] = Field(default_factory=list)
+
+
+class Prescription(_Contract):
+    id: str
+    dysfunction: str
+    cause: str | None = None
+    title: str
+    practice: str
+    sphere: Literal["team", "department", "enterprise"]
+    effort: str
+    moves: list[str] = Field(default_factory=list)
+    follow_up_days: int | None = None
+
+
+class Examination(_Contract):
+    """The examination JSON of DESIGN.md; extra keys: records (rows per table), process
+    (directly-follows graph, handovers, variants), maturity, notes."""
+
+    schema_: Literal["itsm-doctor/examination/1"] = Field(default=SCHEMA, alias="schema")
     patient: str
     visit: Visit
-    intake: list[dict[str, Any]] = Field(default_factory=list)
+    intake: list[IntakeEntry] = Field(default_factory=list)
     records: dict[str, int] = Field(default_factory=dict)
-    signs: list[dict[str, Any]] = Field(default_factory=list)
-    diagnoses: list[dict[str, Any]] = Field(default_factory=list)
-    prescriptions: list[dict[str, Any]] = Field(default_factory=list)
+    signs: list[SignEntry] = Field(default_factory=list)
+    diagnoses: list[Diagnosis] = Field(default_factory=list)
+    prescriptions: list[Prescription] = Field(default_factory=list)
     process: dict[str, Any] = Field(default_factory=dict)
     maturity: dict[str, Any] | None = None
     notes: list[str] = Field(default_factory=list)
@@ -52,13 +143,16 @@ class Examination(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-def _period(r: Records) -> dict[str, str | None]:
+def _period(r: Records) -> Period:
+    """From the first to the last opening in the records."""
     t = r["ticket"]
     row = r.execute(t.aggregate(first=t.opened_at.min(), last=t.opened_at.max())).to_pylist()[0]
-    return {
-        "from": row["first"].isoformat() if row["first"] else None,
-        "to": row["last"].isoformat() if row["last"] else None,
-    }
+    return Period.model_validate(
+        {
+            "from": row["first"].isoformat() if row["first"] else None,
+            "to": row["last"].isoformat() if row["last"] else None,
+        }
+    )
 
 
 def _process(r: Records) -> dict[str, Any]:
@@ -79,11 +173,13 @@ def _process(r: Records) -> dict[str, Any]:
     }
 
 
+# The pluggable diagnosis step: (signs as JSON, symptoms file) → (diagnoses, prescriptions)
+# as JSON; the diagnosis layer provides it, the examination does not know how it works.
 Diagnose = Callable[[list[dict[str, Any]], Path | None], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
 
 
-def _diagnosis_step() -> Diagnose | None:
-    """The diagnosis engine, when the pathology catalog is installed."""
+def _installed_diagnosis() -> Diagnose | None:
+    """The diagnosis step, when the diagnosis layer is installed."""
     try:
         from itsm_doctor.diagnosis import diagnose_examination  # type: ignore[import-not-found,attr-defined,unused-ignore]
     except ImportError:
@@ -98,29 +194,39 @@ def build_examination(
     intake: Sequence[dict[str, Any]] = (),
     symptoms: Path | None = None,
     at: datetime | None = None,
+    diagnose: Diagnose | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Examination:
-    """Measure every sign on the records and diagnose."""
+    """Measure every sign on the records, then diagnose with ``diagnose`` (default: the
+    installed diagnosis step; without one, diagnoses and prescriptions stay empty and a note
+    says why)."""
     findings = examine_signs(r, progress=progress)
     signs = [f.as_json() for f in findings]
     notes: list[str] = []
-    diagnose = _diagnosis_step()
+    step = diagnose or _installed_diagnosis()
     diagnoses: list[dict[str, Any]] = []
     prescriptions: list[dict[str, Any]] = []
-    if diagnose is None:
-        notes.append("diagnosis not available: the pathology catalog is not installed")
+    if step is None:
+        notes.append("diagnosis not yet available: no diagnosis step is installed, so no verdicts")
+        if symptoms is not None:
+            notes.append(f"symptoms not yet available: {symptoms} was not read (it feeds the diagnosis)")
     else:
-        diagnoses, prescriptions = diagnose(signs, symptoms)
-    return Examination(
-        patient=patient,
-        visit=Visit(id=uuid.uuid4().hex[:12], at=(at or datetime.now(UTC)).isoformat(), period=_period(r)),
-        intake=list(intake),
-        records=dict(r.counts),
-        signs=signs,
-        diagnoses=diagnoses,
-        prescriptions=prescriptions,
-        process=_process(r),
-        notes=notes,
+        if progress:
+            progress("diagnosis")
+        diagnoses, prescriptions = step(signs, symptoms)
+    return Examination.model_validate(
+        {
+            "schema": SCHEMA,
+            "patient": patient,
+            "visit": {"id": uuid.uuid4().hex[:12], "at": (at or datetime.now(UTC)).isoformat(), "period": _period(r)},
+            "intake": list(intake),
+            "records": dict(r.counts),
+            "signs": signs,
+            "diagnoses": diagnoses,
+            "prescriptions": prescriptions,
+            "process": _process(r),
+            "notes": notes,
+        }
     )
 
 

@@ -35,28 +35,22 @@ the rows; 2 unreadable input or usage error.
 
 def print_examination(exam: Examination) -> None:
     """The signs by audit area, then the diagnoses, as people read them."""
+    colour = {"good": "green", "fair": "yellow", "poor": "red", "n/a": "dim"}
     for area in AREAS:
-        rows = [s for s in exam.signs if s["area"] == area]
         table = Table(title=f"Signs — {area}", title_justify="left")
         for col in ("sign", "value", "status", "note"):
             table.add_column(col, justify="right" if col == "value" else "left")
-        colour = {"good": "green", "fair": "yellow", "poor": "red", "n/a": "dim"}
-        for s in rows:
-            table.add_row(
-                s["id"],
-                format_value(s["value"], s["unit"]),
-                f"[{colour[s['status']]}]{s['status']}[/]",
-                s.get("reason") or "",
-            )
+        for s in (s for s in exam.signs if s.area == area):
+            table.add_row(s.id, format_value(s.value, s.unit), f"[{colour[s.status]}]{s.status}[/]", s.reason or "")
         out.print(table)
-    present = [d for d in exam.diagnoses if d.get("verdict") in ("present", "possible")]
+    present = [d for d in exam.diagnoses if d.verdict in ("present", "possible")]
     if present:
         dx = Table(title="Diagnoses", title_justify="left")
         for col in ("dysfunction", "verdict", "likelihood", "evidence for"):
             dx.add_column(col)
         for d in present:
-            support = ", ".join(e["id"] for e in d.get("evidence", []) if e.get("supports"))[:80]
-            dx.add_row(d["name"], d["verdict"], f"{d.get('likelihood', 0):.0%}", support)
+            support = ", ".join(e.id for e in d.evidence if e.supports)[:80]
+            dx.add_row(d.name, d.verdict, f"{d.likelihood:.0%}", support)
         out.print(dx)
     for note in exam.notes:
         out.print(f"[dim]note:[/dim] {note}", highlight=False)

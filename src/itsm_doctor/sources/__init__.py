@@ -14,6 +14,7 @@ __all__ = ["SOURCE_NAMES", "get_source"]
 _MODULES: dict[str, str] = {
     "bpic2013": "itsm_doctor.sources.bpic2013",
     "bpic2014": "itsm_doctor.sources.bpic2014",
+    "canonical": "itsm_doctor.sources.canonical",
     "csv": "itsm_doctor.sources.mapped_csv",
     "glpi": "itsm_doctor.sources.mapped_csv",
     "itop": "itsm_doctor.sources.mapped_csv",

@@ -16,10 +16,12 @@ import typer
 from itsm_doctor import __version__
 from itsm_doctor.cli import assess as _assess
 from itsm_doctor.cli import catalog as _catalog
+from itsm_doctor.cli import demo as _demo
 from itsm_doctor.cli import examine as _examine
 from itsm_doctor.cli import followup as _followup
 from itsm_doctor.cli import intake as _intake
 from itsm_doctor.cli import register as _register
+from itsm_doctor.cli import simulate as _simulate
 from itsm_doctor.cli._common import out
 
 __all__ = ["app"]
@@ -55,3 +57,5 @@ app.command(name="catalog", help=_catalog.CATALOG_HELP)(_catalog.catalog)
 app.command(name="assess", help=_assess.ASSESS_HELP)(_assess.assess)
 app.add_typer(_register.register_app, name="register")
 app.command(name="followup", help=_followup.FOLLOWUP_HELP)(_followup.followup_command)
+app.command(name="simulate", help=_simulate.SIMULATE_HELP)(_simulate.simulate_command)
+app.command(name="demo", help=_demo.DEMO_HELP)(_demo.demo)

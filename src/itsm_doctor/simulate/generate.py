@@ -192,7 +192,7 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     # --- recurring incidents and problem management ------------------------------------
     s_pma = s("problem-management-absent")
     order = np.argsort(t0, kind="stable")
-    repeat = inc & (rng.random(n) < 0.04 + 0.3 * s_pma) & (caused_by == None)  # noqa: E711
+    repeat = inc & (rng.random(n) < 0.04 + 0.4 * s_pma) & (caused_by == None)  # noqa: E711
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     lo = np.searchsorted(t0[order], t0 - 20 * DAY)
@@ -202,8 +202,8 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     ci = np.where(has_prev, ci[prev], ci)
     svc = np.where(has_prev, svc[prev], svc)
     # a practised problem management links repeats, and known errors, to problem records
-    known_error = inc & (rng.random(n) < 0.10 * (1 - s_pma))
-    linked = (has_prev & (rng.random(n) < 0.75 * (1 - s_pma))) | known_error
+    known_error = inc & (rng.random(n) < 0.10 * (1 - s_pma) ** 2)
+    linked = (has_prev & (rng.random(n) < 0.75 * (1 - s_pma) ** 2)) | known_error
     problem_id = _blank(np.array([f"PRB-{c}" for c in ci], dtype=object), ~linked)
 
     # --- priority ---------------------------------------------------------------------------
@@ -253,6 +253,7 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     t = np.where(early_wait, t + wait_h, t)
     ev.add(early_wait, ids, t, kind="customer_reply", status="in_progress")
 
+    s_pp = s("assignment-ping-pong")
     p_l1 = 0.76 * (1 - s("desk-role-ambiguity") * desk_skill[a1]) * (1 - 0.55 * s("push-to-front-failure"))
     solved_l1 = is_request | (rng.random(n) < p_l1)
     escalated = ~solved_l1
@@ -266,7 +267,7 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     )
     t = np.where(escalated, t + _lognorm(rng, 2.0, 0.9, n) * f_prio * backlog * (1 + s("customer-neglect")), t)
     ev.add(escalated, ids, t, kind="status_change", status="in_progress", group=l2, agent=l2_agent)
-    pp = escalated & (rng.random(n) < 0.03 + 0.6 * s("assignment-ping-pong"))
+    pp = escalated & (rng.random(n) < 0.03 + 0.7 * s_pp)
     t = np.where(pp, t + _lognorm(rng, 1.0, 0.5, n), t)
     ev.add(pp, ids, t, kind="group_change", status="assigned", group="SD")
     t = np.where(pp, t + _lognorm(rng, 0.5, 0.5, n), t)
@@ -283,6 +284,15 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     )
     ev.add(l3, ids, t, kind="status_change", status="in_progress", group=l3_group, agent=l3_agent)
 
+    # misrouting: a ticket the desk could solve goes to a resolver group, which sends it back
+    bounce = solved_l1 & inc & (rng.random(n) < 0.25 * s_pp)
+    t = np.where(bounce, t + _lognorm(rng, 0.3, 0.5, n), t)
+    ev.add(bounce, ids, t, kind="group_change", status="assigned", group=l2)
+    t = np.where(bounce, t + _lognorm(rng, 1.5, 0.6, n), t)
+    ev.add(bounce, ids, t, kind="group_change", status="assigned", group="SD")
+    t = np.where(bounce, t + _lognorm(rng, 0.5, 0.6, n), t)
+    ev.add(bounce, ids, t, kind="status_change", status="in_progress", group="SD", agent=desk_agent)
+
     work = np.where(
         l3, _lognorm(rng, 8, 0.8, n), np.where(escalated, _lognorm(rng, 3, 0.8, n), _lognorm(rng, 0.4, 0.7, n))
     )
@@ -290,9 +300,10 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     t_res = t + work
     # wait-user abuse: on a ticket about to breach, the clock is paused shortly before the deadline
     target = np.where(is_request, REQUEST_SLA_HOURS, np.vectorize(SLA_HOURS.get)(priority)) * H
-    elapsed = t_res - t0 - paused
-    abuse = inc & (rng.random(n) < 0.9 * s("wait-user-abuse")) & (elapsed > 0.75 * target)
-    a_start = np.maximum(t + 0.1 * H, t0 + (0.78 + 0.17 * rng.random(n)) * target)
+    # wait-user abuse: work is left past the deadline and the clock paused just before it
+    abuse = inc & (rng.random(n) < 0.6 * s("wait-user-abuse"))
+    t_res = np.where(abuse, np.maximum(t_res, t0 + (1.0 + 0.5 * rng.random(n)) * target + paused), t_res)
+    a_start = np.maximum(t + 0.1 * H, t0 + (0.8 + 0.15 * rng.random(n)) * target)
     a_end = t_res - 0.3 * H
     abuse &= a_end > a_start + 0.2 * H
     ev.add(abuse, ids, a_start, kind="status_change", status="pending", reason="awaiting_user")

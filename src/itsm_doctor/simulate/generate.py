@@ -235,6 +235,9 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
         to_raw=np.array([f"P{p}" for p in priority], object),
     )
     a1 = rng.integers(0, n_desk, n)
+    # key-person dependency: a service's tickets go to "its" hero, at the desk and beyond
+    key = rng.random(n) < 0.85 * s("key-person-dependency")
+    a1 = np.where(key, svc % n_desk, a1)
     desk_agent = np.array(org.agents["SD"], dtype=object)[a1]
     ev.add(np.ones(n, bool), ids, t, kind="status_change", status="in_progress", group="SD", agent=desk_agent)
     s_ug = s("ungoverned-process")
@@ -261,7 +264,6 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     t = np.where(escalated, t + np.where(quick, _lognorm(rng, 0.05, 0.3, n), _lognorm(rng, 0.5, 0.7, n)), t)
     l2 = np.array(org.service_l2, dtype=object)[svc]
     ev.add(escalated, ids, t, kind="group_change", status="assigned", group=l2)
-    key = rng.random(n) < 0.85 * s("key-person-dependency")
     l2_agent = np.array(
         [f"{g.lower()}-{i:02d}" for g, i in zip(l2, np.where(key, 0, rng.integers(0, 5, n)), strict=True)], dtype=object
     )

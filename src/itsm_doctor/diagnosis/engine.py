@@ -97,7 +97,7 @@ def _diagnose_one(
         verdict = "possible"
     else:
         verdict = "absent"
-    causes = []
+    causes: list[dict[str, Any]] = []
     for cause in d.causes:
         c_total, c_evidence, _n = _evidence(cause.signs, cause.symptoms, values, answers)
         causes.append(

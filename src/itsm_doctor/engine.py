@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,12 +40,59 @@ class Records:
     con: BaseBackend
     tables: dict[str, ibis.Table]
     counts: dict[str, int] = field(default_factory=dict)
+    # Keep building blocks several signs share (per-ticket group paths, status paths…) on the
+    # backend once computed; off, every expression stays pure (e.g. to compile it to SQL).
+    materialise: bool = True
+    _shared: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, name: str) -> ibis.Table:
         return self.tables[name]
 
     def has(self, name: str) -> bool:
+        """Whether the table ``name`` has rows."""
         return self.counts.get(name, 0) > 0
+
+    def shared(self, key: str, build: Callable[[], ibis.Table]) -> ibis.Table:
+        """The building block ``key``, built once and kept on the backend for every later sign
+        (a DuckDB temporary table, a cached Spark frame); ``build`` only builds the expression."""
+        if not self.materialise:
+            return build()
+        if key not in self._shared:
+            self._shared[key], _release = self._keep(build())
+        return self._shared[key]
+
+    @contextmanager
+    def held(self, expr: ibis.Table) -> Iterator[ibis.Table]:
+        """``expr`` computed once and kept on the backend while the block runs, then dropped."""
+        if not self.materialise:
+            yield expr
+            return
+        table, release = self._keep(expr)
+        try:
+            yield table
+        finally:
+            release()
+
+    def _keep(self, expr: ibis.Table) -> tuple[ibis.Table, Callable[[], None]]:
+        # not ibis' Table.cache(): its release emits a DROP without the table name here
+        name = f"held_{uuid.uuid4().hex[:12]}"
+        if self.engine == "spark":
+            session = spark_session()
+            frame = session.sql(str(self.con.compile(expr))).cache()
+            frame.createOrReplaceTempView(name)
+
+            def release_spark() -> None:
+                session.catalog.dropTempView(name)
+                frame.unpersist()
+
+            return self.con.table(name), release_spark
+        table = self.con.create_table(name, obj=expr, temp=True)
+
+        def release_duckdb() -> None:
+            # raw_sql hands back DuckDB's connection itself: nothing to close
+            self.con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')  # type: ignore[attr-defined]
+
+        return table, release_duckdb
 
     def execute(self, expr: ibis.Expr) -> Any:
         """Run an expression (a table gives a pyarrow Table, a scalar a Python value)."""

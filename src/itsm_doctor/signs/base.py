@@ -194,26 +194,40 @@ def compute(sign: Sign, r: Records, *, cache: dict[str, bool] | None = None) -> 
         return Finding(sign=sign, value=value, status=rate(sign, value), n=n, reason=reason, breakdowns=extra)
     assert sign.per_ticket is not None
     per = sign.per_ticket(r).filter(_.value.notnull())
-    head = r.execute(per.aggregate(n=_.value.count(), value=_agg(per.value, sign.aggregate)))
-    n = int(head["n"][0].as_py() or 0)
-    if n == 0:
-        return Finding(sign=sign, value=None, status="n/a", reason="no ticket to measure in these records")
-    value = _clean(head["value"][0].as_py())
-    dims = ticket_dims(r)
-    joined = per.join(dims, "ticket_id")
-    breakdowns: dict[str, Any] = {}
-    for dim in sign.breakdowns:
-        rows = r.execute(
-            joined.filter(joined[dim].notnull())
-            .group_by(key=joined[dim])
-            .aggregate(n=_.value.count(), value=_agg(joined.value, sign.aggregate))
-            .order_by("key")
-        ).to_pylist()
-        breakdowns[dim] = {str(row["key"]): {"value": _clean(row["value"]), "n": int(row["n"])} for row in rows}
+    dims = r.shared("ticket_dims", lambda: ticket_dims(r))
+    joined = per.left_join(dims, per.ticket_id == dims.ticket_id).select(
+        per.ticket_id, per.value, *(dims[d] for d in BREAKDOWNS)
+    )
+    # the per-ticket values are computed once, then aggregated for the headline and each breakdown
+    with r.held(joined) as values:
+        extra = {"p90": values.value.quantile(0.9)} if sign.aggregate == "median" else {}
+        head = r.execute(values.aggregate(n=_.value.count(), value=_agg(values.value, sign.aggregate), **extra))
+        n = int(head["n"][0].as_py() or 0)
+        if n == 0:
+            return Finding(sign=sign, value=None, status="n/a", reason="no ticket to measure in these records")
+        value = _clean(head["value"][0].as_py())
+        breakdowns = _breakdowns(r, values, sign)
     if sign.aggregate == "median":
-        p90 = r.execute(per.value.quantile(0.9))
-        breakdowns["p90"] = _clean(p90)
+        breakdowns["p90"] = _clean(head["p90"][0].as_py())
     return Finding(sign=sign, value=value, status=rate(sign, value), n=n, breakdowns=breakdowns)
+
+
+def _breakdowns(r: Records, values: ibis.Table, sign: Sign) -> dict[str, Any]:
+    """Per breakdown dimension, per key: the aggregate and its count (one query for all)."""
+    if not sign.breakdowns:
+        return {}
+    parts = [
+        values.filter(values[dim].notnull())
+        .group_by(key=values[dim].cast("string"))
+        .aggregate(n=_.value.count(), value=_agg(values.value, sign.aggregate))
+        .mutate(dim=ibis.literal(dim))
+        for dim in sign.breakdowns
+    ]
+    rows = r.execute(parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]).to_pylist()
+    out: dict[str, Any] = {dim: {} for dim in sign.breakdowns}
+    for row in sorted(rows, key=lambda x: (x["dim"], x["key"])):
+        out[row["dim"]][str(row["key"])] = {"value": _clean(row["value"]), "n": int(row["n"])}
+    return out
 
 
 def by_key(rows: Sequence[Mapping[str, Any]], key: str, value: str) -> dict[str, Any]:

@@ -47,7 +47,11 @@ def share(condition: ibis.Column) -> ibis.Column:
 
 def group_path(r: Records) -> ibis.Table:
     """Per incident: groups visited (consecutive repeats collapsed) and whether the path
-    returns to a group it left for another (X → Y → X)."""
+    returns to a group it left for another (X → Y → X). Shared by several signs."""
+    return r.shared("group_path", lambda: _group_path(r))
+
+
+def _group_path(r: Records) -> ibis.Table:
     ev = r["event"].filter(_.to_group_id.notnull())
     inc = of_type(r, "incident").select("ticket_id")
     ev = ev.join(inc, "ticket_id")
@@ -65,7 +69,11 @@ def group_path(r: Records) -> ibis.Table:
 
 def tier_reach(r: Records) -> ibis.Table:
     """Per incident: lowest and highest support tier among the groups that held it, and when
-    it first left tier 1 (only tickets whose groups have a known tier)."""
+    it first left tier 1 (only tickets whose groups have a known tier). Shared by several signs."""
+    return r.shared("tier_reach", lambda: _tier_reach(r))
+
+
+def _tier_reach(r: Records) -> ibis.Table:
     ev = r["event"].filter(_.to_group_id.notnull())
     inc = of_type(r, "incident").select("ticket_id")
     g = r["group"].filter(_.tier.notnull()).select(gid=_.group_id, tier=_.tier)

@@ -31,7 +31,12 @@ def lifecycle() -> dict[str, Any]:
 
 
 def status_path(r: Records) -> ibis.Table:
-    """Per incident status change (consecutive repeats collapsed): ticket, step, from, to."""
+    """Per incident status change (consecutive repeats collapsed): ticket, step, from, to.
+    Shared by several signs."""
+    return r.shared("status_path", lambda: _status_path(r))
+
+
+def _status_path(r: Records) -> ibis.Table:
     inc = of_type(r, "incident").select("ticket_id")
     ev = r["event"].filter(_.to_status.notnull()).join(inc, "ticket_id")
     w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
@@ -41,21 +46,23 @@ def status_path(r: Records) -> ibis.Table:
     return steps.select("ticket_id", step=ibis.row_number().over(w2), status=steps.to_status, prev=steps.prev)
 
 
-def _moves_table() -> ibis.Table:
+def _allowed(previous: ibis.Column, status: ibis.Column) -> ibis.Column:
+    """Whether the move previous → status is in the lifecycle ("" is the start); literals
+    rather than a lookup table, so the expression needs nothing registered on the backend."""
     spec = lifecycle()
-    rows = [{"move_from": a, "move_to": b} for a, tos in spec["moves"].items() for b in tos]
-    rows += [{"move_from": "", "move_to": s} for s in spec["starts"]]
-    schema = pa.schema([("move_from", pa.string()), ("move_to", pa.string())])
-    return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
+    pairs = [("", s) for s in spec["starts"]] + [(a, b) for a, tos in spec["moves"].items() for b in tos]
+    by_origin: dict[str, list[str]] = {}
+    for a, b in pairs:
+        by_origin.setdefault(a, []).append(b)
+    return ibis.or_(*((previous == a) & status.isin(tos) for a, tos in by_origin.items()))
 
 
 def _conformance(r: Records) -> ibis.Table:
     steps = status_path(r)
     # the first step moves from "" (the start), later steps from the previous status
-    steps = steps.mutate(f=(steps.step == 0).ifelse("", steps.prev.fill_null("")))
-    allowed = _moves_table()
-    j = steps.left_join(allowed, (steps.f == allowed.move_from) & (steps.status == allowed.move_to))
-    bad = j.group_by("ticket_id").aggregate(bad=j.move_to.isnull().ifelse(1, 0).sum())
+    origin = (steps.step == 0).ifelse("", steps.prev.fill_null(""))
+    ok = _allowed(origin, steps.status).fill_null(False)
+    bad = steps.group_by("ticket_id").aggregate(bad=ok.ifelse(0, 1).sum())
     return bad.select("ticket_id", value=share(bad.bad == 0))
 
 

@@ -1,0 +1,353 @@
+"""Benchmark: intake + full examination, and the process-mining subset against pm4py and hand-written SQL.
+
+    python benchmarks/examination.py [--events 1000000 10000000] [--out docs/benchmarks.md] [--no-pm4py]
+
+For each size it generates a VINST-layout CSV (the BPIC 2013 export format, so the real
+``bpic2013`` reader takes it in), then measures, each in a fresh process so peak memory is
+its own:
+
+1. intake of the CSV into a workspace (``run_intake``);
+2. the full examination: every sign with its breakdowns, plus the process maps;
+3. the shared process-mining subset — status directly-follows graph with median times,
+   variants, case durations, ping-pong rate — three ways: ITSM Doctor (Ibis on DuckDB),
+   hand-written DuckDB SQL on the same Parquet, and pm4py (when installed: ``pip install
+   'itsm-doctor[pm]'``; it is AGPL, so never a core dependency).
+
+It appends a dated table to ``docs/benchmarks.md``. Not part of the tests: run it by hand or
+through ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (Status, Sub Status) drawn for the events between the first and the last two of a case
+_MIDDLE = [
+    ("Accepted", "In Progress", 0.48),
+    ("Queued", "Awaiting Assignment", 0.20),
+    ("Accepted", "Wait - User", 0.08),
+    ("Accepted", "Assigned", 0.07),
+    ("Accepted", "Wait", 0.05),
+    ("Accepted", "Wait - Vendor", 0.02),
+    ("Accepted", "Wait - Implementation", 0.02),
+    ("Completed", "In Call", 0.04),
+    ("Completed", "Resolved", 0.04),
+]
+_TEAMS = 600
+_LEVELS = np.array(["L1", "L2", "L3"])
+_HEADER = [
+    "SR Number",
+    "Change Date+Time",
+    "Status",
+    "Sub Status",
+    "Activity",
+    "Activity Level",
+    "Involved ST Function Div",
+    "Involved Org line 3",
+    "Involved ST",
+    "Involved ST 2",
+    "ST Level",
+    "SR Latest Impact",
+    "Product",
+    "Country",
+    "Owner Country",
+    "Owner First Name",
+    "Resource",
+]
+
+
+def generate_vinst_csv(path: Path, *, events: int, seed: int = 13) -> int:
+    """A synthetic VINST-layout CSV with about ``events`` rows (vectorised numpy); returns the rows."""
+    rng = np.random.default_rng(seed)
+    cases = max(1, int(events / 8.7))
+    k = 3 + rng.poisson(5.7, cases)  # events per case
+    total = int(k.sum())
+    starts = np.concatenate(([0], np.cumsum(k)[:-1]))
+    case = np.repeat(np.arange(cases), k)
+    pos = np.arange(total) - np.repeat(starts, k)
+    last = pos == np.repeat(k - 1, k)
+    before_last = pos == np.repeat(k - 2, k)
+    # times: cases open over two years; gaps between events exponential (mean 9 h)
+    open_s = np.sort(rng.uniform(0, 2 * 365 * 86400, cases)).astype(np.int64)
+    gaps = rng.exponential(9 * 3600, total).astype(np.int64)
+    gaps[pos == 0] = 0
+    within = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[starts], k)
+    ts = np.datetime64("2010-01-01T00:00:00") + (np.repeat(open_s, k) + within).astype("timedelta64[s]")
+    # statuses: middle events drawn, the last two resolve and close
+    probs = np.array([p for *_, p in _MIDDLE])
+    pick = rng.choice(len(_MIDDLE), total, p=probs / probs.sum())
+    status = np.array([s for s, _, _ in _MIDDLE], dtype=object)[pick]
+    sub = np.array([s for _, s, _ in _MIDDLE], dtype=object)[pick]
+    status[before_last], sub[before_last] = "Completed", "Resolved"
+    status[last], sub[last] = "Completed", "Closed"
+    # teams: a case starts in a team and moves on with probability 0.18 at each event
+    moves = (rng.random(total) < 0.18) | (pos == 0)
+    team_draw = rng.integers(0, _TEAMS, total)
+    idx = np.where(moves, np.arange(total), 0)
+    np.maximum.accumulate(idx, out=idx)
+    team = team_draw[idx]
+    level = _LEVELS[np.minimum(team * 3 // _TEAMS, 2)]
+    team_name = np.char.add("T", team.astype(str))
+    sr = np.char.add("1-", (case + 100000).astype(str))
+    text = ts.astype(str)
+    n = total
+    columns = {
+        "SR Number": sr,
+        "Change Date+Time": np.char.add(text, "+00:00"),
+        "Status": status.astype(str),
+        "Sub Status": sub.astype(str),
+        "Activity": np.full(n, "x"),
+        "Activity Level": np.full(n, "x"),
+        "Involved ST Function Div": np.full(n, "F"),
+        "Involved Org line 3": np.full(n, "Org line C"),
+        "Involved ST": team_name,
+        "Involved ST 2": team_name,
+        "ST Level": level,
+        "SR Latest Impact": np.array(["Low", "Medium", "High", "Major"])[rng.integers(0, 4, cases)][case],
+        "Product": np.char.add("PROD", rng.integers(0, 700, cases).astype(str))[case],
+        "Country": np.full(n, "se"),
+        "Owner Country": np.full(n, "Sweden"),
+        "Owner First Name": np.char.add("A", rng.integers(0, 3000, total).astype(str)),
+        "Resource": np.full(n, "r"),
+    }
+    table = pa.table({name: pa.array(columns[name]) for name in _HEADER})
+    pacsv.write_csv(table, path)
+    return n
+
+
+def _peak_mib() -> float:
+    # ru_maxrss is KiB on Linux; children's peak counts when work ran in a subprocess
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _in_child(target: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run ``target(*args)`` in a fresh process; returns its result with seconds and peak MiB."""
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        result: dict[str, Any] = pool.apply(_timed, (target, *args))
+    return result
+
+
+def _timed(target: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    start = time.perf_counter()
+    out = target(*args)
+    return {"seconds": time.perf_counter() - start, "peak_mib": _peak_mib(), **out}
+
+
+def run_intake_step(csv: str, workspace: str) -> dict[str, Any]:
+    from itsm_doctor.intake.run import run_intake
+
+    result = run_intake([Path(csv)], source="bpic2013", workspace=Path(workspace))
+    return {"events": result.records["event"], "tickets": result.records["ticket"]}
+
+
+def run_examination_step(workspace: str) -> dict[str, Any]:
+    from itsm_doctor.engine import open_records
+    from itsm_doctor.examination import build_examination
+
+    exam = build_examination(open_records(Path(workspace)), patient="bench")
+    measured = sum(1 for s in exam.signs if s.value is not None)
+    return {"signs": len(exam.signs), "measured": measured}
+
+
+def run_subset_ours(workspace: str) -> dict[str, Any]:
+    from itsm_doctor.engine import open_records
+    from itsm_doctor.signs import compute, get_sign
+    from itsm_doctor.signs.mining import case_durations, status_dfg, variants
+
+    r = open_records(Path(workspace))
+    dfg = r.execute(status_dfg(r))
+    top = r.execute(variants(r, top=10))
+    durations = r.execute(case_durations(r).aggregate(median=lambda t: t.hours.median()))
+    ping = compute(get_sign("incident.ping_pong_rate"), r)
+    return {
+        "edges": dfg.num_rows,
+        "top_variant": top["tickets"][0].as_py(),
+        "median_case_h": durations["median"][0].as_py(),
+        "ping_pong": ping.value,
+    }
+
+
+_SQL = """
+WITH ev AS (
+  SELECT ticket_id, seq, ts, to_status, to_group_id FROM read_parquet('{events}')
+),
+st AS (
+  SELECT *, lag(to_status) OVER w AS prev, lag(ts) OVER w AS prev_ts
+  FROM ev WHERE to_status IS NOT NULL WINDOW w AS (PARTITION BY ticket_id ORDER BY seq, ts)
+),
+steps AS (
+  SELECT *, lag(ts) OVER (PARTITION BY ticket_id ORDER BY seq, ts) AS entered
+  FROM st WHERE prev IS NULL OR prev <> to_status
+)
+SELECT count(*) FROM (
+  SELECT prev, to_status, count(*) AS n,
+         median(epoch(ts) - epoch(entered)) / 3600 AS median_h
+  FROM steps WHERE prev IS NOT NULL GROUP BY ALL
+)
+"""
+
+
+def run_subset_sql(workspace: str) -> dict[str, Any]:
+    import duckdb
+
+    events = f"{workspace}/records/event/*.parquet"
+    con = duckdb.connect()
+    edges = con.execute(_SQL.format(events=events)).fetchone()
+    top = con.execute(
+        f"""
+        WITH st AS (
+          SELECT ticket_id, seq, ts, to_status, lag(to_status) OVER (PARTITION BY ticket_id ORDER BY seq, ts) AS prev
+          FROM read_parquet('{events}') WHERE to_status IS NOT NULL
+        ), paths AS (
+          SELECT ticket_id, string_agg(to_status, ' > ' ORDER BY seq, ts) AS path
+          FROM st WHERE prev IS NULL OR prev <> to_status GROUP BY ticket_id
+        )
+        SELECT count(*) FROM paths GROUP BY path ORDER BY 1 DESC LIMIT 1
+        """
+    ).fetchone()
+    median_case = con.execute(
+        f"""SELECT median(h) FROM (SELECT (epoch(max(ts)) - epoch(min(ts))) / 3600 AS h
+            FROM read_parquet('{events}') GROUP BY ticket_id)"""
+    ).fetchone()
+    ping = con.execute(
+        f"""
+        WITH g AS (
+          SELECT ticket_id, seq, ts, to_group_id,
+                 lag(to_group_id) OVER (PARTITION BY ticket_id ORDER BY seq, ts) AS prev
+          FROM read_parquet('{events}') WHERE to_group_id IS NOT NULL
+        ), c AS (
+          SELECT ticket_id, to_group_id,
+                 lag(to_group_id, 2) OVER (PARTITION BY ticket_id ORDER BY seq, ts) AS back
+          FROM g WHERE prev IS NULL OR prev <> to_group_id
+        )
+        SELECT avg(pp) FROM (SELECT ticket_id, max(CASE WHEN back = to_group_id THEN 1 ELSE 0 END) AS pp
+                             FROM c GROUP BY ticket_id)
+        """
+    ).fetchone()
+    assert edges and top and median_case and ping
+    return {"edges": edges[0], "top_variant": top[0], "median_case_h": median_case[0], "ping_pong": ping[0]}
+
+
+def run_subset_pm4py(csv: str) -> dict[str, Any]:
+    import pandas as pd
+    import pm4py
+
+    df = pd.read_csv(csv, usecols=["SR Number", "Change Date+Time", "Status", "Sub Status", "Involved ST"])
+    df["time:timestamp"] = pd.to_datetime(df["Change Date+Time"], utc=True)
+    df["concept:name"] = df["Status"] + " - " + df["Sub Status"]
+    df = df.rename(columns={"SR Number": "case:concept:name", "Involved ST": "org:group"})
+    dfg, _start, _end = pm4py.discover_dfg(df)
+    perf, _s, _e = pm4py.discover_performance_dfg(df)
+    variants = pm4py.get_variants(df)
+    durations = pm4py.get_all_case_durations(df)
+    teams = pm4py.get_variants(df, activity_key="org:group")
+    bounced = 0
+    for path, count in teams.items():
+        collapsed = [g for i, g in enumerate(path) if i == 0 or path[i - 1] != g]
+        if any(collapsed[i] == collapsed[i + 2] for i in range(len(collapsed) - 2)):
+            bounced += count if isinstance(count, int) else len(count)
+    cases = df["case:concept:name"].nunique()
+    top = max(v if isinstance(v, int) else len(v) for v in variants.values())
+    return {
+        "edges": len(dfg),
+        "perf_edges": len(perf),
+        "top_variant": top,
+        "median_case_h": float(np.median(durations)) / 3600,
+        "ping_pong": bounced / cases,
+    }
+
+
+def bench(events: int, *, with_pm4py: bool, keep: Path | None = None) -> dict[str, Any]:
+    scratch = Path(tempfile.mkdtemp(prefix="itsm-bench-", dir=keep))
+    try:
+        csv = scratch / f"vinst-{events}.csv"
+        rows = generate_vinst_csv(csv, events=events)
+        ws = str(scratch / "ws")
+        row: dict[str, Any] = {"events": rows, "csv_mib": csv.stat().st_size / 2**20}
+        row["intake"] = _in_child(run_intake_step, str(csv), ws)
+        row["examination"] = _in_child(run_examination_step, ws)
+        row["subset_ours"] = _in_child(run_subset_ours, ws)
+        row["subset_sql"] = _in_child(run_subset_sql, ws)
+        if with_pm4py:
+            try:
+                row["subset_pm4py"] = _in_child(run_subset_pm4py, str(csv))
+            except ImportError:
+                row["subset_pm4py"] = None
+        return row
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _cell(step: dict[str, Any] | None) -> str:
+    if not step:
+        return "—"
+    return f"{step['seconds']:.1f} s / {step['peak_mib'] / 1024:.2f} GiB"
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine = f"{platform.machine()}, {mp.cpu_count()} cores, Python {platform.python_version()}"
+    lines = [
+        f"## Examination benchmark — {when}",
+        "",
+        f"Machine: {machine}. Time / peak memory of each step in its own process. Subset = status",
+        "directly-follows graph with median times, variants, case durations, ping-pong rate.",
+        "",
+        "| events | intake | full examination (signs) | subset: ITSM Doctor | subset: DuckDB SQL | subset: pm4py |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        exam = r["examination"]
+        lines.append(
+            f"| {r['events']:,} | {_cell(r['intake'])} | {_cell(exam)} ({exam['measured']}/{exam['signs']}) | "
+            f"{_cell(r['subset_ours'])} | {_cell(r['subset_sql'])} | {_cell(r.get('subset_pm4py'))} |"
+        )
+    lines += ["", "Ping-pong rate found: " + ", ".join(_pings(r) for r in rows), ""]
+    return "\n".join(lines)
+
+
+def _pings(r: dict[str, Any]) -> str:
+    found = [f"ours {r['subset_ours']['ping_pong']:.4f}", f"SQL {r['subset_sql']['ping_pong']:.4f}"]
+    if r.get("subset_pm4py"):
+        found.append(f"pm4py {r['subset_pm4py']['ping_pong']:.4f}")
+    return f"{r['events']:,} events: " + " / ".join(found)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--no-pm4py", action="store_true", help="skip the pm4py comparison")
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    args = parser.parse_args(argv)
+    rows = [bench(n, with_pm4py=not args.no_pm4py) for n in args.events]
+    text = markdown(rows)
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    previous = args.out.read_text(encoding="utf-8") if args.out.exists() else "# Benchmarks\n\n"
+    args.out.write_text(previous.rstrip("\n") + "\n\n" + text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -39,6 +39,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+validate: $(STAMP)
+	$(BIN)/python validation/panel.py --out docs/validation.md
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 

@@ -62,10 +62,9 @@ def score(results: list[tuple[dict[str, float], list[dict[str, Any]]]]) -> dict[
         if not truth and any(v == "present" for v in verdict.values()):
             healthy_present += 1
         for i in ids:
-            if i not in truth:
-                if verdict[i] in ("present", "possible"):
-                    for t in truth:
-                        confusion[t][i] += 1
+            if i not in truth and verdict[i] in ("present", "possible"):
+                for t in truth:
+                    confusion[t][i] += 1
     for i in ids:
         pos = [(t, dx) for t, dx in results if t.get(i, 0) >= 0.5]
         neg = [(t, dx) for t, dx in results if i not in t]

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from itsm_doctor.assessment.answers import AnswersError, load_answers
 from itsm_doctor.cli._common import EXIT_INTAKE, EXIT_USAGE, err, out, progress_display
 from itsm_doctor.cli.intake import print_intake
 from itsm_doctor.engine import ENGINES, EngineError
@@ -82,9 +83,12 @@ def examine_command(
     if engine not in ENGINES:
         err.print(f"error: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         raise typer.Exit(EXIT_USAGE)
-    if symptoms is not None and not symptoms.exists():
-        err.print(f"error: {symptoms}: no such answers file")
-        raise typer.Exit(EXIT_USAGE)
+    if symptoms is not None:
+        try:  # read the answers before the long work: a bad file is a usage error
+            load_answers(symptoms)
+        except AnswersError as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(EXIT_USAGE) from None
     try:
         with progress_display(enabled=not quiet) as progress:
             task = progress.add_task("examining", total=None)

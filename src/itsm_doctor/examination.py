@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from itsm_doctor.assessment import load_answers, load_maturity_bank, score_practices
 from itsm_doctor.engine import Records, open_records
+from itsm_doctor.followup.maturity import evidenced_maturity, maturity_gaps
 from itsm_doctor.intake.run import IntakeResult, run_intake
 from itsm_doctor.signs import examine_signs, get_sign
 from itsm_doctor.signs.mining import group_handovers, status_dfg, variants
@@ -35,6 +37,7 @@ __all__ = [
     "Visit",
     "build_examination",
     "examine",
+    "maturity_section",
     "ticket_values",
 ]
 
@@ -214,9 +217,11 @@ def build_examination(
         if progress:
             progress("diagnosis")
         diagnoses, prescriptions = step(signs, symptoms)
+    maturity = maturity_section(signs, symptoms) if symptoms is not None else None
     return Examination.model_validate(
         {
             "schema": SCHEMA,
+            "maturity": maturity,
             "patient": patient,
             "visit": {"id": uuid.uuid4().hex[:12], "at": (at or datetime.now(UTC)).isoformat(), "period": _period(r)},
             "intake": list(intake),
@@ -228,6 +233,29 @@ def build_examination(
             "notes": notes,
         }
     )
+
+
+def maturity_section(signs: Sequence[dict[str, Any]], answers_file: Path) -> dict[str, Any] | None:
+    """Self-assessed maturity per practice (from the answers file), the maturity the records
+    evidence, and the gap between them; None when nobody answered a capability criterion."""
+    answers = load_answers(answers_file)
+    bank = load_maturity_bank()
+    respondents = [
+        (r.name, r.role, {k: v for k, v in r.answers.items() if k in bank.criterion_ids}) for r in answers.respondents
+    ]
+    scores = [s for s in score_practices(respondents, bank=bank) if s.level is not None]
+    if not scores:
+        return None
+    evidenced = evidenced_maturity(signs)
+    gaps = maturity_gaps({s.practice: s.level for s in scores}, evidenced)
+    known = [g["gap"] for g in gaps.values() if g["gap"] is not None]
+    return {
+        "practices": gaps,
+        "self_assessment": [s.as_json() for s in scores],
+        "evidence": [e.as_json() for e in evidenced],
+        "mean_gap": sum(known) / len(known) if known else None,
+        "roles_disagree": [s.practice for s in scores if s.roles_disagree],
+    }
 
 
 def examine(

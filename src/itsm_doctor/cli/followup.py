@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out
+from itsm_doctor.engine import EngineError
 from itsm_doctor.followup.compare import AdoptedPrescription, followup
 from itsm_doctor.report import render_markdown, write_html
 from itsm_doctor.report.view import format_value
@@ -108,7 +109,12 @@ def followup_command(
         for e in store.register(patient=who)
     ]
     factory = _ticket_values_factory()
-    values = factory(workspace) if factory else None
+    values = None
+    if factory is not None:
+        try:
+            values = factory(workspace)
+        except EngineError as exc:  # visits without records here (e.g. a team server's store)
+            err.print(f"note: no before/after test: {exc}", highlight=False)
     result = followup(visits=[v.examination for v in visits], register=register, ticket_values=values)
     _print(result)
     latest = visits[-1].examination

@@ -78,7 +78,8 @@ def control_charts(signs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         counts = [c.get("n") if isinstance(c, Mapping) else None for c in cells]
         if any(not isinstance(v, int | float) for v in values):
             continue
-        if s.get("unit") == "ratio" and all(isinstance(n, int) and n > 0 for n in counts):
+        is_share = all(0.0 <= float(v) <= 1.0 for v in values)  # type: ignore[arg-type]
+        if s.get("unit") == "ratio" and is_share and all(isinstance(n, int) and n > 0 for n in counts):
             successes = [round(float(v) * int(n)) for v, n in zip(values, counts, strict=True)]  # type: ignore[arg-type]
             chart = p_chart(successes, [int(n) for n in counts], labels=labels)  # type: ignore[arg-type]
         else:

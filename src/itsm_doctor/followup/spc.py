@@ -116,6 +116,8 @@ def p_chart(successes: Sequence[int], trials: Sequence[int], *, labels: Sequence
     names = [name for name, ok in zip(names, keep, strict=True) if ok]
     if len(n) < 2:
         raise ValueError("a p-chart needs at least two periods with trials")
+    if (k < 0).any() or (k > n).any():
+        raise ValueError("a p-chart needs 0 ≤ successes ≤ trials in every period")
     p_bar = float(k.sum() / n.sum())
     p = k / n
     sigma = np.sqrt(p_bar * (1 - p_bar) / n)

@@ -185,3 +185,10 @@ def test_a_malformed_catalog_file_names_file_and_field(tmp_path: Path) -> None:
     (tmp_path / "key-person-dependency.yaml").write_text("id: [unclosed", encoding="utf-8")
     with pytest.raises(CatalogError, match="not valid YAML"):
         load_catalog(tmp_path)
+
+
+def test_docs_pathology_is_fresh() -> None:
+    from itsm_doctor.pathology.document import render
+
+    doc = Path(__file__).parents[2] / "docs" / "pathology.md"
+    assert doc.read_text(encoding="utf-8") == render(), "run: python -m itsm_doctor.pathology.document"

@@ -14,6 +14,7 @@ from itsm_doctor.engine import Records
 __all__ = [
     "HOUR",
     "PENDING_NEEDS",
+    "collapsed",
     "group_path",
     "hours_between",
     "incident_intervals",
@@ -45,25 +46,40 @@ def share(condition: ibis.Column) -> ibis.Column:
     return ibis.cases((condition.isnull(), ibis.null("float64")), (condition, 1.0), else_=0.0)
 
 
+def collapsed(r: Records, column: str) -> ibis.Table:
+    """Per incident, the events that change ``column`` (``to_status`` or ``to_group_id``),
+    consecutive repeats collapsed: ``ticket_id, seq, ts, node, prev`` (the node before),
+    ``prev_ts`` (when that one was entered) and ``step`` (0, 1, …). Shared by several signs
+    and by the process maps."""
+    return r.shared(f"collapsed:{column}", lambda: _collapsed(r, column))
+
+
+def _collapsed(r: Records, column: str) -> ibis.Table:
+    inc = of_type(r, "incident").select("ticket_id")
+    # only the columns needed: windows carry every column they are given
+    ev = r["event"].select("ticket_id", "seq", "ts", node=_[column]).filter(_.node.notnull())
+    ev = ev.join(inc, "ticket_id")
+    w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
+    ev = ev.mutate(prev=ev.node.lag().over(w))
+    steps = ev.filter(ev.prev.isnull() | (ev.prev != ev.node))
+    w2 = ibis.window(group_by=steps.ticket_id, order_by=[steps.seq, steps.ts])
+    return steps.mutate(prev_ts=steps.ts.lag().over(w2), step=ibis.row_number().over(w2))
+
+
 def group_path(r: Records) -> ibis.Table:
-    """Per incident: groups visited (consecutive repeats collapsed) and whether the path
-    returns to a group it left for another (X → Y → X). Shared by several signs."""
+    """Per incident: ``stretches``, the groups that held it in turn (consecutive repeats
+    collapsed), and ``ping_pong``, 1 when the path returns to a group it left for another
+    (X → Y → X). Shared by several signs."""
     return r.shared("group_path", lambda: _group_path(r))
 
 
 def _group_path(r: Records) -> ibis.Table:
-    ev = r["event"].filter(_.to_group_id.notnull())
-    inc = of_type(r, "incident").select("ticket_id")
-    ev = ev.join(inc, "ticket_id")
-    w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
-    ev = ev.mutate(prev=ev.to_group_id.lag().over(w))
-    collapsed = ev.filter(ev.prev.isnull() | (ev.prev != ev.to_group_id))
-    w2 = ibis.window(group_by=collapsed.ticket_id, order_by=[collapsed.seq, collapsed.ts])
-    collapsed = collapsed.mutate(back=collapsed.to_group_id.lag(2).over(w2))
-    return collapsed.group_by("ticket_id").aggregate(
+    c = collapsed(r, "to_group_id")
+    w = ibis.window(group_by=c.ticket_id, order_by=c.step)
+    c = c.mutate(back=c.node.lag(2).over(w))
+    return c.group_by("ticket_id").aggregate(
         stretches=_.count(),
-        distinct_groups=_.to_group_id.nunique(),
-        ping_pong=(collapsed.back.notnull() & (collapsed.back == collapsed.to_group_id)).ifelse(1, 0).max(),
+        ping_pong=(c.back.notnull() & (c.back == c.node)).ifelse(1, 0).max(),
     )
 
 

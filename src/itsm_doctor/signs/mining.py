@@ -19,29 +19,17 @@ import ibis
 from ibis import _
 
 from itsm_doctor.engine import Records
-from itsm_doctor.signs.common import hours_between, of_type
+from itsm_doctor.signs.common import collapsed, hours_between, of_type
 
 __all__ = ["LEVELS", "case_durations", "dfg", "group_handovers", "status_dfg", "variants"]
 
 LEVELS = {"status": "to_status", "group": "to_group_id"}
 
 
-def _collapsed(r: Records, column: str) -> ibis.Table:
-    """Per incident, the events that change ``column`` (repeats collapsed), numbered from 0,
-    with the previous node and the time it was entered."""
-    inc = of_type(r, "incident").select("ticket_id")
-    ev = r["event"].filter(_[column].notnull()).join(inc, "ticket_id")
-    w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
-    ev = ev.mutate(prev=ev[column].lag().over(w))
-    steps = ev.filter(ev.prev.isnull() | (ev.prev != ev[column]))
-    w2 = ibis.window(group_by=steps.ticket_id, order_by=[steps.seq, steps.ts])
-    return steps.mutate(node=steps[column], prev_ts=steps.ts.lag().over(w2), step=ibis.row_number().over(w2))
-
-
 def dfg(r: Records, *, level: Literal["status", "group"] = "status") -> ibis.Table:
     """Directly-follows graph: ``from``, ``to``, ``count``, ``median_h`` (hours in ``from``
     before the move), most frequent first (ties by names)."""
-    s = _collapsed(r, LEVELS[level]).filter(_.prev.notnull())
+    s = collapsed(r, LEVELS[level]).filter(_.prev.notnull())
     return (
         s.group_by(**{"from": s.prev, "to": s.node})
         .aggregate(count=_.count(), median_h=hours_between(s.prev_ts, s.ts).quantile(0.5))
@@ -62,7 +50,7 @@ def group_handovers(r: Records) -> ibis.Table:
 def variants(r: Records, *, top: int = 10) -> ibis.Table:
     """The ``top`` most frequent status paths: ``path``, ``tickets``, ``share`` of incidents
     with a status history."""
-    s = _collapsed(r, "to_status")
+    s = collapsed(r, "to_status")
     # sort (step, status) pairs rather than collect(order_by=…), which PySpark lacks
     ordered = ibis.struct({"step": s.step, "node": s.node}).collect().sort()
     paths = s.group_by("ticket_id").aggregate(path=ordered.map(lambda x: x.node).join(" > "))

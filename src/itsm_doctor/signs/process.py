@@ -13,7 +13,7 @@ from ibis import _
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
-from itsm_doctor.signs.common import of_type, share
+from itsm_doctor.signs.common import collapsed, of_type, share
 
 __all__ = ["PROCESS_SIGNS", "lifecycle", "status_path"]
 
@@ -31,19 +31,10 @@ def lifecycle() -> dict[str, Any]:
 
 
 def status_path(r: Records) -> ibis.Table:
-    """Per incident status change (consecutive repeats collapsed): ticket, step, from, to.
-    Shared by several signs."""
-    return r.shared("status_path", lambda: _status_path(r))
-
-
-def _status_path(r: Records) -> ibis.Table:
-    inc = of_type(r, "incident").select("ticket_id")
-    ev = r["event"].filter(_.to_status.notnull()).join(inc, "ticket_id")
-    w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
-    ev = ev.mutate(prev=ev.to_status.lag().over(w))
-    steps = ev.filter(ev.prev.isnull() | (ev.prev != ev.to_status))
-    w2 = ibis.window(group_by=steps.ticket_id, order_by=[steps.seq, steps.ts])
-    return steps.select("ticket_id", step=ibis.row_number().over(w2), status=steps.to_status, prev=steps.prev)
+    """Per incident status change (consecutive repeats collapsed): ``ticket_id``, ``step``,
+    ``status`` and ``prev`` (the status before)."""
+    c = collapsed(r, "to_status")
+    return c.select("ticket_id", "step", status=c.node, prev=c.prev)
 
 
 def _allowed(previous: ibis.Column, status: ibis.Column) -> ibis.Column:

@@ -1,0 +1,358 @@
+"""ServiceNow exports: the list export, the ``sys_audit`` history, and the snapshot layout.
+
+The layout is detected from each file's header:
+
+- **snapshot** — one row per update of a record: ``number``, ``incident_state`` (or
+  ``state``), ``sys_mod_count``, ``sys_updated_at`` … (the UCI "incident management process
+  enriched event log"). Events come from diffing consecutive snapshots of the same number,
+  ordered by ``sys_mod_count`` then ``sys_updated_at`` (origin ``snapshot_diff``); the ticket
+  is its last snapshot.
+- **list** — one row per record (incident, problem, change_request, sc_req_item list views,
+  CSV or XLSX): ``number``, ``state``/``incident_state``, ``opened_at``, optionally
+  ``resolved_at``, ``closed_at``, ``assignment_group``, ``assigned_to``, ``priority``,
+  ``impact``, ``urgency``, ``category``, ``cmdb_ci``, ``made_sla``, ``reassignment_count``,
+  ``reopen_count``, ``problem_id``, ``caused_by``, ``rfc``, ``close_code``, ``sys_id``. Events
+  are what the timestamps imply (opened, resolved, closed; origin ``derived``), unless a
+  ``sys_audit`` export is given.
+- **sys_audit** — ``tablename, documentkey, fieldname, oldvalue, newvalue, sys_created_on``:
+  true history (origin ``history``) for ``state``/``incident_state``, ``assignment_group``,
+  ``assigned_to`` and ``priority``; rows join their record by ``documentkey`` = ``sys_id`` (or
+  the number).
+
+Values may be display values ("3 - Moderate", "In Progress", "Group 56") or raw codes
+(3, 2); ``?`` and empty cells are null. Times are ISO (``2026-01-05 10:00:00``) or day-first
+(``29/2/2016 01:16``); naive times are read in ``--timezone`` (default UTC, noted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from itsm_doctor.sources.base import IntakeSession, RawTable, Source, SourceOptions, sql_str
+
+__all__ = ["SOURCE", "STATES"]
+
+SRC = "servicenow"
+# state label or code → (canonical status, pending reason); codes per the incident state model
+STATES: dict[str, tuple[str, str | None]] = {
+    "1": ("new", None),
+    "new": ("new", None),
+    "2": ("in_progress", None),
+    "in progress": ("in_progress", None),
+    "active": ("in_progress", None),
+    "work in progress": ("in_progress", None),
+    "assigned": ("assigned", None),
+    "3": ("pending", "unknown"),
+    "on hold": ("pending", "unknown"),
+    "pending": ("pending", "unknown"),
+    "awaiting user info": ("pending", "awaiting_user"),
+    "awaiting caller": ("pending", "awaiting_user"),
+    "awaiting problem": ("pending", "awaiting_problem"),
+    "awaiting vendor": ("pending", "awaiting_vendor"),
+    "awaiting evidence": ("pending", "awaiting_evidence"),
+    "awaiting change": ("pending", "awaiting_change"),
+    "6": ("resolved", None),
+    "resolved": ("resolved", None),
+    "7": ("closed", None),
+    "closed": ("closed", None),
+    "closed complete": ("closed", None),
+    "closed incomplete": ("closed", None),
+    "closed skipped": ("closed", None),
+    "8": ("cancelled", None),
+    "canceled": ("cancelled", None),
+    "cancelled": ("cancelled", None),
+}
+HOLD_REASONS = {
+    "1": "awaiting_user",
+    "awaiting caller": "awaiting_user",
+    "5": "awaiting_change",
+    "awaiting change": "awaiting_change",
+    "3": "awaiting_problem",
+    "awaiting problem": "awaiting_problem",
+    "4": "awaiting_vendor",
+    "awaiting vendor": "awaiting_vendor",
+}
+CHANNELS = {
+    "phone": "phone",
+    "email": "email",
+    "self service": "portal",
+    "self-service": "portal",
+    "ivr": "phone",
+    "direct opening": "walk_in",
+    "walk-in": "walk_in",
+    "chat": "chat",
+    "web": "portal",
+}
+TYPES = {"INC": "incident", "PRB": "problem", "CHG": "change", "RIT": "request", "REQ": "request", "TAS": "task"}
+_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
+
+
+def _tables(session: IntakeSession) -> None:
+    con = session.con
+    con.execute("CREATE OR REPLACE TEMP TABLE sn_state (label VARCHAR, status VARCHAR, reason VARCHAR)")
+    con.executemany("INSERT INTO sn_state VALUES (?, ?, ?)", [(k, v[0], v[1]) for k, v in STATES.items()])
+    con.execute("CREATE OR REPLACE TEMP TABLE sn_hold (label VARCHAR, reason VARCHAR)")
+    con.executemany("INSERT INTO sn_hold VALUES (?, ?)", list(HOLD_REASONS.items()))
+    con.execute("CREATE OR REPLACE TEMP TABLE sn_channel (label VARCHAR, channel VARCHAR)")
+    con.executemany("INSERT INTO sn_channel VALUES (?, ?)", list(CHANNELS.items()))
+
+
+def _val(col: str) -> str:
+    """A cell as text, null when empty or '?'."""
+    return f"nullif(nullif(trim({col}), ''), '?')"
+
+
+def _ts(col: str, tz: str) -> str:
+    tries = ", ".join(f"try_strptime({_val(col)}, {sql_str(f)})" for f in _FORMATS)
+    return f"timezone({sql_str(tz)}, coalesce({tries}))"
+
+
+def _num(col: str) -> str:
+    """The leading number of "3 - Moderate" or "3"."""
+    return f"try_cast(regexp_extract({_val(col)}, '^\\s*(\\d+)', 1) AS INTEGER)"
+
+
+def _layout(raw: RawTable) -> str:
+    if raw.has("documentkey", "fieldname", "newvalue"):
+        return "audit"
+    if raw.has("number", "sys_mod_count", "sys_updated_at"):
+        return "snapshot"
+    return "list"
+
+
+def _stage(session: IntakeSession, raw: RawTable, tz: str) -> str:
+    """The accepted rows with typed, named columns (missing columns are null)."""
+    c, o = raw.col, raw.col_or_null
+    state = raw.col("incident_state") if raw.has("incident_state") else raw.col("state")
+    opened = o("opened_at")
+    session.quarantine_missing(raw, column="number")
+    session.quarantine_unparseable(raw, column="opened_at", expr=_ts(c("opened_at"), tz)) if raw.has(
+        "opened_at"
+    ) else None
+    if raw.has("sys_updated_at"):
+        session.quarantine_unparseable(raw, column="sys_updated_at", expr=_ts(c("sys_updated_at"), tz))
+    session.quarantine_where(
+        raw,
+        reason="unknown_status",
+        column="state",
+        condition=f"{_val(state)} IS NOT NULL AND lower({_val(state)}) NOT IN (SELECT label FROM sn_state)",
+        detail=f"'unknown state ' || {state}",
+    )
+    staged = f"{raw.name}_sn"
+    session.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {staged} AS
+        SELECT r._row, trim({c("number")}) AS number, {_val(o("sys_id"))} AS sys_id,
+               {_val(state)} AS state_raw, st.status, coalesce(h.reason, st.reason) AS reason,
+               {_ts(opened, tz)} AS opened_at, {_ts(o("resolved_at"), tz)} AS resolved_at,
+               {_ts(o("closed_at"), tz)} AS closed_at, {_ts(o("sys_updated_at"), tz)} AS updated_at,
+               try_cast({_val(o("sys_mod_count"))} AS INTEGER) AS mod_count,
+               {_val(o("assignment_group"))} AS grp, {_val(o("assigned_to"))} AS agent,
+               {_val(o("priority"))} AS priority_raw, {_num(o("priority"))} AS priority,
+               {_val(o("impact"))} AS impact_raw, {_num(o("impact"))} AS impact,
+               {_val(o("urgency"))} AS urgency_raw, {_num(o("urgency"))} AS urgency,
+               {_val(o("category"))} AS category, {_val(o("subcategory"))} AS subcategory,
+               {_val(o("cmdb_ci"))} AS ci, {_val(o("contact_type"))} AS contact_type,
+               {_val(o("short_description"))} AS title, {_val(o("caller_id"))} AS caller,
+               try_cast({_num(o("reassignment_count"))} AS INTEGER) AS reassignment_count,
+               try_cast({_num(o("reopen_count"))} AS INTEGER) AS reopen_count,
+               CASE lower({_val(o("made_sla"))}) WHEN 'true' THEN true WHEN 'false' THEN false
+                    WHEN '1' THEN true WHEN '0' THEN false END AS made_sla,
+               {_val(o("problem_id"))} AS problem_id, {_val(o("caused_by"))} AS caused_by, {_val(o("rfc"))} AS rfc,
+               coalesce({_val(o("close_code"))}, {_val(o("closed_code"))}) AS close_code
+        FROM {raw.accepted} r
+        LEFT JOIN sn_state st ON st.label = lower({_val(state)})
+        LEFT JOIN sn_hold h ON h.label = lower({_val(o("hold_reason"))})
+        """
+    )
+    return staged
+
+
+def _id(expr: str) -> str:
+    return f"'{SRC}:' || {expr}"
+
+
+def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last_by: str) -> None:
+    session.emit(
+        "ticket",
+        f"""
+        SELECT {_id("number")} AS ticket_id, '{SRC}' AS source, number AS source_key,
+               coalesce(m.ticket_type, 'incident') AS ticket_type, title,
+               CASE WHEN category IS NOT NULL THEN list_filter([category, subcategory], lambda x: x IS NOT NULL) END
+                   AS category_path,
+               category, CASE WHEN ci IS NOT NULL THEN {_id("ci")} END AS ci_id,
+               CASE WHEN ci IS NOT NULL THEN {_id("ci")} END AS service_id,
+               coalesce(ch.channel, CASE WHEN contact_type IS NOT NULL THEN 'other' END) AS channel,
+               priority, priority_raw, impact, impact_raw, urgency, urgency_raw,
+               status, CASE WHEN status = 'pending' THEN reason END AS pending_reason, state_raw AS status_raw,
+               CASE WHEN caller IS NOT NULL THEN {_id("caller")} END AS requester_id,
+               CASE WHEN grp IS NOT NULL THEN {_id("grp")} END AS assigned_group_id,
+               CASE WHEN agent IS NOT NULL THEN {_id("agent")} END AS assignee_id,
+               opened_at, resolved_at, closed_at,
+               CASE WHEN close_code IS NOT NULL THEN 'other' END AS resolution_code, close_code AS resolution_code_raw,
+               reopen_count, reassignment_count, made_sla AS sla_met,
+               CASE WHEN problem_id IS NOT NULL THEN {_id("problem_id")} END AS problem_id,
+               CASE WHEN caused_by IS NOT NULL THEN {_id("caused_by")} END AS caused_by_change_id,
+               CASE WHEN rfc IS NOT NULL THEN {_id("rfc")} END AS fixed_by_change_id,
+               ? AS _file, _row
+        FROM (SELECT * FROM {staged} QUALIFY row_number() OVER (PARTITION BY number ORDER BY {last_by}) = 1) s
+        LEFT JOIN (VALUES {", ".join(f"({sql_str(k)}, {sql_str(v)})" for k, v in TYPES.items())}) m(prefix, ticket_type)
+               ON m.prefix = upper(left(number, 3))
+        LEFT JOIN sn_channel ch ON ch.label = lower(contact_type)
+        """,
+        [file],
+    )
+    session.emit(
+        "group",
+        f"SELECT DISTINCT {_id('grp')} AS group_id, grp AS name, 'unknown' AS kind, '{SRC}' AS source, "
+        f"grp AS source_id FROM {staged} WHERE grp IS NOT NULL",
+    )
+    session.emit(
+        "agent",
+        f"SELECT {_id('agent')} AS agent_id, agent AS display_name, 'agent' AS role, false AS is_system, "
+        f"false AS is_vendor, list(DISTINCT {_id('grp')}) FILTER (WHERE grp IS NOT NULL) AS group_ids, "
+        f"'{SRC}' AS source, agent AS source_id FROM {staged} WHERE agent IS NOT NULL GROUP BY agent",
+    )
+    session.emit(
+        "link",
+        f"""
+        SELECT DISTINCT {_id("number")} AS from_ticket_id, {_id("problem_id")} AS to_ticket_id,
+               'problem_of' AS relation,
+               '{SRC}' AS source FROM {staged} WHERE problem_id IS NOT NULL
+        UNION SELECT DISTINCT {_id("number")}, {_id("caused_by")}, 'caused_by', '{SRC}' FROM {staged}
+               WHERE caused_by IS NOT NULL
+        UNION SELECT DISTINCT {_id("number")}, {_id("rfc")}, 'related', '{SRC}' FROM {staged} WHERE rfc IS NOT NULL
+        """,
+    )
+
+
+def _read_snapshot(session: IntakeSession, raw: RawTable, tz: str) -> None:
+    staged = _stage(session, raw, tz)
+    order = "coalesce(mod_count, -1), updated_at, _row"
+    session.emit(
+        "event",
+        f"""
+        SELECT {_id("number")} AS ticket_id, coalesce(updated_at, opened_at) AS ts,
+               CASE WHEN prev_state IS NULL THEN 'created'
+                    WHEN status IS DISTINCT FROM prev_status OR reason IS DISTINCT FROM prev_reason THEN 'status_change'
+                    WHEN grp IS DISTINCT FROM prev_grp THEN 'group_change'
+                    WHEN agent IS DISTINCT FROM prev_agent THEN 'assignee_change'
+                    WHEN priority_raw IS DISTINCT FROM prev_priority THEN 'priority_change'
+                    ELSE 'field_change' END AS kind,
+               CASE WHEN prev_state IS NOT NULL AND priority_raw IS DISTINCT FROM prev_priority
+                         AND status IS NOT DISTINCT FROM prev_status AND grp IS NOT DISTINCT FROM prev_grp
+                         AND agent IS NOT DISTINCT FROM prev_agent THEN 'priority' ELSE 'incident_state' END AS field,
+               CASE WHEN priority_raw IS DISTINCT FROM prev_priority AND prev_state IS NOT NULL THEN prev_priority
+                    ELSE prev_state END AS from_raw,
+               CASE WHEN priority_raw IS DISTINCT FROM prev_priority AND prev_state IS NOT NULL THEN priority_raw
+                    ELSE state_raw END AS to_raw,
+               status AS to_status, CASE WHEN status = 'pending' THEN reason END AS pending_reason,
+               CASE WHEN grp IS NOT NULL THEN {_id("grp")} END AS to_group_id,
+               CASE WHEN agent IS NOT NULL THEN {_id("agent")} END AS to_agent_id,
+               'snapshot_diff' AS origin, '{SRC}' AS source, ? AS _file, _row
+        FROM (
+            SELECT *, lag(state_raw) OVER w AS prev_state, lag(status) OVER w AS prev_status,
+                   lag(reason) OVER w AS prev_reason, lag(grp) OVER w AS prev_grp, lag(agent) OVER w AS prev_agent,
+                   lag(priority_raw) OVER w AS prev_priority
+            FROM {staged} WINDOW w AS (PARTITION BY number ORDER BY {order})
+        )
+        """,
+        [raw.file],
+    )
+    _emit_tickets(session, staged, raw.file, last_by="coalesce(mod_count, -1) DESC, updated_at DESC, _row DESC")
+
+
+def _read_list(session: IntakeSession, raw: RawTable, tz: str, *, audited: bool) -> None:
+    staged = _stage(session, raw, tz)
+    session.quarantine_where(
+        raw,
+        reason="duplicate_key",
+        column="number",
+        condition=(
+            f"_row IN (SELECT _row FROM {staged} QUALIFY row_number() OVER (PARTITION BY number ORDER BY _row) > 1)"
+        ),
+        detail="'the number appears again in this list'",
+    )
+    staged_ok = f"(SELECT s.* FROM {staged} s JOIN {raw.accepted} a USING (_row))"
+    if not audited:
+        session.emit(
+            "event",
+            f"""
+            SELECT {_id("number")} AS ticket_id, opened_at AS ts, 'created' AS kind, 'new' AS to_status,
+                   'derived' AS origin, '{SRC}' AS source, ? AS _file, _row
+            FROM {staged_ok} s WHERE opened_at IS NOT NULL
+            UNION ALL
+            SELECT {_id("number")}, resolved_at, 'resolve', 'resolved', 'derived', '{SRC}', ?, _row
+                FROM {staged_ok} s WHERE resolved_at IS NOT NULL
+            UNION ALL
+            SELECT {_id("number")}, closed_at, 'close', 'closed', 'derived', '{SRC}', ?, _row
+                FROM {staged_ok} s WHERE closed_at IS NOT NULL
+            """,
+            [raw.file, raw.file, raw.file],
+        )
+    session.con.execute(f"CREATE OR REPLACE TEMP TABLE sn_keys AS SELECT number, sys_id FROM {staged_ok} s")
+    _emit_tickets(session, staged_ok, raw.file, last_by="_row")
+
+
+def _read_audit(session: IntakeSession, raw: RawTable, tz: str) -> None:
+    c, o = raw.col, raw.col_or_null
+    session.quarantine_missing(raw, column="documentkey")
+    session.quarantine_unparseable(raw, column="sys_created_on", expr=_ts(c("sys_created_on"), tz))
+    session.con.execute("CREATE TEMP TABLE IF NOT EXISTS sn_keys (number VARCHAR, sys_id VARCHAR)")
+    field = f"lower({_val(c('fieldname'))})"
+    new, old = _val(c("newvalue")), _val(c("oldvalue"))
+    session.emit(
+        "event",
+        f"""
+        SELECT {_id("coalesce(k.number, " + _val(c("documentkey")) + ")")} AS ticket_id,
+               {_ts(c("sys_created_on"), tz)} AS ts,
+               CASE WHEN {field} IN ('state', 'incident_state') THEN 'status_change'
+                    WHEN {field} = 'assignment_group' THEN 'group_change'
+                    WHEN {field} = 'assigned_to' THEN 'assignee_change'
+                    WHEN {field} = 'priority' THEN 'priority_change' ELSE 'field_change' END AS kind,
+               {field} AS field, {old} AS from_raw, {new} AS to_raw,
+               CASE WHEN {field} IN ('state', 'incident_state') THEN st.status END AS to_status,
+               CASE WHEN {field} IN ('state', 'incident_state') AND st.status = 'pending' THEN st.reason END
+                   AS pending_reason,
+               CASE WHEN {field} = 'assignment_group' AND {new} IS NOT NULL THEN {_id(new)} END AS to_group_id,
+               CASE WHEN {field} = 'assigned_to' AND {new} IS NOT NULL THEN {_id(new)} END AS to_agent_id,
+               CASE WHEN {_val(o("user"))} IS NOT NULL THEN {_id(_val(o("user")))} END AS actor_id,
+               'history' AS origin, '{SRC}' AS source, ? AS _file, r._row
+        FROM {raw.accepted} r
+        LEFT JOIN sn_keys k ON k.sys_id = {_val(c("documentkey"))} OR k.number = {_val(c("documentkey"))}
+        LEFT JOIN sn_state st ON st.label = lower({new})
+        """,
+        [raw.file],
+    )
+
+
+def _read(session: IntakeSession, files: Sequence[Path], options: SourceOptions) -> None:
+    tz = options.timezone or "UTC"
+    _tables(session)
+    loaded = [session.load(p, source=SRC) for p in files]
+    audited = any(_layout(r) == "audit" for r in loaded)
+    # lists first, so that audit rows can find their record by sys_id
+    for raw in sorted(loaded, key=lambda r: {"list": 0, "snapshot": 1, "audit": 2}[_layout(r)]):
+        layout = _layout(raw)
+        if layout == "snapshot":
+            _read_snapshot(session, raw, tz)
+        elif layout == "list":
+            _read_list(session, raw, tz, audited=audited)
+        else:
+            _read_audit(session, raw, tz)
+    if options.timezone is None:
+        session.notes.append("ServiceNow times carry no offset: read as UTC (give --timezone to change)")
+
+
+def _recognises(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith((".csv", ".csv.gz", ".xlsx")) and not name.startswith(".")
+
+
+SOURCE = Source(
+    name=SRC,
+    summary="ServiceNow list exports (CSV/XLSX), sys_audit history, or the one-row-per-update snapshot log",
+    recognises=_recognises,
+    read=_read,
+)

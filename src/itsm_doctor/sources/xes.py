@@ -43,7 +43,7 @@ BATCH = 200_000
 def _open(path: Path) -> IO[bytes]:
     with path.open("rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
-    stream: IO[bytes] = gzip.open(path, "rb") if gz else path.open("rb")  # type: ignore[assignment]
+    stream: IO[bytes] = gzip.open(path, "rb") if gz else path.open("rb")  # type: ignore[assignment]  # noqa: SIM115
     return stream
 
 

@@ -58,7 +58,11 @@ def print_intake(result: IntakeResult, *, console: Console = out) -> None:
     for f in result.files:
         reasons = ", ".join(f"{k} {v:,}" for k, v in f.reasons.items()) or "—"
         table.add_row(
-            Path(f.file).name, f"{f.rows_read:,}", f"{f.rows_accepted:,}", f"{f.rows_quarantined:,}", reasons,
+            Path(f.file).name,
+            f"{f.rows_read:,}",
+            f"{f.rows_accepted:,}",
+            f"{f.rows_quarantined:,}",
+            reasons,
         )
     console.print(table)
     for f in result.files:

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from itsm_doctor.intake.run import run_intake
+from itsm_doctor.sources.base import IntakeError, SourceOptions
+
+ROOT = Path(__file__).parents[2]
+
+
+def _q(ws: Path, table: str, sql: str) -> list[tuple[object, ...]]:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{ws}/records/{table}/*.parquet')")
+    return con.execute(sql).fetchall()
+
+
+@pytest.mark.realdata
+def test_helpdesk_csv_through_the_example_mapping(data: Path, workspace: Path) -> None:
+    result = run_intake(
+        [data / "helpdesk" / "Helpdesk.csv.gz"],
+        source="csv",
+        workspace=workspace,
+        options=SourceOptions(mapping=ROOT / "examples" / "mappings" / "helpdesk.yaml"),
+    )
+    [f] = result.files
+    assert (f.rows_read, f.rows_accepted, f.rows_quarantined) == (21_348, 21_221, 127)
+    assert f.reasons == {"exact_duplicate": 127}
+    assert result.records["ticket"] == 4_580
+    # Case3608 by hand: its first two events (times carry +02:00)
+    assert _q(
+        workspace,
+        "event",
+        "SELECT ts::VARCHAR, activity, to_status FROM t WHERE ticket_id = 'helpdesk:Case3608' ORDER BY seq LIMIT 2",
+    ) == [
+        ("2010-01-13 06:40:25+00", "Assign seriousness", "new"),
+        ("2010-01-29 06:52:27+00", "Take in charge ticket", "in_progress"),
+    ]
+
+
+PRESET_FILES = {
+    "glpi": (
+        "tickets.csv",
+        "ID;Titre;Statut;Type;Priorité;Urgence;Demandeur - Demandeur;Date d'ouverture;Attribué à - Technicien;"
+        "Attribué à - Groupe de techniciens;Catégorie\n"
+        "101;Imprimante;En attente;Incident;Haute;Moyenne;Ana;05-01-2026 08:30;Bo;Support > N1;Matériel\n"
+        "102;Nouveau PC;Clos;Demande;Basse;Basse;Cy;06-01-2026 09:00;Bo;Support > N1;Poste\n",
+    ),
+    "itop": (
+        "export.csv",
+        "ref,finalclass,title,status,priority,urgency,impact,origin,service_id_friendlyname,team_id_friendlyname,"
+        "agent_id_friendlyname,caller_id_friendlyname,start_date,resolution_date,close_date,resolution_code\n"
+        "I-000101,Incident,Mail down,resolved,1,1,2,mail,Mail,Messaging,Ana,Bo,2026-01-05 08:30:00,"
+        "2026-01-05 10:30:00,,other\n"
+        "R-000102,UserRequest,New PC,waiting_for_approval,4,4,3,portal,Workplace,Desk,,Cy,2026-01-06 09:00:00,,,\n",
+    ),
+    "znuny": (
+        "tickets.csv",
+        "Ticket#;Title;State;Priority;Queue;Owner;Customer User;Service;Type;Created;Closed\n"
+        "2026010510000011;VPN;pending reminder;5 very high;Network;ana;bo;VPN;Incident;2026-01-05 08:30:00;\n"
+        "2026010610000022;Laptop;closed successful;3 normal;Desk;cy;dee;Workplace;Service Request;"
+        "2026-01-06 09:00:00;2026-01-07 10:00:00\n",
+    ),
+    "zammad": (
+        "tickets.csv",
+        "number,title,state,priority,group,owner,customer,created_at,first_response_at,close_at\n"
+        "31001,Mail,open,3 high,Users,ana,bo,2026-01-05 08:30:00,2026-01-05 08:45:00,\n"
+        "31002,Printer,pending close,1 low,Users,ana,cy,2026-01-06 09:00:00,,\n",
+    ),
+}
+EXPECTED = {
+    "glpi": [
+        ("glpi:101", "incident", "pending", "unknown", 2, "glpi:Support > N1"),
+        ("glpi:102", "request", "closed", None, 4, "glpi:Support > N1"),
+    ],
+    "itop": [
+        ("itop:I-000101", "incident", "resolved", None, 1, "itop:Messaging"),
+        ("itop:R-000102", "request", "pending", "awaiting_approval", 4, "itop:Desk"),
+    ],
+    "znuny": [
+        ("znuny:2026010510000011", "incident", "pending", "awaiting_user", 1, "znuny:Network"),
+        ("znuny:2026010610000022", "request", "closed", None, 3, "znuny:Desk"),
+    ],
+    "zammad": [
+        ("zammad:31001", "incident", "in_progress", None, 2, "zammad:Users"),
+        ("zammad:31002", "incident", "pending", "awaiting_user", 4, "zammad:Users"),
+    ],
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_FILES))
+def test_presets_read_their_tools_exports(preset: str, tmp_path: Path) -> None:
+    name, text = PRESET_FILES[preset]
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = run_intake([tmp_path / name], source=preset, workspace=tmp_path / "ws")
+    assert result.files[0].rows_read == 2 and result.files[0].rows_quarantined == 0
+    got = _q(
+        tmp_path / "ws",
+        "ticket",
+        "SELECT ticket_id, ticket_type, status, pending_reason, priority, assigned_group_id FROM t ORDER BY ticket_id",
+    )
+    assert got == EXPECTED[preset]
+
+
+def test_unknown_status_is_quarantined_and_mapping_errors_name_file_and_key(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text(
+        "Id,State,Opened\n1,open,2026-01-05 08:00\n2,on fire,2026-01-05 09:00\n3,open,sometime\n", encoding="utf-8"
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {ticket_id: Id, status: State, opened_at: Opened}\nstatus_map: {open: in_progress}\n",
+        encoding="utf-8",
+    )
+    result = run_intake(
+        [tmp_path / "t.csv"], source="csv", workspace=tmp_path / "ws", options=SourceOptions(mapping=mapping)
+    )
+    [f] = result.files
+    assert (f.rows_read, f.rows_accepted) == (3, 1)
+    assert f.reasons == {"unknown_status": 1, "unparseable_time": 1}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("columns: {ticket_id: Id}\nstatus_map: {open: ongoing}\n", encoding="utf-8")
+    with pytest.raises(IntakeError, match=r"bad.yaml: mapping key status_map: .*'ongoing', not a canonical status"):
+        run_intake([tmp_path / "t.csv"], source="csv", workspace=tmp_path / "ws2", options=SourceOptions(mapping=bad))
+    with pytest.raises(IntakeError, match="--source csv needs --mapping"):
+        run_intake([tmp_path / "t.csv"], source="csv", workspace=tmp_path / "ws3")

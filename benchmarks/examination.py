@@ -282,16 +282,26 @@ def run_subset_pm4py(csv: str) -> dict[str, Any]:
     import pandas as pd
     import pm4py
 
+    from itsm_doctor.sources.bpic2013 import STATUS_MAP
+
     start = time.perf_counter()
     df = pd.read_csv(csv, usecols=["SR Number", "Change Date+Time", "Status", "Sub Status", "Involved ST"])
     df["time:timestamp"] = pd.to_datetime(df["Change Date+Time"], utc=True)
-    df["concept:name"] = df["Status"] + " - " + df["Sub Status"]
+    # the same activities as ITSM Doctor's: canonical statuses, consecutive repeats collapsed
+    canonical = {f"{a}|{b}": status for (a, b), (status, _reason) in STATUS_MAP.items()}
+    df["concept:name"] = (df["Status"] + "|" + df["Sub Status"]).map(canonical)
     df = df.rename(columns={"SR Number": "case:concept:name", "Involved ST": "org:group"})
+    df = df.sort_values(["case:concept:name", "time:timestamp"], kind="stable")
+    same = (df["case:concept:name"] == df["case:concept:name"].shift()) & (
+        df["concept:name"] == df["concept:name"].shift()
+    )
+    groups = df  # the team sequence keeps every event (its repeats are collapsed below)
+    df = df[~same]
     dfg, _start, _end = pm4py.discover_dfg(df)
     perf, _s, _e = pm4py.discover_performance_dfg(df)
     variants = pm4py.get_variants(df)
-    durations = pm4py.get_all_case_durations(df)
-    teams = pm4py.get_variants(df, activity_key="org:group")
+    durations = pm4py.get_all_case_durations(groups)
+    teams = pm4py.get_variants(groups, activity_key="org:group")
     bounced = 0
     for path, count in teams.items():
         collapsed = [g for i, g in enumerate(path) if i == 0 or path[i - 1] != g]

@@ -56,16 +56,13 @@ def _questions() -> None:
 
 
 def _dysfunctions() -> None:
-    try:
-        from itsm_doctor.pathology import load_catalog  # type: ignore[import-not-found,attr-defined,unused-ignore]
-    except ImportError:
-        out.print("The pathology catalog is not installed.")
-        raise typer.Exit(2) from None
+    from itsm_doctor.pathology import load_catalog
+
     table = Table(title="Dysfunctions", title_justify="left", show_lines=True)
     for col in ("id", "name", "signs", "description"):
         table.add_column(col, overflow="fold")
     for d in load_catalog().dysfunctions:
-        table.add_row(d.id, d.name, ", ".join(s.id for s in d.signs), d.description)
+        table.add_row(d.id, d.name, ", ".join(rule.sign for rule in d.signs), d.description)
     out.print(table)
 
 

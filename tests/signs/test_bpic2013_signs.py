@@ -35,3 +35,23 @@ def test_bpic2013_ping_pong_matches_the_independent_recount(bpic2013: Records) -
     # anchors.md §3.4 recounted X → Y → X with the Python stdlib: 15.6 % of 7,554 cases
     value = compute(get_sign("incident.ping_pong_rate"), bpic2013).value
     assert value == pytest.approx(0.156, abs=0.0005)
+
+
+@pytest.mark.spark
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
+def test_every_sign_is_the_same_on_spark(bpic2013: Records, data: Path, tmp_path: Path) -> None:
+    from itsm_doctor.signs import SIGNS, examine_signs
+
+    ws = tmp_path / "ws"
+    run_intake([data / "bpic2013" / "VINST-incidents.csv.gz"], source="bpic2013", workspace=ws)
+    on_spark = {f.sign.id: f for f in examine_signs(open_records(ws, engine="spark"))}
+    on_duckdb = {f.sign.id: f for f in examine_signs(bpic2013)}
+    assert len(on_spark) == len(SIGNS)
+    for sign_id, duck in on_duckdb.items():
+        spark = on_spark[sign_id]
+        assert (spark.value is None) == (duck.value is None), sign_id
+        if duck.value is not None:
+            assert spark.value == pytest.approx(duck.value, rel=1e-9, abs=1e-9), sign_id
+            assert spark.n == duck.n, sign_id

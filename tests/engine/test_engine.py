@@ -66,3 +66,32 @@ def test_open_records_on_spark_gives_the_same_counts(tiny_workspace: Path, spark
     assert r.engine == "spark"
     assert r.counts == duck.counts
     assert r.execute(r["event"].filter(r["event"].pending_reason == "awaiting_user").count()) == 1
+
+
+def test_shared_blocks_are_built_once_and_held_values_are_dropped(base_records: Any) -> None:
+    from itsm_doctor.signs import compute, get_sign
+
+    r = base_records("duckdb")
+
+    def temporary() -> list[str]:
+        rows = r.con.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()  # type: ignore[attr-defined]
+        return sorted(name for (name,) in rows)
+
+    compute(get_sign("incident.ping_pong_rate"), r)
+    kept = temporary()
+    # the collapsed group path, the per-ticket group path and the ticket dimensions stay for
+    # the next signs; the sign's own per-ticket values are gone
+    assert len(kept) == 3
+    compute(get_sign("incident.reassignment_rate"), r)  # reuses the group path
+    assert temporary() == kept
+
+
+def test_without_materialising_expressions_stay_pure(base_records: Any) -> None:
+    from itsm_doctor.signs import get_sign
+
+    r = base_records("duckdb")
+    r.materialise = False
+    per_ticket = get_sign("incident.ping_pong_rate").per_ticket
+    assert per_ticket is not None
+    sql = r.to_sql(per_ticket(r))
+    assert "LAG" in sql.upper() and "held_" not in sql

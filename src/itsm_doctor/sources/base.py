@@ -249,9 +249,11 @@ class IntakeSession:
         con.execute("SET TimeZone = 'UTC'")
         for table in TABLES:
             cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in duckdb_columns(table))
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident('stage_' + table)} ({cols}, _file VARCHAR, _row BIGINT)")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote_ident('stage_' + table)} ({cols}, _file VARCHAR, _row BIGINT)"
+            )
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, \"row\" BIGINT, \"column\" VARCHAR, "
+            'CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, "row" BIGINT, "column" VARCHAR, '
             "reason VARCHAR, detail VARCHAR, record VARCHAR)"
         )
 
@@ -321,8 +323,9 @@ class IntakeSession:
         options = {
             "delim": sep,
             "header": True,
-            "names": names,
-            "all_varchar": True,
+            # the dialect is known already: no sniffing (a 10 MB cell would defeat DuckDB's sniffer)
+            "auto_detect": False,
+            "columns": {n: "VARCHAR" for n in names},
             "encoding": "utf-8" if enc in ("utf-8",) else enc,
             "quote": '"',
             "escape": '"',
@@ -490,17 +493,19 @@ class IntakeSession:
             )
         for rep in self.files:
             rows = self.con.execute(
-                "SELECT reason, count(DISTINCT \"row\") FROM quarantine WHERE file = ? GROUP BY reason ORDER BY reason",
+                'SELECT reason, count(DISTINCT "row") FROM quarantine WHERE file = ? GROUP BY reason ORDER BY reason',
                 [rep.file],
             ).fetchall()
             rep.reasons = {r: int(n) for r, n in rows}
             rep.rows_quarantined = int(
-                self.con.execute("SELECT count(DISTINCT \"row\") FROM quarantine WHERE file = ?", [rep.file]).fetchone()[0]  # type: ignore[index]
+                self.con.execute('SELECT count(DISTINCT "row") FROM quarantine WHERE file = ?', [rep.file]).fetchone()[
+                    0
+                ]  # type: ignore[index]
             )
             ex = self.con.execute(
-                "SELECT \"row\", \"column\", reason, detail, record FROM (SELECT *, row_number() OVER "
-                "(PARTITION BY reason ORDER BY \"row\") AS n FROM quarantine WHERE file = ?) WHERE n <= ? "
-                "ORDER BY reason, \"row\"",
+                'SELECT "row", "column", reason, detail, record FROM (SELECT *, row_number() OVER '
+                '(PARTITION BY reason ORDER BY "row") AS n FROM quarantine WHERE file = ?) WHERE n <= ? '
+                'ORDER BY reason, "row"',
                 [rep.file, examples],
             ).fetchall()
             rep.examples = [

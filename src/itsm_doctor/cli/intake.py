@@ -71,7 +71,8 @@ def print_intake(result: IntakeResult, *, console: Console = out) -> None:
         for ex in f.examples[:5]:
             where = f"row {ex['row']}" + (f", column {ex['column']!r}" if ex.get("column") else "")
             console.print(
-                f"  [yellow]quarantined[/yellow] {Path(f.file).name} {where}: {ex['reason']} — {ex.get('detail') or ''}",
+                f"  [yellow]quarantined[/yellow] {Path(f.file).name} {where}: "
+                f"{ex['reason']} — {ex.get('detail') or ''}",
                 markup=True,
                 highlight=False,
                 soft_wrap=True,

@@ -55,7 +55,10 @@ def derive(session: IntakeSession) -> None:
     for table in TABLES:
         if table not in ("ticket", "event", "status_interval"):
             cols = ", ".join(quote_ident(n) for n, _ in duckdb_columns(table))
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident('final_' + table)} AS SELECT DISTINCT {cols} FROM {quote_ident('stage_' + table)}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote_ident('final_' + table)} AS "
+                f"SELECT DISTINCT {cols} FROM {quote_ident('stage_' + table)}"
+            )
 
 
 def _quarantine_after_emit(session: IntakeSession) -> None:
@@ -120,11 +123,12 @@ def _lit(value: str) -> str:
 def _complete_tickets(session: IntakeSession) -> None:
     con = session.con
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE _ev_facts AS
         SELECT ticket_id,
                min(ts) AS first_ts,
-               min(ts) FILTER (WHERE to_group_id IS NOT NULL OR to_agent_id IS NOT NULL OR to_status = 'assigned') AS first_assigned,
+               min(ts) FILTER (WHERE to_group_id IS NOT NULL OR to_agent_id IS NOT NULL
+                               OR to_status = 'assigned') AS first_assigned,
                min(ts) FILTER (WHERE to_status = 'resolved') AS first_resolved,
                max(ts) FILTER (WHERE to_status = 'closed') AS last_closed,
                max(ts) FILTER (WHERE to_status = 'cancelled') AS last_cancelled,
@@ -142,7 +146,8 @@ def _complete_tickets(session: IntakeSession) -> None:
             coalesce(t.opened_at, f.first_ts) AS opened_at,
             coalesce(t.first_assigned_at, f.first_assigned) AS first_assigned_at,
             coalesce(t.resolved_at, f.first_resolved,
-                     CASE WHEN coalesce(t.status, f.last_status) = 'closed' THEN coalesce(t.closed_at, f.last_closed) END
+                     CASE WHEN coalesce(t.status, f.last_status) = 'closed'
+                          THEN coalesce(t.closed_at, f.last_closed) END
             ) AS resolved_at,
             coalesce(t.closed_at, f.last_closed) AS closed_at,
             coalesce(t.cancelled_at, f.last_cancelled) AS cancelled_at,
@@ -160,7 +165,7 @@ def _complete_tickets(session: IntakeSession) -> None:
 def _build_intervals(session: IntakeSession) -> None:
     con = session.con
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE final_status_interval AS
         WITH state AS (
             SELECT ticket_id, seq, ts,

@@ -9,7 +9,7 @@ support team (``Involved ST``) is the group and ``ST Level`` its tier.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from itsm_doctor.sources.base import IntakeSession, RawTable, Source, SourceOptions, sql_str
@@ -40,15 +40,17 @@ TIER = {"L1": 1, "L2": 2, "L3": 3, "L2/L3": 2}
 REQUIRED = ("SR Number", "Change Date+Time", "Status", "Sub Status", "Involved ST")
 
 
-def _values(pairs: dict[str, object]) -> str:
+def _values(pairs: Mapping[str, object]) -> str:
     rows = ", ".join(f"({sql_str(k)}, {v if isinstance(v, int) else sql_str(str(v))})" for k, v in pairs.items())
     return f"(VALUES {rows})"
 
 
 def _status_table(session: IntakeSession) -> None:
-    rows = [(s, ss, c, r) for (s, ss), (c, r) in STATUS_MAP.items()]
+    rows: list[tuple[str, str, str | None, str | None]] = [(s, ss, c, r) for (s, ss), (c, r) in STATUS_MAP.items()]
     rows += [(s, ss, None, None) for (s, ss) in NO_STATUS]
-    session.con.execute("CREATE OR REPLACE TEMP TABLE bpic13_status (status VARCHAR, sub VARCHAR, canonical VARCHAR, reason VARCHAR)")
+    session.con.execute(
+        "CREATE OR REPLACE TEMP TABLE bpic13_status (status VARCHAR, sub VARCHAR, canonical VARCHAR, reason VARCHAR)"
+    )
     session.con.executemany("INSERT INTO bpic13_status VALUES (?, ?, ?, ?)", rows)
 
 
@@ -102,7 +104,7 @@ def emit_bpic2013(session: IntakeSession, staged: str, *, file: str, ticket_type
                mode(org_line) AS org_line, '{src}' AS source, team AS source_id
         FROM {staged} LEFT JOIN {_values(TIER)} t(label, tier) ON t.label = tier_raw
         WHERE team IS NOT NULL GROUP BY team
-        """
+        """,
     )
     session.emit(
         "agent",
@@ -112,7 +114,7 @@ def emit_bpic2013(session: IntakeSession, staged: str, *, file: str, ticket_type
                list(DISTINCT '{src}:' || team ORDER BY '{src}:' || team) AS group_ids,
                '{src}' AS source, owner AS source_id
         FROM {staged} WHERE nullif(owner, '') IS NOT NULL AND owner <> '-' GROUP BY owner
-        """
+        """,
     )
     session.emit(
         "service",
@@ -120,7 +122,7 @@ def emit_bpic2013(session: IntakeSession, staged: str, *, file: str, ticket_type
         SELECT DISTINCT '{src}:' || product AS service_id, product AS name, 'ci' AS kind, '{src}' AS source,
                product AS source_id
         FROM {staged} WHERE product IS NOT NULL
-        """
+        """,
     )
     del con
 
@@ -136,7 +138,10 @@ def _quarantine_common(session: IntakeSession, raw: RawTable) -> None:
         reason="unknown_status",
         column="Sub Status",
         condition=f"NOT EXISTS (SELECT 1 FROM bpic13_status m WHERE m.status = {st} AND m.sub = {sub})",
-        detail=f"'status ' || coalesce({st}, '∅') || ' · ' || coalesce({sub}, '∅') || ' is not in the BPIC 2013 vocabulary'",
+        detail=(
+            f"'status ' || coalesce({st}, '∅') || ' · ' || coalesce({sub}, '∅') || "
+            "' is not in the BPIC 2013 vocabulary'"
+        ),
     )
     session.quarantine_duplicates(raw)
 
@@ -149,13 +154,13 @@ def read_csv_file(session: IntakeSession, path: Path, *, ticket_type: str) -> No
     session.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {staged} AS
-        SELECT _row, trim({c('SR Number')}) AS sr, try_cast({c('Change Date+Time')} AS TIMESTAMPTZ) AS ts,
-               {c('Status')} AS status, {c('Sub Status')} AS sub, {c('Involved ST')} AS team,
-               {raw.col_or_null('ST Level')} AS tier_raw, {raw.col_or_null('Involved Org line 3')} AS org_line,
-               {raw.col_or_null('Involved ST Function Div')} AS function_div,
-               {raw.col_or_null('SR Latest Impact')} AS impact_raw, {raw.col_or_null('Product')} AS product,
-               {raw.col_or_null('Country')} AS country, {raw.col_or_null('Owner Country')} AS owner_country,
-               {raw.col_or_null('Owner First Name')} AS owner
+        SELECT _row, trim({c("SR Number")}) AS sr, try_cast({c("Change Date+Time")} AS TIMESTAMPTZ) AS ts,
+               {c("Status")} AS status, {c("Sub Status")} AS sub, {c("Involved ST")} AS team,
+               {raw.col_or_null("ST Level")} AS tier_raw, {raw.col_or_null("Involved Org line 3")} AS org_line,
+               {raw.col_or_null("Involved ST Function Div")} AS function_div,
+               {raw.col_or_null("SR Latest Impact")} AS impact_raw, {raw.col_or_null("Product")} AS product,
+               {raw.col_or_null("Country")} AS country, {raw.col_or_null("Owner Country")} AS owner_country,
+               {raw.col_or_null("Owner First Name")} AS owner
         FROM {raw.accepted}
         """
     )

@@ -53,7 +53,9 @@ CHANGE_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition="Share of change records of type emergency among the changes whose type is recorded.",
         benchmark=Benchmark(
-            good=0.05, poor=0.15, source="practitioners' targets 5–8% (itilcommunity.com); no standard"
+            good=0.05,
+            poor=0.15,
+            source="no published benchmark; ServiceNow Benchmarks define % emergency changes; ITSM Doctor working band",
         ),
         needs=("ticket.change_type",),
         per_ticket=_emergency,

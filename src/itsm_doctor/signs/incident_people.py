@@ -171,7 +171,12 @@ INCIDENT_PEOPLE_SIGNS: tuple[Sign, ...] = (
         unit="ratio",
         direction="lower",
         definition="Share of incidents linked to the change that caused them (caused-by change id or link).",
-        benchmark=Benchmark(good=0.05, poor=0.15, source="Visible Ops / IDC: most outages follow changes; no norm"),
+        benchmark=Benchmark(
+            good=0.05,
+            poor=0.15,
+            source="no published norm; Visible Ops (IT Process Institute) cites IDC: 80% of outages follow operator "
+            "and application errors",
+        ),
         needs=("ticket.caused_by_change_id|link.relation=caused_by",),
         per_ticket=_change_induced,
     ),
@@ -215,7 +220,11 @@ INCIDENT_PEOPLE_SIGNS: tuple[Sign, ...] = (
         unit="ratio",
         direction="higher",
         definition="Mean normalised survey score (0 = worst, 1 = best) of answered surveys on incidents.",
-        benchmark=Benchmark(good=0.85, poor=0.70, source="LiveAgent helpdesk research: 86% global CSAT"),
+        benchmark=Benchmark(
+            good=0.85,
+            poor=0.70,
+            source="no published benchmark verified; ServiceNow Benchmarks define average customer satisfaction",
+        ),
         needs=("survey_response.score_norm",),
         per_ticket=_satisfaction,
     ),

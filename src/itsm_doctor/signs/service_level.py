@@ -9,6 +9,7 @@ from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
 from itsm_doctor.signs.common import (
     PENDING_NEEDS,
+    hours_between,
     incident_intervals,
     of_type,
     share,
@@ -67,8 +68,8 @@ def _wait_near_deadline(r: Records) -> ibis.Table:
     si = incident_intervals(r).filter(_.pending_reason == "awaiting_user")
     d = resolution_deadline(r, of_type(r, "incident")).filter(_.deadline.notnull()).rename(did="ticket_id")
     j = si.join(d, si.ticket_id == d.did)
-    window_s = j.deadline.epoch_seconds() - j.opened_at.epoch_seconds()
-    pos = (j.start.epoch_seconds() - j.opened_at.epoch_seconds()).cast("float64") / window_s.cast("float64")
+    window_s = hours_between(j.opened_at, j.deadline)
+    pos = hours_between(j.opened_at, j.start) / window_s
     near = (pos >= _NEAR) & (pos <= 1.0)
     return j.filter(window_s > 0).select("ticket_id", value=share(near))
 

@@ -5,6 +5,8 @@
 still exists, empty, with its canonical schema — so a sign can always be built and tells
 "n/a" from the data, not from a crash. Signs build expressions; only ``Records.execute``
 runs them, on DuckDB in-process or on PySpark (local mode in tests, a cluster in production).
+``Records.shared`` and ``Records.held`` keep on the backend what several queries reuse, so
+an examination reads the event log a handful of times, not once per sign (ADR 0006).
 """
 
 from __future__ import annotations

@@ -1,0 +1,39 @@
+"""``make bench``: every benchmark section, each measured in its own process, appended to
+docs/benchmarks.md with the date and the machine.
+
+Sections (add one = one entry in SECTIONS):
+- ``simulation`` — the patient simulator writing 10 M events (benchmarks/simulation.py);
+- ``examination`` — intake and full examination of 1 M and 10 M events, and the process-mining
+  subset against hand-written DuckDB SQL and pm4py (benchmarks/examination.py).
+
+    python benchmarks/run.py [simulation] [examination]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SECTIONS: dict[str, list[str]] = {
+    "simulation": [str(HERE / "simulation.py")],
+    "examination": [str(HERE / "examination.py")],
+}
+
+
+def main(argv: list[str]) -> int:
+    chosen = argv or list(SECTIONS)
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        print(f"unknown section(s) {unknown}; known: {sorted(SECTIONS)}", file=sys.stderr)
+        return 2
+    status = 0
+    for name in chosen:
+        print(f"== {name}", flush=True)
+        status |= subprocess.run([sys.executable, *SECTIONS[name]], check=False).returncode
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

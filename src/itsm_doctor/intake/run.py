@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -136,6 +137,8 @@ def run_intake(
         con = duckdb.connect(str(Path(scratch) / "intake.duckdb"))
         try:
             con.execute(f"SET temp_directory = '{Path(scratch) / 'spill'}'")
+            # large exports spill to the workspace instead of growing in RAM
+            con.execute(f"SET memory_limit = '{os.environ.get('ITSM_DOCTOR_INTAKE_MEMORY', '2GB')}'")
             session = IntakeSession(con=con, progress=say)
             reader.read(session, files, options)
             say("checking and deriving records")

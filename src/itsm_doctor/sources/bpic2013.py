@@ -164,7 +164,27 @@ def read_csv_file(session: IntakeSession, path: Path, *, ticket_type: str) -> No
         FROM {raw.accepted}
         """
     )
+    _repair_mac_roman(session, staged, raw)
     emit_bpic2013(session, staged, file=raw.file, ticket_type=ticket_type)
+
+
+# The published VINST CSV was written from latin-1 text read as Mac Roman: "Torbjörn" became
+# "Torbjˆrn". These characters never occur otherwise in the log; mapping them back makes the
+# CSV's records identical to the XES export's.
+_MAC_ROMAN = ("ˆÈ≈‰ÂÌ¸·Î", "öéÅäåíüáë")
+_TEXT = ("team", "org_line", "function_div", "product", "country", "owner_country", "owner")
+
+
+def _repair_mac_roman(session: IntakeSession, staged: str, raw: RawTable) -> None:
+    tell = " OR ".join(f"regexp_matches(coalesce({c}, ''), '[ˆ≈‰]')" for c in _TEXT)
+    [(n,)] = session.con.execute(f"SELECT count(*) FROM {staged} WHERE {tell}").fetchall()
+    if not n:
+        return
+    fixed = ", ".join(f"translate({c}, {sql_str(_MAC_ROMAN[0])}, {sql_str(_MAC_ROMAN[1])}) AS {c}" for c in _TEXT)
+    session.con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT * REPLACE ({fixed}) FROM {staged}")
+    session.report_for(raw.file).notes.append(
+        f"{n:,} rows carried Mac Roman mojibake (e.g. 'Torbjˆrn'): repaired to latin-1 letters ('Torbjörn')"
+    )
 
 
 def _read(session: IntakeSession, files: Sequence[Path], options: SourceOptions) -> None:

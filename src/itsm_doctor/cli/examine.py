@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,6 +14,7 @@ from itsm_doctor.cli._common import EXIT_INTAKE, EXIT_USAGE, err, out, progress_
 from itsm_doctor.cli.intake import print_intake
 from itsm_doctor.engine import ENGINES, EngineError
 from itsm_doctor.examination import Examination, examine
+from itsm_doctor.followup.compare import followup_signs
 from itsm_doctor.report import render_markdown, write_html
 from itsm_doctor.report.view import AREAS, format_value
 from itsm_doctor.sources import SOURCE_NAMES
@@ -57,6 +58,29 @@ def print_examination(exam: Examination) -> None:
         out.print(f"[dim]note:[/dim] {note}", highlight=False)
 
 
+def _rediagnose(data: dict[str, Any], *, store: Store, who: Any, symptoms: Path | None, sphere: str) -> dict[str, Any]:
+    """Diagnose again with what only the store knows — earlier visits (follow-up signs for
+    stagnant improvement) — and keep the prescriptions within the user's sphere."""
+    try:
+        from itsm_doctor.diagnosis import diagnose_examination
+    except ImportError:  # pragma: no cover - the diagnosis layer ships with the package
+        return data
+    earlier = store.visits(patient=who)
+    signs = list(data["signs"])
+    if earlier:
+        maturity = data.get("maturity") or {}
+        signs += followup_signs(
+            first_visit=earlier[0].examination,
+            current_signs=data["signs"],
+            register_statuses=[e.status for e in store.register(patient=who)],
+            maturity_gap=maturity.get("mean_gap"),
+        )
+    data["diagnoses"], data["prescriptions"] = diagnose_examination(
+        signs, symptoms, visits=len(earlier) + 1, sphere=sphere
+    )
+    return data
+
+
 def examine_command(
     paths: Annotated[list[Path], typer.Argument(help="Export files or folders.", show_default=False)],
     source: Annotated[str, typer.Option("--source", "-s", help=f"Source reader: {', '.join(SOURCE_NAMES)}.")],
@@ -75,6 +99,12 @@ def examine_command(
         float, typer.Option(help="Largest share of quarantined rows still accepted; above it, exit 1.")
     ] = 0.01,
     timezone: Annotated[str | None, typer.Option(help="Time zone of times written without an offset.")] = None,
+    sphere: Annotated[
+        str,
+        typer.Option(
+            help="Your circle of influence: team, department or enterprise; prescriptions beyond it are left out."
+        ),
+    ] = "enterprise",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     if source not in SOURCE_NAMES:
@@ -82,6 +112,9 @@ def examine_command(
         raise typer.Exit(EXIT_USAGE)
     if engine not in ENGINES:
         err.print(f"error: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        raise typer.Exit(EXIT_USAGE)
+    if sphere not in ("team", "department", "enterprise"):
+        err.print(f"error: unknown sphere {sphere!r}; choose team, department or enterprise")
         raise typer.Exit(EXIT_USAGE)
     if symptoms is not None:
         try:  # read the answers before the long work: a bad file is a usage error
@@ -106,11 +139,12 @@ def examine_command(
         err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
     print_intake(result)
-    print_examination(exam)
-    data = exam.as_json()
     store = Store.open(workspace=workspace, database=database)
+    who = store.patient(slug=patient)
+    data = _rediagnose(exam.as_json(), store=store, who=who, symptoms=symptoms, sphere=sphere)
+    print_examination(Examination.model_validate(data))
     store.record_visit(
-        patient=store.patient(slug=patient),
+        patient=who,
         examination=data,
         fingerprints=[f.fingerprint for f in result.files],
         visit_id=exam.visit.id,

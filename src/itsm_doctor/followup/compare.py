@@ -17,7 +17,15 @@ from typing import Any
 from itsm_doctor.followup.effect import duration_effect, rate_effect
 from itsm_doctor.followup.spc import p_chart, xmr_chart
 
-__all__ = ["MIN_TICKETS", "AdoptedPrescription", "TicketValues", "control_charts", "followup", "sign_trends"]
+__all__ = [
+    "MIN_TICKETS",
+    "AdoptedPrescription",
+    "TicketValues",
+    "control_charts",
+    "followup",
+    "followup_signs",
+    "sign_trends",
+]
 
 # (opened_at, value) per ticket for a sign id, or None when the sign is n/a on these records.
 TicketValues = Callable[[str], Sequence[tuple[datetime, float]] | None]
@@ -175,3 +183,39 @@ def followup(
         "control_charts": control_charts(latest.get("signs") or []),
         "effects": effects,
     }
+
+
+def followup_signs(
+    *,
+    first_visit: Mapping[str, Any],
+    current_signs: Sequence[Mapping[str, Any]],
+    register_statuses: Sequence[str] = (),
+    maturity_gap: float | None = None,
+) -> list[dict[str, Any]]:
+    """The signs only follow-up can measure (ids ``followup.*``, used by stagnant improvement):
+    the share of the first visit's fair or poor signs that improved by at least 10 % in their
+    better direction; the share of adopted prescriptions completed; the mean maturity gap."""
+    now = {str(s["id"]): s for s in current_signs}
+    troubled = [s for s in first_visit.get("signs") or [] if s.get("status") in ("fair", "poor")]
+    moved = []
+    for s in troubled:
+        before, after = s.get("value"), (now.get(str(s["id"])) or {}).get("value")
+        if not isinstance(before, int | float) or not isinstance(after, int | float) or before == 0:
+            continue
+        change = (after - before) / abs(before)
+        moved.append((-change if s.get("direction") == "lower" else change) >= 0.10)
+    live = [st for st in register_statuses if st != "abandoned"]
+    values: dict[str, float | None] = {
+        "followup.improved_share": sum(moved) / len(moved) if moved else None,
+        "followup.register_done_share": sum(st == "done" for st in live) / len(live) if live else None,
+        "followup.maturity_gap": maturity_gap,
+    }
+    return [
+        {
+            "id": k,
+            "value": v,
+            "unit": "ratio" if k != "followup.maturity_gap" else "count",
+            "status": "n/a" if v is None else "measured",
+        }
+        for k, v in values.items()
+    ]

@@ -10,6 +10,7 @@ import typer
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out, progress_display
 from itsm_doctor.simulate import DYSFUNCTIONS, Scenario, Treatment, simulate
+from itsm_doctor.simulate.export import FORMATS, write_servicenow, write_xes
 
 __all__ = ["SIMULATE_HELP", "parse_dysfunctions", "simulate_command"]
 
@@ -56,12 +57,17 @@ def simulate_command(
     ] = None,
     from_: Annotated[str | None, typer.Option("--from", help="Date the treatment takes effect (YYYY-MM-DD).")] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="Output format: canonical (Parquet per table).")
+        str,
+        typer.Option(
+            "--format",
+            help="canonical (Parquet per table, always written); servicenow adds the snapshot log "
+            "incident_event_log.csv; xes adds log.xes.gz.",
+        ),
     ] = "canonical",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    if output_format != "canonical":
-        err.print(f"error: format {output_format!r} is not available; use canonical")
+    if output_format not in FORMATS:
+        err.print(f"error: unknown format {output_format!r}; choose one of {', '.join(FORMATS)}")
         raise typer.Exit(EXIT_USAGE)
     try:
         severities = parse_dysfunctions(dysfunction or [])
@@ -87,5 +93,9 @@ def simulate_command(
     with progress_display(enabled=not quiet) as progress:
         task = progress.add_task("simulating", total=tickets)
         counts = simulate(scenario, out_dir, progress=lambda done, _total: progress.update(task, completed=done))
+    if output_format == "servicenow":
+        write_servicenow(out_dir, out_dir / "incident_event_log.csv")
+    elif output_format == "xes":
+        write_xes(out_dir, out_dir / "log.xes.gz")
     shown = ", ".join(f"{k} {v:,}" for k, v in counts.items() if k in ("ticket", "event", "survey_response"))
     out.print(f"Simulated {tickets:,} tickets ({shown}) into {out_dir}", highlight=False)

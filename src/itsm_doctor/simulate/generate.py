@@ -346,7 +346,8 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     ci_out = _blank(ci, drop_fields)
 
     def ts(x: np.ndarray) -> pa.Array:
-        micros = (np.where(np.isnan(x), 0.0, x) * 1e6).astype("int64")
+        # whole seconds, as ticketing tools record them
+        micros = np.floor(np.where(np.isnan(x), 0.0, x)).astype("int64") * 1_000_000
         return pa.array(micros, type=pa.int64(), mask=np.isnan(x)).cast(pa.timestamp("us", tz="UTC"))
 
     ticket = {

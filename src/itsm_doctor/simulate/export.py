@@ -1,0 +1,131 @@
+"""The simulated records in the layouts real tools export, for intake round trips:
+
+- ``servicenow`` — the snapshot log (one row per update of an incident or request, the layout
+  of the UCI ServiceNow event log) read by ``--source servicenow``;
+- ``xes`` — an XES event log (gzip), read by ``--source xes``.
+
+Both are written from the canonical Parquet the simulator produced, with DuckDB doing the
+carrying-forward of each ticket's state; only the final text formatting is Python.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+import duckdb
+
+__all__ = ["FORMATS", "write_servicenow", "write_xes"]
+
+FORMATS = ("canonical", "servicenow", "xes")
+_STATE = {
+    "new": "New",
+    "assigned": "Active",
+    "in_progress": "Active",
+    "resolved": "Resolved",
+    "closed": "Closed",
+    "cancelled": "Canceled",
+}
+_PENDING = {
+    "awaiting_user": "Awaiting User Info",
+    "awaiting_vendor": "Awaiting Vendor",
+    "awaiting_problem": "Awaiting Problem",
+    "awaiting_evidence": "Awaiting Evidence",
+}
+_PRIORITY = {1: "1 - Critical", 2: "2 - High", 3: "3 - Moderate", 4: "4 - Low"}
+
+
+def _values(pairs: Mapping[Any, str]) -> str:
+    return "(VALUES " + ", ".join(f"({k!r}, {v!r})" for k, v in pairs.items()) + ")"
+
+
+def write_servicenow(canonical: Path, out: Path) -> int:
+    """``incident_event_log.csv``: one row per event of every incident and request."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    fmt = "'%Y-%m-%d %H:%M:%S'"
+    query = f"""
+    WITH t AS (
+        SELECT * FROM read_parquet('{canonical / "ticket.parquet"}') WHERE ticket_type IN ('incident', 'request')
+    ),
+    e AS (
+        SELECT e.*, last_value(e.to_status IGNORE NULLS) OVER w AS state,
+               last_value(CASE WHEN e.to_status IS NOT NULL THEN coalesce(e.pending_reason, '~') END IGNORE NULLS)
+                   OVER w AS reason,
+               last_value(e.to_group_id IGNORE NULLS) OVER w AS grp,
+               last_value(e.to_agent_id IGNORE NULLS) OVER w AS agent,
+               last_value(CASE WHEN e.kind = 'priority_change' THEN e.to_raw END IGNORE NULLS) OVER w AS prio
+        FROM read_parquet('{canonical / "event.parquet"}') e
+        WINDOW w AS (PARTITION BY e.ticket_id ORDER BY e.seq ROWS UNBOUNDED PRECEDING)
+    )
+    SELECT t.source_key AS number,
+           CASE WHEN e.state = 'pending' THEN coalesce(pr.label, 'Awaiting User Info') ELSE st.label END
+               AS incident_state,
+           (e.seq - 1)::INTEGER AS sys_mod_count,
+           CASE t.sla_met WHEN true THEN 'true' WHEN false THEN 'false' ELSE '?' END AS made_sla,
+           strftime(t.opened_at, {fmt}) AS opened_at, strftime(e.ts, {fmt}) AS sys_updated_at,
+           coalesce(t.category, '?') AS category, coalesce(t.ci_id, '?') AS cmdb_ci,
+           coalesce(p.label, '?') AS priority, coalesce(e.grp, '?') AS assignment_group,
+           coalesce(e.agent, '?') AS assigned_to, coalesce(t.problem_id, '?') AS problem_id,
+           coalesce(t.caused_by_change_id, '?') AS caused_by,
+           coalesce(strftime(t.resolved_at, {fmt}), '?') AS resolved_at,
+           coalesce(strftime(t.closed_at, {fmt}), '?') AS closed_at
+    FROM e JOIN t USING (ticket_id)
+    LEFT JOIN {_values(_STATE)} st(status, label) ON st.status = e.state
+    LEFT JOIN {_values(_PENDING)} pr(reason, label) ON pr.reason = e.reason
+    LEFT JOIN {_values(_PRIORITY)} p(num, label) ON p.num = coalesce(
+        try_cast(regexp_extract(e.prio, '(\\d)', 1) AS INTEGER), t.priority)
+    ORDER BY number, sys_mod_count
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({query}) TO ? (HEADER, DELIMITER ',')", [str(out)])
+    [(n,)] = con.execute("SELECT count(*) FROM read_csv(?, all_varchar := true)", [str(out)]).fetchall()
+    return int(n)
+
+
+def write_xes(canonical: Path, out: Path) -> int:
+    """``log.xes.gz``: one trace per ticket, one event per canonical event."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    rows = con.execute(
+        f"""
+        SELECT t.source_key, t.ticket_type, e.kind, e.to_status, strftime(e.ts, '%Y-%m-%dT%H:%M:%S.%g+00:00'),
+               e.to_group_id, e.to_agent_id
+        FROM read_parquet('{canonical / "event.parquet"}') e
+        JOIN read_parquet('{canonical / "ticket.parquet"}') t USING (ticket_id)
+        ORDER BY t.source_key, e.seq
+        """
+    ).fetchall()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(out, "wt", encoding="utf-8") as fh:
+        fh.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0" xmlns="http://www.xes-standard.org/">\n'
+        )
+        current = None
+        for key, ttype, kind, status, ts, group, agent in rows:
+            if key != current:
+                if current is not None:
+                    fh.write("  </trace>\n")
+                fh.write(
+                    f'  <trace><string key="concept:name" value={quoteattr(key)}/>'
+                    f'<string key="ticket_type" value={quoteattr(ttype)}/>\n'
+                )
+                current = key
+            activity = kind if status is None else f"{kind}:{status}"
+            parts = [
+                f'<string key="concept:name" value={quoteattr(activity)}/>',
+                f'<date key="time:timestamp" value="{ts}"/>',
+                '<string key="lifecycle:transition" value="complete"/>',
+            ]
+            if group:
+                parts.append(f'<string key="org:group" value={quoteattr(group)}/>')
+            if agent:
+                parts.append(f'<string key="org:resource" value={quoteattr(agent)}/>')
+            fh.write("    <event>" + "".join(parts) + "</event>\n")
+        if current is not None:
+            fh.write("  </trace>\n")
+        fh.write("</log>\n")
+    return len(rows)

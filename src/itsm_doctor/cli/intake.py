@@ -33,8 +33,8 @@ the report gives, per file, rows read = accepted + quarantined. Quarantined rows
 WORKSPACE/quarantine/ for inspection. Taking in the same files twice changes nothing.
 
 An unknown CSV export: use --source csv with --mapping FILE, a YAML file naming which
-column holds which canonical field and how its statuses map (see docs/records.md; presets:
---source glpi | itop | znuny | zammad).
+column holds which canonical field and how its statuses map (every key in docs/mapping.md,
+the fields in docs/records.md; presets: --source glpi | itop | znuny | zammad).
 
 Exit code: 0 done; 1 more than --max-quarantine of the rows were quarantined; 2 unreadable
 input or usage error.

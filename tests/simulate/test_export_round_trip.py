@@ -80,3 +80,47 @@ def test_xes_round_trip(simulated: Path, tmp_path: Path) -> None:
         "*.parquet') ORDER BY 1, 2, 3"
     )
     assert again == original
+
+
+def test_servicenow_list_with_sys_audit_round_trip(simulated: Path, tmp_path: Path) -> None:
+    from itsm_doctor.simulate.export import write_servicenow_list
+
+    n_list, n_audit = write_servicenow_list(simulated, tmp_path / "sn")
+    result = run_intake([tmp_path / "sn"], source="servicenow", workspace=tmp_path / "ws")
+    assert {Path(f.file).name: (f.rows_read, f.rows_quarantined) for f in result.files} == {
+        "incident.csv": (n_list, 0),
+        "sys_audit.csv": (n_audit, 0),
+    }
+    canon = f"read_parquet('{simulated}/ticket.parquet')"
+    original = _q(
+        f"SELECT source_key, opened_at, resolved_at, sla_met, priority FROM {canon} "
+        "WHERE ticket_type IN ('incident', 'request') ORDER BY 1"
+    )
+    again = _q(
+        f"SELECT source_key, opened_at, resolved_at, sla_met, priority FROM read_parquet('{tmp_path}/ws/"
+        "records/ticket/*.parquet') ORDER BY 1"
+    )
+    assert again == original
+    history = _q(
+        f"SELECT count(*) FILTER (WHERE origin = 'history') FROM read_parquet('{tmp_path}/ws/records/event/*.parquet')"
+    )
+    assert history == [(n_audit,)]
+
+
+def test_jira_round_trip(simulated: Path, tmp_path: Path) -> None:
+    from itsm_doctor.simulate.export import write_jira
+
+    n = write_jira(simulated, tmp_path / "jira.csv")
+    result = run_intake([tmp_path / "jira.csv"], source="jira", workspace=tmp_path / "ws")
+    assert (result.files[0].rows_read, result.files[0].rows_quarantined) == (n, 0)
+    canon = f"read_parquet('{simulated}/ticket.parquet')"
+    # Jira's export keeps minutes: compare at that precision
+    original = _q(
+        f"SELECT source_key, ticket_type, date_trunc('minute', opened_at), priority FROM {canon} "
+        "WHERE ticket_type IN ('incident', 'request') ORDER BY 1"
+    )
+    again = _q(
+        f"SELECT source_key, ticket_type, opened_at, priority FROM read_parquet('{tmp_path}/ws/records/ticket/"
+        "*.parquet') ORDER BY 1"
+    )
+    assert again == original

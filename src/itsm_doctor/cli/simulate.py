@@ -10,7 +10,7 @@ import typer
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out, progress_display
 from itsm_doctor.simulate import DYSFUNCTIONS, Scenario, Treatment, simulate
-from itsm_doctor.simulate.export import FORMATS, write_servicenow, write_xes
+from itsm_doctor.simulate.export import FORMATS, write_jira, write_servicenow, write_servicenow_list, write_xes
 
 __all__ = ["SIMULATE_HELP", "parse_dysfunctions", "simulate_command"]
 
@@ -61,7 +61,8 @@ def simulate_command(
         typer.Option(
             "--format",
             help="canonical (Parquet per table, always written); servicenow adds the snapshot log "
-            "incident_event_log.csv; xes adds log.xes.gz.",
+            "incident_event_log.csv; servicenow-list adds incident.csv + sys_audit.csv; jira adds "
+            "jira_export.csv; xes adds log.xes.gz.",
         ),
     ] = "canonical",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -95,6 +96,10 @@ def simulate_command(
         counts = simulate(scenario, out_dir, progress=lambda done, _total: progress.update(task, completed=done))
     if output_format == "servicenow":
         write_servicenow(out_dir, out_dir / "incident_event_log.csv")
+    elif output_format == "servicenow-list":
+        write_servicenow_list(out_dir, out_dir)
+    elif output_format == "jira":
+        write_jira(out_dir, out_dir / "jira_export.csv")
     elif output_format == "xes":
         write_xes(out_dir, out_dir / "log.xes.gz")
     shown = ", ".join(f"{k} {v:,}" for k, v in counts.items() if k in ("ticket", "event", "survey_response"))

@@ -2,6 +2,8 @@
 
 - ``servicenow`` — the snapshot log (one row per update of an incident or request, the layout
   of the UCI ServiceNow event log) read by ``--source servicenow``;
+- ``servicenow-list`` — the list export ``incident.csv`` with its ``sys_audit.csv`` history;
+- ``jira`` — a Jira Service Management CSV export (no history);
 - ``xes`` — an XES event log (gzip), read by ``--source xes``.
 
 Both are written from the canonical Parquet the simulator produced, with DuckDB doing the
@@ -18,9 +20,9 @@ from xml.sax.saxutils import quoteattr
 
 import duckdb
 
-__all__ = ["FORMATS", "write_servicenow", "write_xes"]
+__all__ = ["FORMATS", "write_jira", "write_servicenow", "write_servicenow_list", "write_xes"]
 
-FORMATS = ("canonical", "servicenow", "xes")
+FORMATS = ("canonical", "jira", "servicenow", "servicenow-list", "xes")
 _STATE = {
     "new": "New",
     "assigned": "Active",
@@ -129,3 +131,80 @@ def write_xes(canonical: Path, out: Path) -> int:
             fh.write("  </trace>\n")
         fh.write("</log>\n")
     return len(rows)
+
+
+def write_servicenow_list(canonical: Path, folder: Path) -> tuple[int, int]:
+    """``incident.csv`` (one row per incident or request, with a ``sys_id``) and
+    ``sys_audit.csv`` (state, group and assignee changes) — the list export with its history."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    fmt = "'%Y-%m-%d %H:%M:%S'"
+    folder.mkdir(parents=True, exist_ok=True)
+    tickets = f"read_parquet('{canonical / 'ticket.parquet'}')"
+    con.execute(
+        f"""
+        COPY (
+            SELECT source_key AS number, 'sys' || source_key AS sys_id, st.label AS state,
+                   strftime(opened_at, {fmt}) AS opened_at, strftime(resolved_at, {fmt}) AS resolved_at,
+                   strftime(closed_at, {fmt}) AS closed_at, assigned_group_id AS assignment_group,
+                   assignee_id AS assigned_to, p.label AS priority, category, ci_id AS cmdb_ci,
+                   CASE sla_met WHEN true THEN 'true' WHEN false THEN 'false' END AS made_sla,
+                   problem_id, caused_by_change_id AS caused_by
+            FROM {tickets} t
+            LEFT JOIN {_values(_STATE | {"pending": "On Hold"})} st(status, label) ON st.status = t.status
+            LEFT JOIN {_values(_PRIORITY)} p(num, label) ON p.num = t.priority
+            WHERE ticket_type IN ('incident', 'request') ORDER BY number
+        ) TO ? (HEADER, DELIMITER ',')
+        """,
+        [str(folder / "incident.csv")],
+    )
+    con.execute(
+        f"""
+        COPY (
+            SELECT 'incident' AS tablename, 'sys' || t.source_key AS documentkey,
+                   CASE WHEN e.kind = 'group_change' THEN 'assignment_group' ELSE 'state' END AS fieldname,
+                   NULL AS oldvalue,
+                   CASE WHEN e.kind = 'group_change' THEN e.to_group_id
+                        WHEN e.to_status = 'pending' THEN coalesce(pr.label, 'Awaiting User Info')
+                        ELSE st.label END AS newvalue,
+                   strftime(e.ts, {fmt}) AS sys_created_on, coalesce(e.to_agent_id, 'system') AS user
+            FROM read_parquet('{canonical / "event.parquet"}') e JOIN {tickets} t USING (ticket_id)
+            LEFT JOIN {_values(_STATE)} st(status, label) ON st.status = e.to_status
+            LEFT JOIN {_values(_PENDING)} pr(reason, label) ON pr.reason = e.pending_reason
+            WHERE e.kind = 'group_change' OR e.to_status IS NOT NULL
+            ORDER BY documentkey, e.seq
+        ) TO ? (HEADER, DELIMITER ',')
+        """,
+        [str(folder / "sys_audit.csv")],
+    )
+    [(n_list,)] = con.execute("SELECT count(*) FROM read_csv(?)", [str(folder / "incident.csv")]).fetchall()
+    [(n_audit,)] = con.execute("SELECT count(*) FROM read_csv(?)", [str(folder / "sys_audit.csv")]).fetchall()
+    return int(n_list), int(n_audit)
+
+
+def write_jira(canonical: Path, out: Path) -> int:
+    """A Jira Service Management CSV export (one row per issue, Jira's date format)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    fmt = "'%d/%b/%y %I:%M %p'"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"""
+        COPY (
+            SELECT title AS "Summary", source_key AS "Issue key",
+                   CASE ticket_type WHEN 'request' THEN 'Service Request' ELSE 'Incident' END AS "Issue Type",
+                   CASE status WHEN 'resolved' THEN 'Resolved' WHEN 'closed' THEN 'Closed'
+                        WHEN 'pending' THEN 'Waiting for customer' WHEN 'new' THEN 'Open' ELSE 'In Progress' END
+                       AS "Status",
+                   CASE priority WHEN 1 THEN 'Highest' WHEN 2 THEN 'High' WHEN 3 THEN 'Medium' ELSE 'Low' END
+                       AS "Priority",
+                   assignee_id AS "Assignee", strftime(opened_at, {fmt}) AS "Created",
+                   strftime(resolved_at, {fmt}) AS "Resolved", service_id AS "Component/s"
+            FROM read_parquet('{canonical / "ticket.parquet"}')
+            WHERE ticket_type IN ('incident', 'request') ORDER BY "Issue key"
+        ) TO ? (HEADER, DELIMITER ',')
+        """,
+        [str(out)],
+    )
+    [(n,)] = con.execute("SELECT count(*) FROM read_csv(?)", [str(out)]).fetchall()
+    return int(n)

@@ -86,11 +86,10 @@ def _status(q: _Sql, fld: str, table: str) -> tuple[str, str]:
     if not q.has(fld):
         return "NULL::VARCHAR", "NULL::VARCHAR"
     word = f"lower({q.v(fld)})"
-    return (
-        (f"(SELECT status FROM {table} WHERE word = {word})", f"(SELECT reason FROM {table} WHERE word = {word})")
-        if (q.m.status_map if table == "map_status" else q.m.activity_map)
-        else (word, "NULL::VARCHAR")
-    )
+    words = q.m.status_map if table == "map_status" else q.m.activity_map
+    if not words:  # no vocabulary given: the export already writes canonical statuses
+        return word, "NULL::VARCHAR"
+    return f"(SELECT status FROM {table} WHERE word = {word})", f"(SELECT reason FROM {table} WHERE word = {word})"
 
 
 def _type(q: _Sql) -> str:

@@ -127,9 +127,8 @@ def _stage(session: IntakeSession, raw: RawTable, tz: str) -> str:
     state = raw.col("incident_state") if raw.has("incident_state") else raw.col("state")
     opened = o("opened_at")
     session.quarantine_missing(raw, column="number")
-    session.quarantine_unparseable(raw, column="opened_at", expr=_ts(c("opened_at"), tz)) if raw.has(
-        "opened_at"
-    ) else None
+    if raw.has("opened_at"):
+        session.quarantine_unparseable(raw, column="opened_at", expr=_ts(c("opened_at"), tz))
     if raw.has("sys_updated_at"):
         session.quarantine_unparseable(raw, column="sys_updated_at", expr=_ts(c("sys_updated_at"), tz))
     session.quarantine_where(

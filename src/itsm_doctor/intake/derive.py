@@ -25,31 +25,7 @@ def derive(session: IntakeSession) -> None:
     """Validate staged rows and complete the derived tables, in place."""
     con = session.con
     _quarantine_after_emit(session)
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE ev_ordered AS
-        SELECT * REPLACE (
-            (row_number() OVER (PARTITION BY ticket_id ORDER BY ts, coalesce(seq, 0), _file, _row))::INTEGER AS seq
-        ) FROM stage_event
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE final_event AS
-        SELECT * REPLACE (
-            coalesce(event_id, ticket_id || ':' || seq) AS event_id,
-            coalesce(from_status, last_value(to_status IGNORE NULLS) OVER prev) AS from_status,
-            coalesce(from_group_id, last_value(to_group_id IGNORE NULLS) OVER prev) AS from_group_id,
-            coalesce(from_agent_id, last_value(to_agent_id IGNORE NULLS) OVER prev) AS from_agent_id,
-            CASE
-                WHEN to_status IN {_OPEN}
-                 AND coalesce(from_status, last_value(to_status IGNORE NULLS) OVER prev) IN ('resolved', 'closed')
-                THEN 'reopen' ELSE kind END AS kind
-        )
-        FROM ev_ordered
-        WINDOW prev AS (PARTITION BY ticket_id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-        """
-    )
+    _order_events(session)
     _complete_tickets(session)
     _build_intervals(session)
     for table in TABLES:
@@ -59,6 +35,49 @@ def derive(session: IntakeSession) -> None:
                 f"CREATE OR REPLACE TEMP TABLE {quote_ident('final_' + table)} AS "
                 f"SELECT DISTINCT {cols} FROM {quote_ident('stage_' + table)}"
             )
+
+
+def _order_events(session: IntakeSession) -> None:
+    """Number each ticket's events (``seq``) and fill what the events before tell.
+
+    The windows run over a narrow projection (``_ev_keys``: order keys, states and, per
+    event, the state before it as ``p_*``), which also feeds the tickets' completion and
+    the status intervals. ``final_event`` is a view joining the wide rows back: it is
+    evaluated once, while the events are written."""
+    con = session.con
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ev_keys AS
+        SELECT rowid AS rid, ticket_id, ts, to_status, pending_reason, to_group_id, to_agent_id,
+               CASE WHEN to_status IS NOT NULL OR kind = 'pending_reason_change'
+                    THEN coalesce(pending_reason, '~') END AS reason_mark,
+               (row_number() OVER w)::INTEGER AS seq,
+               last_value(to_status IGNORE NULLS) OVER before AS p_status,
+               last_value(to_group_id IGNORE NULLS) OVER before AS p_group,
+               last_value(to_agent_id IGNORE NULLS) OVER before AS p_agent,
+               last_value(CASE WHEN to_status IS NOT NULL OR kind = 'pending_reason_change'
+                               THEN coalesce(pending_reason, '~') END IGNORE NULLS) OVER before AS p_reason
+        FROM stage_event
+        WINDOW w AS (PARTITION BY ticket_id ORDER BY ts, coalesce(seq, 0), _file, _row),
+               before AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW final_event AS
+        SELECT e.* REPLACE (
+            k.seq AS seq,
+            coalesce(e.event_id, e.ticket_id || ':' || k.seq) AS event_id,
+            coalesce(e.from_status, k.p_status) AS from_status,
+            coalesce(e.from_group_id, k.p_group) AS from_group_id,
+            coalesce(e.from_agent_id, k.p_agent) AS from_agent_id,
+            CASE
+                WHEN e.to_status IN {_OPEN} AND coalesce(e.from_status, k.p_status) IN ('resolved', 'closed')
+                THEN 'reopen' ELSE e.kind END AS kind
+        )
+        FROM stage_event e JOIN _ev_keys k ON k.rid = e.rowid
+        """
+    )
 
 
 def _quarantine_after_emit(session: IntakeSession) -> None:
@@ -114,6 +133,7 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
             f"DELETE FROM {quote_ident('stage_' + table)} s WHERE s._row IS NOT NULL "
             f"AND EXISTS (SELECT 1 FROM ({marks}) q WHERE q.file = s._file AND q._row = s._row)"
         )
+    session.release_accepted_raw()
 
 
 def _lit(value: str) -> str:
@@ -136,7 +156,7 @@ def _complete_tickets(session: IntakeSession) -> None:
                arg_max(pending_reason, seq) FILTER (WHERE to_status IS NOT NULL) AS last_reason,
                arg_max(to_group_id, seq) FILTER (WHERE to_group_id IS NOT NULL) AS last_group,
                arg_max(to_agent_id, seq) FILTER (WHERE to_agent_id IS NOT NULL) AS last_agent
-        FROM final_event GROUP BY ticket_id
+        FROM _ev_keys GROUP BY ticket_id
         """
     )
     con.execute(
@@ -163,45 +183,35 @@ def _complete_tickets(session: IntakeSession) -> None:
 
 
 def _build_intervals(session: IntakeSession) -> None:
-    con = session.con
-    con.execute(
+    """One row per stretch of equal (status, pending reason, group, assignee), from ``_ev_keys``.
+
+    A stretch starts at an event whose state after it differs from the state before it
+    (``p_*``); events before any status or group is known start none."""
+    session.con.execute(
         """
         CREATE OR REPLACE TEMP TABLE final_status_interval AS
         WITH state AS (
-            SELECT ticket_id, seq, ts,
-                   last_value(to_status IGNORE NULLS) OVER w AS status,
-                   last_value(CASE WHEN to_status IS NOT NULL OR kind = 'pending_reason_change'
-                                   THEN coalesce(pending_reason, '~') END IGNORE NULLS) OVER w AS reason,
-                   last_value(to_group_id IGNORE NULLS) OVER w AS group_id,
-                   last_value(to_agent_id IGNORE NULLS) OVER w AS assignee_id
-            FROM final_event
-            WINDOW w AS (PARTITION BY ticket_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
-        ), keyed AS (
-            SELECT *, CASE WHEN status = 'pending' THEN coalesce(nullif(reason, '~'), 'unknown') END AS pending_reason
-            FROM state WHERE status IS NOT NULL OR group_id IS NOT NULL
-        ), marked AS (
-            SELECT *, CASE WHEN lag(seq) OVER t IS NULL
-                             OR lag(status) OVER t IS DISTINCT FROM status
-                             OR lag(pending_reason) OVER t IS DISTINCT FROM pending_reason
-                             OR lag(group_id) OVER t IS DISTINCT FROM group_id
-                             OR lag(assignee_id) OVER t IS DISTINCT FROM assignee_id
-                        THEN 1 ELSE 0 END AS starts
-            FROM keyed WINDOW t AS (PARTITION BY ticket_id ORDER BY seq)
-        ), islands AS (
-            SELECT *, sum(starts) OVER (PARTITION BY ticket_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS island
-            FROM marked
-        ), stretches AS (
-            SELECT ticket_id, island, min(seq) AS seq, min(ts) AS start,
-                   any_value(status) AS status, any_value(pending_reason) AS pending_reason,
-                   any_value(group_id) AS group_id, any_value(assignee_id) AS assignee_id
-            FROM islands GROUP BY ticket_id, island
+            SELECT ticket_id, seq, ts, p_status, p_group, p_agent,
+                   coalesce(to_status, p_status) AS status,
+                   coalesce(to_group_id, p_group) AS group_id,
+                   coalesce(to_agent_id, p_agent) AS assignee_id,
+                   CASE WHEN coalesce(to_status, p_status) = 'pending'
+                        THEN coalesce(nullif(coalesce(reason_mark, p_reason), '~'), 'unknown') END AS pending_reason,
+                   CASE WHEN p_status = 'pending' THEN coalesce(nullif(p_reason, '~'), 'unknown') END AS p_pending
+            FROM _ev_keys
+        ), starts AS (
+            SELECT * FROM state
+            WHERE (status IS NOT NULL OR group_id IS NOT NULL)
+              AND ((p_status IS NULL AND p_group IS NULL)
+                   OR p_status IS DISTINCT FROM status OR p_pending IS DISTINCT FROM pending_reason
+                   OR p_group IS DISTINCT FROM group_id OR p_agent IS DISTINCT FROM assignee_id)
         )
-        SELECT ticket_id,
-               (row_number() OVER (PARTITION BY ticket_id ORDER BY island))::INTEGER AS seq,
-               status, pending_reason, group_id, assignee_id, start,
-               lead(start) OVER (PARTITION BY ticket_id ORDER BY island) AS "end",
-               epoch(lead(start) OVER (PARTITION BY ticket_id ORDER BY island) - start)::DOUBLE AS duration_s,
+        SELECT ticket_id, (row_number() OVER t)::INTEGER AS seq,
+               status, pending_reason, group_id, assignee_id, ts AS start,
+               lead(ts) OVER t AS "end",
+               epoch(lead(ts) OVER t - ts)::DOUBLE AS duration_s,
                NULL::DOUBLE AS business_duration_s
-        FROM stretches
+        FROM starts
+        WINDOW t AS (PARTITION BY ticket_id ORDER BY seq)
         """
     )

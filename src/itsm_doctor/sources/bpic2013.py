@@ -166,6 +166,7 @@ def read_csv_file(session: IntakeSession, path: Path, *, ticket_type: str) -> No
     )
     _repair_mac_roman(session, staged, raw)
     emit_bpic2013(session, staged, file=raw.file, ticket_type=ticket_type)
+    session.con.execute(f"DROP TABLE {staged}")
 
 
 # The published VINST CSV was written from latin-1 text read as Mac Roman: "Torbjörn" became
@@ -176,7 +177,7 @@ _TEXT = ("team", "org_line", "function_div", "product", "country", "owner_countr
 
 
 def _repair_mac_roman(session: IntakeSession, staged: str, raw: RawTable) -> None:
-    tell = " OR ".join(f"regexp_matches(coalesce({c}, ''), '[ˆ≈‰]')" for c in _TEXT)
+    tell = " OR ".join(f"contains(coalesce({c}, ''), {sql_str(ch)})" for c in _TEXT for ch in "ˆ≈‰")
     [(n,)] = session.con.execute(f"SELECT count(*) FROM {staged} WHERE {tell}").fetchall()
     if not n:
         return

@@ -87,9 +87,9 @@ def expand_paths(paths: Sequence[Path], *, recognises: Callable[[Path], bool]) -
     return out
 
 
-def _batch_id(source: str, files: Sequence[Path], options: SourceOptions) -> str:
+def _batch_id(source: str, digests: dict[str, str], options: SourceOptions) -> str:
     h = hashlib.sha256(source.encode())
-    for digest in sorted(fingerprint(f) for f in files):
+    for digest in sorted(digests.values()):
         h.update(digest.encode())
     if options.mapping is not None:
         h.update(options.mapping.read_bytes())
@@ -116,7 +116,8 @@ def run_intake(
     options = options or SourceOptions()
     reader = get_source(source)
     files = expand_paths(paths, recognises=reader.recognises)
-    batch = _batch_id(source, files, options)
+    digests = {str(f): fingerprint(f) for f in files}
+    batch = _batch_id(source, digests, options)
     workspace.mkdir(parents=True, exist_ok=True)
     manifest = _load_manifest(workspace)
     for entry in manifest["batches"]:
@@ -139,7 +140,7 @@ def run_intake(
             con.execute(f"SET temp_directory = '{Path(scratch) / 'spill'}'")
             # large exports spill to the workspace instead of growing in RAM
             con.execute(f"SET memory_limit = '{os.environ.get('ITSM_DOCTOR_INTAKE_MEMORY', '2GB')}'")
-            session = IntakeSession(con=con, progress=say)
+            session = IntakeSession(con=con, progress=say, fingerprints=digests)
             reader.read(session, files, options)
             say("checking and deriving records")
             derive(session)

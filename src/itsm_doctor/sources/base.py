@@ -240,13 +240,22 @@ def _sniff_separator(first_line: str) -> str:
 class IntakeSession:
     """One intake run: a DuckDB connection, staging tables and the file accounting."""
 
-    def __init__(self, *, con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        con: duckdb.DuckDBPyConnection,
+        progress: Callable[[str], None] | None = None,
+        fingerprints: dict[str, str] | None = None,
+    ) -> None:
         self.con = con
+        # SHA-256 per file path, when the caller hashed the files already (a 1.5 GB export takes seconds)
+        self._fingerprints = fingerprints or {}
         self.files: list[FileReport] = []
         self.notes: list[str] = []
         self._raw: list[RawTable] = []
         self._progress = progress or (lambda _msg: None)
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET preserve_insertion_order = true")  # rows keep their file order (see _load_csv)
         for table in TABLES:
             cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in duckdb_columns(table))
             con.execute(
@@ -265,7 +274,8 @@ class IntakeSession:
         raise KeyError(file)
 
     def add_file(self, path: Path, *, source: str) -> FileReport:
-        rep = FileReport(file=str(path), source=source, fingerprint=fingerprint(path))
+        digest = self._fingerprints.get(str(path)) or fingerprint(path)
+        rep = FileReport(file=str(path), source=source, fingerprint=digest)
         self.files.append(rep)
         return rep
 
@@ -335,7 +345,7 @@ class IntakeSession:
             "rejects_scan": scans,
             "max_line_size": 64 << 20,
             "compression": "gzip" if _is_gzip(path) else "none",
-            "parallel": False,
+            "parallel": True,
         }
         opt_sql = ", ".join(f"{k} := ?" for k in options)
         keep = ", ".join(names[:n_fields]) if n_fields else "NULL"
@@ -343,13 +353,18 @@ class IntakeSession:
         self._progress(f"reading {path.name}")
         try:
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT row_number() OVER () AS _row, {keep}, "
+                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {keep}, "
                 f"CASE WHEN {surplus} THEN 'extra_fields' END AS _q, "
                 f"CASE WHEN {surplus} THEN {sql_str(names[n_fields] if n_fields < width else '')} END AS _qcol, "
                 "NULL::VARCHAR AS _qdetail "
                 f"FROM read_csv(?, {opt_sql})",
                 [str(path), *options.values()],
             )
+            # The parallel reader keeps the file's order (preserve_insertion_order), so a
+            # row's position in the table is its data row; numbering it afterwards is cheap,
+            # where row_number() OVER () would make the whole read single-threaded.
+            self.con.execute(f"ALTER TABLE {name} ADD COLUMN _row BIGINT")
+            self.con.execute(f"UPDATE {name} SET _row = rowid + 1")
         except duckdb.Error as exc:
             raise IntakeError(_duck_message(exc), file=str(path)) from exc
         rejected = self.con.execute(
@@ -406,11 +421,13 @@ class IntakeSession:
         if not raw.header:
             return
         # the cheap first-character test spares the regular expression on almost every cell
-        checks = " OR ".join(
-            f"(left(c{i}, 1) IN ('=', '+', '-', '@') AND regexp_matches(c{i}, {sql_str(_FORMULA_RE)}))"
-            for i in range(len(raw.header))
-        )
-        n = self.con.execute(f"SELECT count(*) FROM {raw.name} WHERE {checks}").fetchone()[0]  # type: ignore[index]
+        cells = [f"c{i}" for i in range(len(raw.header))]
+        starts = " OR ".join(f"prefix({c}, {sql_str(ch)})" for c in cells for ch in "=+-@")
+        formula = " OR ".join(f"regexp_matches({c}, {sql_str(_FORMULA_RE)})" for c in cells)
+        # the first-character filter spares the regular expression on almost every row
+        n = self.con.execute(
+            f"SELECT count(*) FROM (SELECT * FROM {raw.name} WHERE {starts}) WHERE {formula}"
+        ).fetchone()[0]  # type: ignore[index]
         if n:
             rep.notes.append(
                 f"{n} row(s) hold spreadsheet formulas (e.g. '=HYPERLINK(...)'): kept as plain text, "

@@ -177,7 +177,8 @@ _TEXT = ("team", "org_line", "function_div", "product", "country", "owner_countr
 
 
 def _repair_mac_roman(session: IntakeSession, staged: str, raw: RawTable) -> None:
-    tell = " OR ".join(f"contains(coalesce({c}, ''), {sql_str(ch)})" for c in _TEXT for ch in "ˆ≈‰")
+    text = f"concat({', '.join(_TEXT)})"
+    tell = " OR ".join(f"contains({text}, {sql_str(ch)})" for ch in "ˆ≈‰")
     [(n,)] = session.con.execute(f"SELECT count(*) FROM {staged} WHERE {tell}").fetchall()
     if not n:
         return

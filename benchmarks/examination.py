@@ -10,7 +10,7 @@ its own:
 2. the full examination: every sign with its breakdowns, plus the process maps;
 3. the shared process-mining subset — status directly-follows graph with median times,
    variants, case durations, ping-pong rate — three ways: ITSM Doctor (Ibis on DuckDB),
-   hand-written DuckDB SQL on the same Parquet, and pm4py (when installed: ``pip install
+   hand-written DuckDB SQL on the same Parquet, and pm4py on the same Parquet too (when installed: ``pip install
    'itsm-doctor[pm]'``; it is AGPL, so never a core dependency).
 
 It appends a dated table to ``docs/benchmarks.md``. Not part of the tests: run it by hand or
@@ -278,24 +278,29 @@ def run_subset_sql(workspace: str) -> dict[str, Any]:
     }
 
 
-def run_subset_pm4py(csv: str) -> dict[str, Any]:
+def run_subset_pm4py(workspace: str) -> dict[str, Any]:
+    """pm4py on the same input as ours: the canonical event records intake wrote (Parquet)."""
     import pandas as pd
     import pm4py
 
-    from itsm_doctor.sources.bpic2013 import STATUS_MAP
-
     start = time.perf_counter()
-    df = pd.read_csv(csv, usecols=["SR Number", "Change Date+Time", "Status", "Sub Status", "Involved ST"])
-    df["time:timestamp"] = pd.to_datetime(df["Change Date+Time"], utc=True)
+    df = pd.read_parquet(
+        f"{workspace}/records/event", columns=["ticket_id", "seq", "ts", "to_status", "to_group_id"]
+    ).rename(
+        columns={
+            "ticket_id": "case:concept:name",
+            "ts": "time:timestamp",
+            "to_status": "concept:name",
+            "to_group_id": "org:group",
+        }
+    )
+    df = df.sort_values(["case:concept:name", "seq"], kind="stable")
+    groups = df  # the team sequence keeps every event (its repeats are collapsed below)
     # the same activities as ITSM Doctor's: canonical statuses, consecutive repeats collapsed
-    canonical = {f"{a}|{b}": status for (a, b), (status, _reason) in STATUS_MAP.items()}
-    df["concept:name"] = (df["Status"] + "|" + df["Sub Status"]).map(canonical)
-    df = df.rename(columns={"SR Number": "case:concept:name", "Involved ST": "org:group"})
-    df = df.sort_values(["case:concept:name", "time:timestamp"], kind="stable")
+    df = df[df["concept:name"].notna()]
     same = (df["case:concept:name"] == df["case:concept:name"].shift()) & (
         df["concept:name"] == df["concept:name"].shift()
     )
-    groups = df  # the team sequence keeps every event (its repeats are collapsed below)
     df = df[~same]
     dfg, _start, _end = pm4py.discover_dfg(df)
     perf, _s, _e = pm4py.discover_performance_dfg(df)
@@ -332,7 +337,7 @@ def bench(events: int, *, with_pm4py: bool, keep: Path | None = None) -> dict[st
         row["subset_sql"] = _in_child(run_subset_sql, ws)
         if with_pm4py:
             try:
-                row["subset_pm4py"] = _in_child(run_subset_pm4py, str(csv))
+                row["subset_pm4py"] = _in_child(run_subset_pm4py, ws)
             except ImportError:
                 row["subset_pm4py"] = None
         return row

@@ -29,10 +29,12 @@ def main(report: Path, name: str) -> None:
         page.goto(report.resolve().as_uri())
         page.add_style_tag(content="nav { position: static; }")  # no sticky bar over section shots
         page.screenshot(path=str(HERE / f"{name}-top.png"))
-        for section in ("diagnoses", "signs", "process"):
+        for section in ("diagnoses", "signs", "process", "followup"):
             element = page.locator(f"#{section}")
-            if element.count():
-                element.screenshot(path=str(HERE / f"{name}-{section}.png"))
+            box = element.bounding_box() if element.count() else None
+            if box:  # the section's first 1,400 pixels: long sections (every control chart) stay readable
+                clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": min(box["height"], 1400)}
+                page.screenshot(path=str(HERE / f"{name}-{section}.png"), clip=clip, full_page=True)
         browser.close()
     print(f"screenshots in {HERE}")
 

@@ -69,3 +69,16 @@ def test_verdict_needs_significance_and_direction() -> None:
     assert verdict(before=0.3, after=0.1, p_value=0.01, wanted="up") == "relapsing"
     with pytest.raises(ValueError, match="wanted"):
         verdict(before=1, after=2, p_value=0.01, wanted="sideways")
+
+
+def test_counts_whose_medians_tie_are_judged_by_the_shift_and_shown_as_means() -> None:
+    # reassignments per ticket: 40 of 100 tickets reassigned once before, 10 of 100 after;
+    # both medians are 0, the means 0.4 and 0.1, and the shift is clear
+    effect = duration_effect(before=[0.0] * 60 + [1.0] * 40, after=[0.0] * 90 + [1.0] * 10, wanted="down")
+    assert (effect.before, effect.after) == (0.4, 0.1)
+    assert effect.p_value < 0.001
+    # rank-biserial: P(after > before) - P(after < before) = 0.1 * 0.6 - 0.9 * 0.4
+    assert effect.effect_size == pytest.approx(-0.30)
+    assert effect.verdict == "healing"
+    worse = duration_effect(before=[0.0] * 90 + [1.0] * 10, after=[0.0] * 60 + [1.0] * 40, wanted="down")
+    assert worse.verdict == "relapsing"

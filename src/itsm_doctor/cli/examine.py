@@ -21,7 +21,7 @@ from itsm_doctor.sources import SOURCE_NAMES
 from itsm_doctor.sources.base import IntakeError, SourceOptions
 from itsm_doctor.store import Store
 
-__all__ = ["EXAMINE_HELP", "examine_command", "print_examination"]
+__all__ = ["EXAMINE_HELP", "examine_command", "print_examination", "rediagnose"]
 
 EXAMINE_HELP = f"""Examine a patient: take in the exports, measure every sign the records allow, diagnose.
 
@@ -58,7 +58,7 @@ def print_examination(exam: Examination) -> None:
         out.print(f"[dim]note:[/dim] {note}", highlight=False)
 
 
-def _rediagnose(data: dict[str, Any], *, store: Store, who: Any, symptoms: Path | None, sphere: str) -> dict[str, Any]:
+def rediagnose(data: dict[str, Any], *, store: Store, who: Any, symptoms: Path | None, sphere: str) -> dict[str, Any]:
     """Diagnose again with what only the store knows — earlier visits (follow-up signs for
     stagnant improvement) — and keep the prescriptions within the user's sphere."""
     try:
@@ -141,7 +141,7 @@ def examine_command(
     print_intake(result)
     store = Store.open(workspace=workspace, database=database)
     who = store.patient(slug=patient)
-    data = _rediagnose(exam.as_json(), store=store, who=who, symptoms=symptoms, sphere=sphere)
+    data = rediagnose(exam.as_json(), store=store, who=who, symptoms=symptoms, sphere=sphere)
     print_examination(Examination.model_validate(data))
     store.record_visit(
         patient=who,

@@ -15,10 +15,10 @@ from itsm_doctor.cli._common import EXIT_USAGE, err, out
 from itsm_doctor.engine import EngineError
 from itsm_doctor.followup.compare import AdoptedPrescription, followup
 from itsm_doctor.report import render_markdown, write_html
-from itsm_doctor.report.view import format_value
+from itsm_doctor.report.view import format_p, format_value
 from itsm_doctor.store import Store, StoreError
 
-__all__ = ["FOLLOWUP_HELP", "followup_command"]
+__all__ = ["FOLLOWUP_HELP", "followup_command", "print_followup", "run_followup"]
 
 FOLLOWUP_HELP = """Compare the patient's visits: each sign's trend, monthly control charts, and for every
 prescription adopted in the register a before/after test on the signs it should move
@@ -41,7 +41,21 @@ def _ticket_values_factory() -> TicketValuesFactory | None:
     return ticket_values  # type: ignore[no-any-return,unused-ignore]
 
 
-def _print(result: dict[str, Any]) -> None:
+def print_followup(result: dict[str, Any], *, trends_and_charts: bool = True) -> None:
+    """The adopted prescriptions' effects; with ``trends_and_charts``, also every sign's trend
+    across visits and the signs out of statistical control."""
+    if trends_and_charts:
+        _print_trends(result)
+    _print_effects(result)
+    if not trends_and_charts:
+        return
+    signals = [c for c in result["control_charts"] if c["chart"]["signals"]]
+    for c in signals:
+        rules = ", ".join(sorted({s["rule"] for s in c["chart"]["signals"]}))
+        out.print(f"[yellow]out of control[/yellow] {c['sign']}: {rules}", highlight=False)
+
+
+def _print_trends(result: dict[str, Any]) -> None:
     trends = Table(title="Signs across visits", title_justify="left")
     for col in ("sign", "first", "last", "change"):
         trends.add_column(col, justify="left" if col == "sign" else "right")
@@ -57,11 +71,14 @@ def _print(result: dict[str, Any]) -> None:
         )
     if trends.row_count:
         out.print(trends)
+
+
+def _print_effects(result: dict[str, Any]) -> None:
     effects = Table(title="Adopted prescriptions", title_justify="left")
     for col in ("prescription", "sign", "before", "after", "p", "verdict"):
         effects.add_column(col)
     for e in result["effects"]:
-        p = "—" if e.get("p_value") is None else f"{e['p_value']:.3g}"
+        p = format_p(e.get("p_value"))
         effects.add_row(
             str(e.get("title")),
             str(e["sign"]),
@@ -72,10 +89,30 @@ def _print(result: dict[str, Any]) -> None:
         )
     if effects.row_count:
         out.print(effects)
-    signals = [c for c in result["control_charts"] if c["chart"]["signals"]]
-    for c in signals:
-        rules = ", ".join(sorted({s["rule"] for s in c["chart"]["signals"]}))
-        out.print(f"[yellow]out of control[/yellow] {c['sign']}: {rules}", highlight=False)
+
+
+def run_followup(store: Store, who: Any, workspace: Path) -> dict[str, Any]:
+    """The follow-up of ``who``: their visits in the store, the prescriptions in their register,
+    and the per-ticket sign values of the records in ``workspace`` (the latest visit's)."""
+    register = [
+        AdoptedPrescription(
+            prescription_id=e.prescription_id,
+            title=e.title,
+            dysfunction_id=e.dysfunction_id,
+            since=e.started_on or e.adopted_on,
+            target_signs=e.target_signs,
+            status=e.status,
+        )
+        for e in store.register(patient=who)
+    ]
+    factory = _ticket_values_factory()
+    values = None
+    if factory is not None:
+        try:
+            values = factory(workspace)
+        except EngineError as exc:  # visits without records here (e.g. a team server's store)
+            err.print(f"note: no before/after test: {exc}", highlight=False)
+    return followup(visits=[v.examination for v in store.visits(patient=who)], register=register, ticket_values=values)
 
 
 def followup_command(
@@ -97,26 +134,8 @@ def followup_command(
     if not visits:
         err.print(f"error: {patient!r} has no visit yet; run `itsm-doctor examine … --workspace {workspace}` first")
         raise typer.Exit(EXIT_USAGE)
-    register = [
-        AdoptedPrescription(
-            prescription_id=e.prescription_id,
-            title=e.title,
-            dysfunction_id=e.dysfunction_id,
-            since=e.started_on or e.adopted_on,
-            target_signs=e.target_signs,
-            status=e.status,
-        )
-        for e in store.register(patient=who)
-    ]
-    factory = _ticket_values_factory()
-    values = None
-    if factory is not None:
-        try:
-            values = factory(workspace)
-        except EngineError as exc:  # visits without records here (e.g. a team server's store)
-            err.print(f"note: no before/after test: {exc}", highlight=False)
-    result = followup(visits=[v.examination for v in visits], register=register, ticket_values=values)
-    _print(result)
+    result = run_followup(store, who, workspace)
+    print_followup(result)
     latest = visits[-1].examination
     if json_file:
         json_file.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")

@@ -12,7 +12,7 @@ from rich.table import Table
 from itsm_doctor.cli._common import EXIT_USAGE, err, out
 from itsm_doctor.store import REGISTER_STATUSES, Store, StoreError
 
-__all__ = ["register_app"]
+__all__ = ["adopt_prescription", "register_app"]
 
 register_app = typer.Typer(
     help="The improvement register: prescriptions the patient adopted, with owner, status and dates.",
@@ -51,6 +51,29 @@ def _prescription_in_visits(
     return None
 
 
+def adopt_prescription(store: Store, who: Any, prescription_id: str, *, owner: str, adopted_on: date) -> Any:
+    """Put the prescription as the latest visit proposed it into the register, with the signs
+    it should move and their wanted direction; None when no visit proposed it."""
+    found = _prescription_in_visits(store, who, prescription_id)
+    if found is None:
+        return None
+    rx, visit_id, better = found
+    targets = [{"id": s, "direction": better.get(s, "down")} for s in rx.get("moves") or []]
+    return store.adopt(
+        patient=who,
+        prescription_id=prescription_id,
+        dysfunction_id=str(rx.get("dysfunction", "")),
+        cause_id=rx.get("cause"),
+        title=str(rx.get("title", prescription_id)),
+        owner=owner,
+        sphere=str(rx.get("sphere", "department")),
+        target_signs=targets,
+        adopted_on=adopted_on,
+        follow_up_days=rx.get("follow_up_days"),
+        visit_id=visit_id,
+    )
+
+
 @register_app.command("adopt")
 def adopt(
     prescription: Annotated[str, typer.Argument(help="Prescription id, as shown in the examination.")],
@@ -69,27 +92,12 @@ def adopt(
         raise typer.Exit(EXIT_USAGE) from None
     store = _open(workspace, database)
     who = store.patient(slug=patient, organisation=organisation)
-    found = _prescription_in_visits(store, who, prescription)
-    if found is None:
+    entry = adopt_prescription(store, who, prescription, owner=owner, adopted_on=adopted_on)
+    if entry is None:
         err.print(
             f"error: no visit of {patient!r} proposed a prescription {prescription!r}; run `itsm-doctor examine` first"
         )
         raise typer.Exit(EXIT_USAGE)
-    rx, visit_id, better = found
-    targets = [{"id": s, "direction": better.get(s, "down")} for s in rx.get("moves") or []]
-    entry = store.adopt(
-        patient=who,
-        prescription_id=prescription,
-        dysfunction_id=str(rx.get("dysfunction", "")),
-        cause_id=rx.get("cause"),
-        title=str(rx.get("title", prescription)),
-        owner=owner,
-        sphere=str(rx.get("sphere", "department")),
-        target_signs=targets,
-        adopted_on=adopted_on,
-        follow_up_days=rx.get("follow_up_days"),
-        visit_id=visit_id,
-    )
     out.print(f"Adopted [bold]{entry.title}[/bold] (register entry {entry.id}), owner {owner}, from {adopted_on}.")
 
 

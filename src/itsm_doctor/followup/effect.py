@@ -88,7 +88,9 @@ def rate_effect(*, before: tuple[int, int], after: tuple[int, int], wanted: str,
 
 
 def duration_effect(*, before: Sequence[float], after: Sequence[float], wanted: str, alpha: float = ALPHA) -> Effect:
-    """Mann–Whitney U on two samples of durations (hours); medians reported as before/after."""
+    """Mann–Whitney U on two samples of durations (hours) or counts; medians reported as
+    before/after (means when the medians tie), and the verdict follows the direction of the
+    rank-biserial correlation, which is what the test measures."""
     x = np.asarray(before, dtype=float)
     y = np.asarray(after, dtype=float)
     x, y = x[np.isfinite(x)], y[np.isfinite(y)]
@@ -98,6 +100,10 @@ def duration_effect(*, before: Sequence[float], after: Sequence[float], wanted: 
     # rank-biserial: +1 when every 'after' value exceeds every 'before' value
     rank_biserial = 2 * float(result.statistic) / (len(x) * len(y)) - 1
     m1, m2 = float(np.median(x)), float(np.median(y))
+    if m1 == m2:  # counts that are mostly zero (reassignments): the medians tie, the means still tell
+        m1, m2 = float(np.mean(x)), float(np.mean(y))
+    # the direction is the test's own (which sample tends to be larger), not the medians'
+    shift_after, shift_before = (1.0, 0.0) if rank_biserial > 0 else (0.0, 1.0) if rank_biserial < 0 else (0.0, 0.0)
     return Effect(
         test="Mann-Whitney U",
         before=m1,
@@ -107,5 +113,7 @@ def duration_effect(*, before: Sequence[float], after: Sequence[float], wanted: 
         p_value=float(result.pvalue),
         effect_size=rank_biserial,
         effect_measure="rank-biserial correlation",
-        verdict=verdict(before=m1, after=m2, p_value=float(result.pvalue), wanted=wanted, alpha=alpha),
+        verdict=verdict(
+            before=shift_before, after=shift_after, p_value=float(result.pvalue), wanted=wanted, alpha=alpha
+        ),
     )

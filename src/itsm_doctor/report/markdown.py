@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from itsm_doctor.report.view import AREAS, SPHERES, format_value
+from itsm_doctor.report.view import AREAS, SPHERES, format_p, format_value
 
 __all__ = ["render_markdown"]
 
@@ -56,7 +56,7 @@ def render_markdown(examination: Mapping[str, Any], *, followup: Mapping[str, An
         ]
         for e in followup["effects"]:
             unit = e.get("unit")
-            p = "n/a" if e.get("p_value") is None else f"{e['p_value']:.3g}"
+            p = format_p(e.get("p_value"))
             lines.append(
                 f"| {_cell(e.get('title') or e.get('prescription'))} | `{e.get('sign')}` "
                 f"| {format_value(e.get('before'), unit)} | {format_value(e.get('after'), unit)} | {p} "

@@ -11,13 +11,20 @@ from typing import Any
 
 from itsm_doctor.report.charts import control_chart_svg, handover_heatmap_svg, radar_svg, status_map_svg, trend_svg
 
-__all__ = ["AREAS", "SPHERES", "STATUS_ORDER", "format_value", "report_view"]
+__all__ = ["AREAS", "SPHERES", "STATUS_ORDER", "format_p", "format_value", "report_view"]
 
 AREAS = ("compliance", "quality", "performance", "value")
 SPHERES = ("team", "department", "enterprise")
 STATUS_ORDER = ("new", "assigned", "in_progress", "pending", "resolved", "closed", "cancelled")
 _VERDICT_RANK = {"present": 0, "possible": 1, "undetermined": 2, "absent": 3}
 _EFFORT_RANK = {"low": 0, "small": 0, "medium": 1, "high": 2, "large": 2}
+
+
+def format_p(p: float | None) -> str:
+    """A p-value for people: 3 significant digits; one too small for a float shows as < 1e-300."""
+    if p is None:
+        return "n/a"
+    return "< 1e-300" if p == 0 else f"{p:.3g}"
 
 
 def format_value(value: Any, unit: str | None) -> str:
@@ -162,7 +169,7 @@ def _followup(followup: Mapping[str, Any] | None) -> dict[str, Any] | None:
                 "sign": e.get("sign"),
                 "before": format_value(e.get("before"), unit),
                 "after": format_value(e.get("after"), unit),
-                "p": "n/a" if e.get("p_value") is None else f"{e['p_value']:.3g}",
+                "p": format_p(e.get("p_value")),
                 "test": e.get("test"),
                 "verdict": e.get("verdict"),
             }

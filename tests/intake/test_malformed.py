@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -131,3 +132,24 @@ def test_empty_and_header_only_files(tmp_path: Path) -> None:
     header_only = _write(tmp_path / "header.csv", HEADER + "\n")
     result = run_intake([header_only], source="bpic2013", workspace=tmp_path / "ws2")
     assert result.files[0].rows_read == 0 and result.records["ticket"] == 0
+
+
+def test_quoted_line_break_in_a_cell_is_kept_and_rows_stay_numbered(tmp_path: Path) -> None:
+    # DuckDB's parallel reader refuses a quoted line break when it pads short rows; intake
+    # reads such a file again in one thread, and row numbers still follow the file
+    lines = [HEADER]
+    for i in range(5_000):
+        owner = '"Anna\nsecond line"' if i == 2_500 else "Anna"
+        lines.append(f"1-{i},2012-05-15T16:56:51+01:00,Accepted,In Progress,V30,L1,PROD1,{owner}")
+    lines.append("1-x,not a time,Accepted,In Progress,V30,L1,PROD1,Bo")
+    path = _write(tmp_path / "multiline.csv", "\n".join(lines) + "\n")
+    result = run_intake([path], source="bpic2013", workspace=tmp_path / "ws")
+    f = result.files[0]
+    _balanced(result)
+    assert (f.rows_read, f.rows_quarantined, f.reasons) == (5_001, 1, {"unparseable_time": 1})
+    assert [(e["row"], e["column"]) for e in f.examples] == [(5_001, "Change Date+Time")]
+    owners = duckdb.sql(
+        f"SELECT DISTINCT to_agent_id FROM read_parquet('{tmp_path}/ws/records/event/*.parquet') "
+        "WHERE ticket_id = 'bpic2013:1-2500'"
+    ).fetchall()
+    assert owners == [("bpic2013:Anna\nsecond line",)]

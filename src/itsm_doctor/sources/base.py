@@ -351,18 +351,27 @@ class IntakeSession:
         keep = ", ".join(names[:n_fields]) if n_fields else "NULL"
         surplus = " OR ".join(f"nullif(trim({c}), '') IS NOT NULL" for c in names[n_fields:]) or "FALSE"
         self._progress(f"reading {path.name}")
+        select = (
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {keep}, "
+            f"CASE WHEN {surplus} THEN 'extra_fields' END AS _q, "
+            f"CASE WHEN {surplus} THEN {sql_str(names[n_fields] if n_fields < width else '')} END AS _qcol, "
+            "NULL::VARCHAR AS _qdetail "
+            f"FROM read_csv(?, {opt_sql})"
+        )
         try:
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {keep}, "
-                f"CASE WHEN {surplus} THEN 'extra_fields' END AS _q, "
-                f"CASE WHEN {surplus} THEN {sql_str(names[n_fields] if n_fields < width else '')} END AS _qcol, "
-                "NULL::VARCHAR AS _qdetail "
-                f"FROM read_csv(?, {opt_sql})",
-                [str(path), *options.values()],
-            )
-            # The parallel reader keeps the file's order (preserve_insertion_order), so a
-            # row's position in the table is its data row; numbering it afterwards is cheap,
-            # where row_number() OVER () would make the whole read single-threaded.
+            try:
+                self.con.execute(select, [str(path), *options.values()])
+            except duckdb.Error as exc:
+                # DuckDB's parallel scanner cannot pad short rows when a quoted cell holds a
+                # line break (descriptions, comments): read such a file again, in one thread
+                if "parallel" not in str(exc).lower():
+                    raise
+                for table in (rejects, scans):
+                    self.con.execute(f"DROP TABLE IF EXISTS {table}")
+                self.con.execute(select, [str(path), *{**options, "parallel": False}.values()])
+            # The reader keeps the file's order (preserve_insertion_order), so a row's
+            # position in the table is its data row; numbering it afterwards is cheap, where
+            # row_number() OVER () would make the whole read single-threaded.
             self.con.execute(f"ALTER TABLE {name} ADD COLUMN _row BIGINT")
             self.con.execute(f"UPDATE {name} SET _row = rowid + 1")
         except duckdb.Error as exc:

@@ -23,14 +23,18 @@ from itsm_doctor.store import Store
 
 __all__ = ["DEMO_DYSFUNCTIONS", "DEMO_HELP", "TREATED_FROM", "demo"]
 
-DEMO_HELP = """Simulate a mid-size IT organisation (about 20,000 tickets over six months) that suffers
-from three dysfunctions, examine it like a real patient, and write the report.
+DEMO_HELP = """Simulate a mid-size IT organisation (about 20,000 tickets over
+six months) that suffers from three dysfunctions, examine it like a real
+patient, and write the report.
 
-The demo's truth: assignment ping-pong, wait-user abuse and absent problem management.
-See whether the diagnosis finds them. Then the demo plays the follow-up: the first
-prescription is adopted from 1 July, the organisation works on with that remedy in effect,
-a second visit (records January–September) is examined, and the follow-up judges whether
-the prescription moved its signs. The report shows the second visit with its follow-up.
+The demo's truth: assignment ping-pong, wait-user abuse and absent problem
+management. See whether the diagnosis finds them.
+
+Then the demo plays the follow-up: the first prescription is adopted from
+1 July, the organisation works on with that remedy in effect, a second visit
+(records January to September) is examined, and the follow-up judges whether
+the prescription moved its signs. The report shows the second visit with its
+follow-up.
 """
 
 DEMO_DYSFUNCTIONS = {"assignment-ping-pong": 0.8, "wait-user-abuse": 0.7, "problem-management-absent": 0.8}

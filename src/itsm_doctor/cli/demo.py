@@ -30,11 +30,11 @@ patient, and write the report.
 The demo's truth: assignment ping-pong, wait-user abuse and absent problem
 management. See whether the diagnosis finds them.
 
-Then the demo plays the follow-up: the first prescription is adopted from
-1 July, the organisation works on with that remedy in effect, a second visit
-(records January to September) is examined, and the follow-up judges whether
-the prescription moved its signs. The report shows the second visit with its
-follow-up.
+Then the demo plays the follow-up: a prescription (the assignment matrix
+against ping-pong) is adopted from 1 July, the organisation works on with that
+remedy in effect, a second visit (records January to September) is examined,
+and the follow-up judges whether the prescription moved its signs. The report
+shows the second visit with its follow-up.
 """
 
 DEMO_DYSFUNCTIONS = {"assignment-ping-pong": 0.8, "wait-user-abuse": 0.7, "problem-management-absent": 0.8}
@@ -87,7 +87,7 @@ def demo(
     )
     with progress_display(enabled=not quiet) as progress:
         data2, _rows2 = _visit(second, workspace / "visit-2", store=store, who=who, progress=progress, label="visit 2")
-    result = run_followup(store, who, workspace / "visit-2")
+    result = run_followup(store, who, workspace / "visit-2", store.visits(patient=who))
     print_followup(result, trends_and_charts=False)
     _write_reports(workspace, data2, result)
 

@@ -47,12 +47,11 @@ def print_followup(result: dict[str, Any], *, trends_and_charts: bool = True) ->
     if trends_and_charts:
         _print_trends(result)
     _print_effects(result)
-    if not trends_and_charts:
-        return
-    signals = [c for c in result["control_charts"] if c["chart"]["signals"]]
-    for c in signals:
-        rules = ", ".join(sorted({s["rule"] for s in c["chart"]["signals"]}))
-        out.print(f"[yellow]out of control[/yellow] {c['sign']}: {rules}", highlight=False)
+    if trends_and_charts:
+        for c in result["control_charts"]:
+            if c["chart"]["signals"]:
+                rules = ", ".join(sorted({s["rule"] for s in c["chart"]["signals"]}))
+                out.print(f"[yellow]out of control[/yellow] {c['sign']}: {rules}", highlight=False)
 
 
 def _print_trends(result: dict[str, Any]) -> None:
@@ -91,9 +90,10 @@ def _print_effects(result: dict[str, Any]) -> None:
         out.print(effects)
 
 
-def run_followup(store: Store, who: Any, workspace: Path) -> dict[str, Any]:
-    """The follow-up of ``who``: their visits in the store, the prescriptions in their register,
-    and the per-ticket sign values of the records in ``workspace`` (the latest visit's)."""
+def run_followup(store: Store, who: Any, workspace: Path, visits: Sequence[Any]) -> dict[str, Any]:
+    """The follow-up of ``who``: their ``visits`` (from the store, oldest first), the
+    prescriptions in their register, and the per-ticket sign values of the records in
+    ``workspace`` (the latest visit's)."""
     register = [
         AdoptedPrescription(
             prescription_id=e.prescription_id,
@@ -112,7 +112,7 @@ def run_followup(store: Store, who: Any, workspace: Path) -> dict[str, Any]:
             values = factory(workspace)
         except EngineError as exc:  # visits without records here (e.g. a team server's store)
             err.print(f"note: no before/after test: {exc}", highlight=False)
-    return followup(visits=[v.examination for v in store.visits(patient=who)], register=register, ticket_values=values)
+    return followup(visits=[v.examination for v in visits], register=register, ticket_values=values)
 
 
 def followup_command(
@@ -134,7 +134,7 @@ def followup_command(
     if not visits:
         err.print(f"error: {patient!r} has no visit yet; run `itsm-doctor examine … --workspace {workspace}` first")
         raise typer.Exit(EXIT_USAGE)
-    result = run_followup(store, who, workspace)
+    result = run_followup(store, who, workspace, visits)
     print_followup(result)
     latest = visits[-1].examination
     if json_file:

@@ -102,8 +102,6 @@ def duration_effect(*, before: Sequence[float], after: Sequence[float], wanted: 
     m1, m2 = float(np.median(x)), float(np.median(y))
     if m1 == m2:  # counts that are mostly zero (reassignments): the medians tie, the means still tell
         m1, m2 = float(np.mean(x)), float(np.mean(y))
-    # the direction is the test's own (which sample tends to be larger), not the medians'
-    shift_after, shift_before = (1.0, 0.0) if rank_biserial > 0 else (0.0, 1.0) if rank_biserial < 0 else (0.0, 0.0)
     return Effect(
         test="Mann-Whitney U",
         before=m1,
@@ -113,7 +111,6 @@ def duration_effect(*, before: Sequence[float], after: Sequence[float], wanted: 
         p_value=float(result.pvalue),
         effect_size=rank_biserial,
         effect_measure="rank-biserial correlation",
-        verdict=verdict(
-            before=shift_before, after=shift_after, p_value=float(result.pvalue), wanted=wanted, alpha=alpha
-        ),
+        # the direction is the test's own (rank-biserial > 0: 'after' tends to be larger), not the medians'
+        verdict=verdict(before=0.0, after=rank_biserial, p_value=float(result.pvalue), wanted=wanted, alpha=alpha),
     )

@@ -364,7 +364,7 @@ class IntakeSession:
             except duckdb.Error as exc:
                 # DuckDB's parallel scanner cannot pad short rows when a quoted cell holds a
                 # line break (descriptions, comments): read such a file again, in one thread
-                if "parallel" not in str(exc).lower():
+                if "parallel scanner" not in str(exc).lower():
                     raise
                 for table in (rejects, scans):
                     self.con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -429,7 +429,6 @@ class IntakeSession:
     def _flag_formulas(self, raw: RawTable, rep: FileReport) -> None:
         if not raw.header:
             return
-        # the cheap first-character test spares the regular expression on almost every cell
         cells = [f"c{i}" for i in range(len(raw.header))]
         starts = " OR ".join(f"prefix({c}, {sql_str(ch)})" for c in cells for ch in "=+-@")
         formula = " OR ".join(f"regexp_matches({c}, {sql_str(_FORMULA_RE)})" for c in cells)

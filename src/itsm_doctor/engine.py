@@ -21,6 +21,7 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
+import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 
 from itsm_doctor.records.schema import SCHEMAS, TABLES
@@ -42,10 +43,15 @@ class Records:
     con: BaseBackend
     tables: dict[str, ibis.Table]
     counts: dict[str, int] = field(default_factory=dict)
+    # Every event and status interval names a ticket of the ticket table (intake guarantees
+    # it: such events are quarantined as unknown_ticket, and intervals are built from events).
+    # Signs may then skip joining them to the tickets when the ticket type narrows nothing.
+    referential: bool = False
     # Keep building blocks several signs share (per-ticket group paths, status paths…) on the
     # backend once computed; off, every expression stays pure (e.g. to compile it to SQL).
     materialise: bool = True
     _shared: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
+    _facts: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, name: str) -> ibis.Table:
         return self.tables[name]
@@ -62,6 +68,12 @@ class Records:
         if key not in self._shared:
             self._shared[key], _release = self._keep(build())
         return self._shared[key]
+
+    def fact(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A small value about the records (e.g. whether they hold incidents only), computed once."""
+        if key not in self._facts:
+            self._facts[key] = compute()
+        return self._facts[key]
 
     @contextmanager
     def held(self, expr: ibis.Table) -> Iterator[ibis.Table]:
@@ -153,6 +165,34 @@ def _spark_view(con: BaseBackend, name: str, data: pa.Table) -> ibis.Table:
     return con.table(name)
 
 
+def _with_states_before(events: pa.Table) -> pa.Table:
+    """Events whose ``from_status``, ``from_group_id`` and ``from_agent_id`` are filled where
+    empty, as intake fills them: the last value known before the event, in ``seq`` order. Signs
+    rely on it (records built by hand in tests leave them out)."""
+    if not events.num_rows:
+        return events
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("events", events)
+        filled = con.sql(
+            """
+            SELECT * REPLACE (
+                coalesce(from_status, last_value(to_status IGNORE NULLS) OVER w) AS from_status,
+                coalesce(from_group_id, last_value(to_group_id IGNORE NULLS) OVER w) AS from_group_id,
+                coalesce(from_agent_id, last_value(to_agent_id IGNORE NULLS) OVER w) AS from_agent_id
+            )
+            FROM events
+            WINDOW w AS (PARTITION BY ticket_id ORDER BY seq, ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+            ORDER BY ticket_id, seq, ts
+            """
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return filled.cast(events.schema)
+
+
 def records_from_arrow(tables: dict[str, pa.Table], *, engine: str = "duckdb") -> Records:
     """Records from in-memory Arrow tables (tests, the simulator); missing tables are empty."""
     con = _connect(engine)
@@ -165,6 +205,8 @@ def records_from_arrow(tables: dict[str, pa.Table], *, engine: str = "duckdb") -
             data = SCHEMAS[name].empty_table()
         else:
             data = data.select([f.name for f in SCHEMAS[name]]).cast(SCHEMAS[name])
+            if name == "event":
+                data = _with_states_before(data)
         if engine == "spark":
             out[name] = _spark_view(con, _table_name(name, tag), data)
         else:
@@ -174,7 +216,16 @@ def records_from_arrow(tables: dict[str, pa.Table], *, engine: str = "duckdb") -
                 con.insert(_table_name(name, tag), data)
                 out[name] = con.table(_table_name(name, tag))
         counts[name] = data.num_rows
-    return Records(engine=engine, con=con, tables=out, counts=counts)
+    return Records(engine=engine, con=con, tables=out, counts=counts, referential=_referential(tables))
+
+
+def _referential(tables: dict[str, pa.Table]) -> bool:
+    """Whether every event and status interval names a ticket of the ticket table."""
+    known = set(tables["ticket"].column("ticket_id").to_pylist()) if "ticket" in tables else set()
+    for name in ("event", "status_interval"):
+        if name in tables and not set(tables[name].column("ticket_id").to_pylist()) <= known:
+            return False
+    return True
 
 
 def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
@@ -195,7 +246,8 @@ def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
                 t = con.read_parquet(
                     files[0] if len(files) == 1 else str(root / name), table_name=_table_name(name, tag)
                 )  # type: ignore[attr-defined]
-            counts[name] = int(con.execute(t.count()))
+            # the files' own footers know their rows: no scan
+            counts[name] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
         else:
             if engine == "spark":
                 t = _spark_view(con, _table_name(name, tag), SCHEMAS[name].empty_table())
@@ -203,7 +255,8 @@ def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
                 t = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
             counts[name] = 0
         out[name] = t
-    return Records(engine=engine, con=con, tables=out, counts=counts)
+    # intake quarantines every event naming an unknown ticket
+    return Records(engine=engine, con=con, tables=out, counts=counts, referential=True)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ __all__ = [
     "group_path",
     "hours_between",
     "incident_intervals",
+    "of_incidents",
     "of_type",
     "period_end",
     "ratio_finish",
@@ -36,6 +37,20 @@ def of_type(r: Records, ticket_type: str) -> ibis.Table:
     return t.filter(t.ticket_type == ticket_type)
 
 
+def of_incidents(r: Records, table: str) -> ibis.Table:
+    """The rows of ``event`` or ``status_interval`` that belong to incidents. When the records
+    hold incidents alone and every row names a known ticket, that is the whole table: no join."""
+    rows = r[table]
+    if r.referential and r.fact("incidents_only", lambda: _incidents_only(r)):
+        return rows
+    return rows.join(of_type(r, "incident").select("ticket_id"), "ticket_id")
+
+
+def _incidents_only(r: Records) -> bool:
+    t = r["ticket"]
+    return not bool(r.execute((t.ticket_type != "incident").fill_null(True).any()))
+
+
 def hours_between(start: ibis.Column, end: ibis.Column) -> ibis.Column:
     """Elapsed hours from ``start`` to ``end`` (null when either is null), to the second.
 
@@ -52,21 +67,24 @@ def share(condition: ibis.Column) -> ibis.Column:
 def collapsed(r: Records, column: str) -> ibis.Table:
     """Per incident, the events that change ``column`` (``to_status`` or ``to_group_id``),
     consecutive repeats collapsed: ``ticket_id, seq, ts, node, prev`` (the node before),
-    ``prev_ts`` (when that one was entered) and ``step`` (0, 1, …). Shared by several signs
-    and by the process maps."""
+    ``prev_ts`` (when that one was entered), ``back`` (the node two steps before) and
+    ``step`` (0, 1, …). Shared by several signs and by the process maps."""
     return r.shared(f"collapsed:{column}", lambda: _collapsed(r, column))
 
 
+# the state an event leaves, as intake derives it (the last known value before the event)
+_BEFORE = {"to_status": "from_status", "to_group_id": "from_group_id"}
+
+
 def _collapsed(r: Records, column: str) -> ibis.Table:
-    inc = of_type(r, "incident").select("ticket_id")
-    # only the columns needed: windows carry every column they are given
-    ev = r["event"].select("ticket_id", "seq", "ts", node=_[column]).filter(_.node.notnull())
-    ev = ev.join(inc, "ticket_id")
-    w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
-    ev = ev.mutate(prev=ev.node.lag().over(w))
-    steps = ev.filter(ev.prev.isnull() | (ev.prev != ev.node))
-    w2 = ibis.window(group_by=steps.ticket_id, order_by=[steps.seq, steps.ts])
-    return steps.mutate(prev_ts=steps.ts.lag().over(w2), step=ibis.row_number().over(w2))
+    # An event changes the node when it differs from the one it leaves: canonical events carry
+    # that (``from_*``, filled by intake), so one window over the changes does, where finding
+    # the repeats first would take a second pass over every event. Only the columns needed:
+    # windows carry every column they are given.
+    ev = of_incidents(r, "event").select("ticket_id", "seq", "ts", node=_[column], prev=_[_BEFORE[column]])
+    steps = ev.filter(ev.node.notnull() & (ev.prev.isnull() | (ev.prev != ev.node)))
+    w = ibis.window(group_by=steps.ticket_id, order_by=[steps.seq, steps.ts])
+    return steps.mutate(prev_ts=steps.ts.lag().over(w), back=steps.prev.lag().over(w), step=ibis.row_number().over(w))
 
 
 def group_path(r: Records) -> ibis.Table:
@@ -78,8 +96,6 @@ def group_path(r: Records) -> ibis.Table:
 
 def _group_path(r: Records) -> ibis.Table:
     c = collapsed(r, "to_group_id")
-    w = ibis.window(group_by=c.ticket_id, order_by=c.step)
-    c = c.mutate(back=c.node.lag(2).over(w))
     return c.group_by("ticket_id").aggregate(
         stretches=_.count(),
         ping_pong=(c.back.notnull() & (c.back == c.node)).ifelse(1, 0).max(),
@@ -93,10 +109,8 @@ def tier_reach(r: Records) -> ibis.Table:
 
 
 def _tier_reach(r: Records) -> ibis.Table:
-    ev = r["event"].filter(_.to_group_id.notnull())
-    inc = of_type(r, "incident").select("ticket_id")
+    ev = of_incidents(r, "event").filter(_.to_group_id.notnull())
     g = r["group"].filter(_.tier.notnull()).select(gid=_.group_id, tier=_.tier)
-    ev = ev.join(inc, "ticket_id")
     ev = ev.join(g, ev.to_group_id == g.gid)
     return ev.group_by("ticket_id").aggregate(
         min_tier=_.tier.min(),
@@ -144,8 +158,7 @@ PENDING_NEEDS = ("status_interval.pending_reason",)
 
 def incident_intervals(r: Records) -> ibis.Table:
     """The status intervals of incidents."""
-    inc = of_type(r, "incident").select("ticket_id")
-    return r["status_interval"].join(inc, "ticket_id")
+    return of_incidents(r, "status_interval")
 
 
 def time_share_summary(reason: str | None) -> Callable[[Records], ibis.Table]:

@@ -11,7 +11,7 @@ from ibis import _
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
-from itsm_doctor.signs.common import group_path, hours_between, of_type, share, tier_reach
+from itsm_doctor.signs.common import group_path, hours_between, of_incidents, of_type, share, tier_reach
 
 __all__ = ["DESK_SIGNS"]
 
@@ -52,9 +52,7 @@ def _first_response(r: Records) -> ibis.Table:
 
 def _agents_summary(r: Records) -> ibis.Table:
     """Per agent who first took a tier-1 ticket: tickets taken and share kept in tier 1."""
-    ev = r["event"].filter(_.to_agent_id.notnull())
-    inc = of_type(r, "incident").select("ticket_id")
-    ev = ev.join(inc, "ticket_id")
+    ev = of_incidents(r, "event").filter(_.to_agent_id.notnull())
     w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
     first = ev.mutate(rn=ibis.row_number().over(w)).filter(_.rn == 0).select("ticket_id", agent=_.to_agent_id)
     reach = tier_reach(r).filter(_.min_tier == 1)

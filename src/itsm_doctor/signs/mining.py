@@ -19,7 +19,7 @@ import ibis
 from ibis import _
 
 from itsm_doctor.engine import Records
-from itsm_doctor.signs.common import collapsed, hours_between, of_type
+from itsm_doctor.signs.common import collapsed, hours_between, of_incidents
 
 __all__ = ["LEVELS", "case_durations", "dfg", "group_handovers", "status_dfg", "variants"]
 
@@ -65,7 +65,6 @@ def variants(r: Records, *, top: int = 10) -> ibis.Table:
 
 def case_durations(r: Records) -> ibis.Table:
     """Per incident with events: ``events`` and ``hours`` from the first to the last event."""
-    inc = of_type(r, "incident").select("ticket_id")
-    ev = r["event"].join(inc, "ticket_id")
+    ev = of_incidents(r, "event")
     per = ev.group_by("ticket_id").aggregate(events=_.count(), first=_.ts.min(), last=_.ts.max())
     return per.select("ticket_id", "events", hours=hours_between(per.first, per.last))

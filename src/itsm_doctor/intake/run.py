@@ -29,7 +29,7 @@ from itsm_doctor.records.schema import TABLES, duckdb_columns
 from itsm_doctor.sources import get_source
 from itsm_doctor.sources.base import FileReport, IntakeError, IntakeSession, SourceOptions, fingerprint, quote_ident
 
-__all__ = ["IntakeResult", "expand_paths", "run_intake"]
+__all__ = ["IntakeResult", "expand_paths", "intake_memory", "run_intake"]
 
 SCHEMA_ID = "itsm-doctor/intake/1"
 
@@ -97,6 +97,18 @@ def _batch_id(source: str, digests: dict[str, str], options: SourceOptions) -> s
     return h.hexdigest()[:16]
 
 
+def intake_memory() -> str:
+    """DuckDB's memory limit for an intake: a quarter of the machine's memory, at least 2 GB
+    (``ITSM_DOCTOR_INTAKE_MEMORY`` overrides it). Beyond it, intake spills to the workspace:
+    bounded memory, but each spilled sort costs time (10 M events on 24 GiB: 2 GB → 6 GB
+    took the intake from 139 s to 114 s)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not every platform tells
+        return "2GB"
+    return f"{max(2 << 30, total // 4) >> 20}MB"
+
+
 def _load_manifest(workspace: Path) -> dict[str, Any]:
     path = workspace / "intake.json"
     if path.exists():
@@ -139,7 +151,7 @@ def run_intake(
         try:
             con.execute(f"SET temp_directory = '{Path(scratch) / 'spill'}'")
             # large exports spill to the workspace instead of growing in RAM
-            con.execute(f"SET memory_limit = '{os.environ.get('ITSM_DOCTOR_INTAKE_MEMORY', '2GB')}'")
+            con.execute(f"SET memory_limit = '{os.environ.get('ITSM_DOCTOR_INTAKE_MEMORY') or intake_memory()}'")
             session = IntakeSession(con=con, progress=say, fingerprints=digests)
             reader.read(session, files, options)
             say("checking and deriving records")

@@ -193,13 +193,10 @@ def compute(sign: Sign, r: Records, *, cache: dict[str, bool] | None = None) -> 
         extra.pop("_reason", None)
         return Finding(sign=sign, value=value, status=rate(sign, value), n=n, reason=reason, breakdowns=extra)
     assert sign.per_ticket is not None
-    per = sign.per_ticket(r).filter(_.value.notnull())
-    dims = r.shared("ticket_dims", lambda: ticket_dims(r))
-    joined = per.left_join(dims, per.ticket_id == dims.ticket_id).select(
-        per.ticket_id, per.value, *(dims[d] for d in BREAKDOWNS)
-    )
-    # the per-ticket values are computed once, then aggregated for the headline and each breakdown
-    with r.held(joined) as values:
+    per = sign.per_ticket(r).filter(_.value.notnull()).select("ticket_id", "value")
+    # the per-ticket values are computed once and kept narrow, then aggregated for the
+    # headline and, joined to the tickets' dimensions, for every breakdown in one query
+    with r.held(per) as values:
         extra = {"p90": values.value.quantile(0.9)} if sign.aggregate == "median" else {}
         head = r.execute(values.aggregate(n=_.value.count(), value=_agg(values.value, sign.aggregate), **extra))
         n = int(head["n"][0].as_py() or 0)
@@ -213,9 +210,14 @@ def compute(sign: Sign, r: Records, *, cache: dict[str, bool] | None = None) -> 
 
 
 def _breakdowns(r: Records, values: ibis.Table, sign: Sign) -> dict[str, Any]:
-    """Per breakdown dimension, per key: the aggregate and its count (one query for all)."""
+    """Per breakdown dimension, per key: the aggregate and its count (one query for all);
+    ``values`` holds ``ticket_id`` and ``value``."""
     if not sign.breakdowns:
         return {}
+    dims = r.shared("ticket_dims", lambda: ticket_dims(r))
+    values = values.join(dims, values.ticket_id == dims.ticket_id).select(
+        values.value, *(dims[d] for d in sign.breakdowns)
+    )
     parts = [
         values.filter(values[dim].notnull())
         .group_by(key=values[dim].cast("string"))

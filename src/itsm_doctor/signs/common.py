@@ -23,6 +23,7 @@ __all__ = [
     "period_end",
     "ratio_finish",
     "share",
+    "status_paths",
     "tier_reach",
     "time_share_finish",
     "time_share_summary",
@@ -85,6 +86,19 @@ def _collapsed(r: Records, column: str) -> ibis.Table:
     steps = ev.filter(ev.node.notnull() & (ev.prev.isnull() | (ev.prev != ev.node)))
     w = ibis.window(group_by=steps.ticket_id, order_by=[steps.seq, steps.ts])
     return steps.mutate(prev_ts=steps.ts.lag().over(w), back=steps.prev.lag().over(w), step=ibis.row_number().over(w))
+
+
+def status_paths(r: Records) -> ibis.Table:
+    """Per incident with a status history: ``path``, its statuses in turn (consecutive repeats
+    collapsed) joined by " > ". Shared by the variants sign and the process map."""
+    return r.shared("status_paths", lambda: _status_paths(r))
+
+
+def _status_paths(r: Records) -> ibis.Table:
+    s = collapsed(r, "to_status")
+    # sort (step, status) pairs rather than collect(order_by=…), which PySpark lacks
+    ordered = ibis.struct({"step": s.step, "node": s.node}).collect().sort()
+    return s.group_by("ticket_id").aggregate(path=ordered.map(lambda x: x.node).join(" > "))
 
 
 def group_path(r: Records) -> ibis.Table:

@@ -53,8 +53,9 @@ def _first_response(r: Records) -> ibis.Table:
 def _agents_summary(r: Records) -> ibis.Table:
     """Per agent who first took a tier-1 ticket: tickets taken and share kept in tier 1."""
     ev = of_incidents(r, "event").filter(_.to_agent_id.notnull())
-    w = ibis.window(group_by=ev.ticket_id, order_by=[ev.seq, ev.ts])
-    first = ev.mutate(rn=ibis.row_number().over(w)).filter(_.rn == 0).select("ticket_id", agent=_.to_agent_id)
+    # a ticket's events are numbered by seq: the first agent is the one with the lowest
+    # (an aggregate, where a window would sort every event)
+    first = ev.group_by("ticket_id").aggregate(agent=ev.to_agent_id.argmin(ev.seq))
     reach = tier_reach(r).filter(_.min_tier == 1)
     j = first.join(reach, "ticket_id")
     return j.group_by("agent").aggregate(n=_.count(), kept=(j.max_tier == 1).ifelse(1, 0).sum())

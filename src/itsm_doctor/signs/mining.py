@@ -19,7 +19,7 @@ import ibis
 from ibis import _
 
 from itsm_doctor.engine import Records
-from itsm_doctor.signs.common import collapsed, hours_between, of_incidents
+from itsm_doctor.signs.common import collapsed, hours_between, of_incidents, status_paths
 
 __all__ = ["LEVELS", "case_durations", "dfg", "group_handovers", "status_dfg", "variants"]
 
@@ -50,10 +50,7 @@ def group_handovers(r: Records) -> ibis.Table:
 def variants(r: Records, *, top: int = 10) -> ibis.Table:
     """The ``top`` most frequent status paths: ``path``, ``tickets``, ``share`` of incidents
     with a status history."""
-    s = collapsed(r, "to_status")
-    # sort (step, status) pairs rather than collect(order_by=…), which PySpark lacks
-    ordered = ibis.struct({"step": s.step, "node": s.node}).collect().sort()
-    paths = s.group_by("ticket_id").aggregate(path=ordered.map(lambda x: x.node).join(" > "))
+    paths = status_paths(r)
     counted = paths.group_by("path").aggregate(tickets=_.count())
     total = paths.count().as_scalar()
     return (

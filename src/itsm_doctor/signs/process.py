@@ -13,7 +13,7 @@ from ibis import _
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
-from itsm_doctor.signs.common import collapsed, of_type, share
+from itsm_doctor.signs.common import collapsed, of_type, share, status_paths
 
 __all__ = ["PROCESS_SIGNS", "lifecycle", "status_path"]
 
@@ -79,10 +79,7 @@ def _backward(r: Records) -> ibis.Table:
 
 
 def _variants(r: Records) -> ibis.Table:
-    steps = status_path(r)
-    # sort (step, status) pairs rather than collect(order_by=…), which PySpark lacks
-    ordered = ibis.struct({"step": steps.step, "status": steps.status}).collect().sort()
-    paths = steps.group_by("ticket_id").aggregate(path=ordered.map(lambda x: x.status).join(">"))
+    paths = status_paths(r)
     return paths.aggregate(variants=_.path.nunique(), tickets=_.count())
 
 

@@ -11,7 +11,8 @@ its own:
 3. the shared process-mining subset — status directly-follows graph with median times,
    variants, case durations, ping-pong rate — three ways: ITSM Doctor (Ibis on DuckDB),
    hand-written DuckDB SQL on the same Parquet, and pm4py on the same Parquet too (when installed: ``pip install
-   'itsm-doctor[pm]'``; it is AGPL, so never a core dependency).
+   'itsm-doctor[pm]'``, which ``make bench`` does; it is AGPL, so never a core dependency). Ours and the SQL
+   run three times each, interleaved, and report their median run: this 2-core VM varies by 10-20 %.
 
 It appends a dated table to ``docs/benchmarks.md``. Not part of the tests: run it by hand or
 through ``make bench``.
@@ -318,8 +319,14 @@ def bench(events: int, *, with_pm4py: bool, keep: Path | None = None) -> dict[st
         row: dict[str, Any] = {"events": rows, "csv_mib": csv.stat().st_size / 2**20}
         row["intake"] = _in_child(run_intake_step, str(csv), ws)
         row["examination"] = _in_child(run_examination_step, ws)
-        row["subset_ours"] = _in_child(run_subset_ours, ws)
-        row["subset_sql"] = _in_child(run_subset_sql, ws)
+        # this shared 2-core VM varies by 10-20 % between runs of the same step: the two fast
+        # subsets run three times each, interleaved, and each reports its median run
+        runs: dict[str, list[dict[str, Any]]] = {"subset_ours": [], "subset_sql": []}
+        for _ in range(SUBSET_RUNS):
+            runs["subset_ours"].append(_in_child(run_subset_ours, ws))
+            runs["subset_sql"].append(_in_child(run_subset_sql, ws))
+        for key, done in runs.items():
+            row[key] = _median_run(done)
         if with_pm4py:
             try:
                 row["subset_pm4py"] = _in_child(run_subset_pm4py, ws)
@@ -328,6 +335,15 @@ def bench(events: int, *, with_pm4py: bool, keep: Path | None = None) -> dict[st
         return row
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+SUBSET_RUNS = 3
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median time, with every run's seconds beside it."""
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    return ordered[len(ordered) // 2] | {"runs_s": [round(r["seconds"], 2) for r in runs]}
 
 
 def _cell(step: dict[str, Any] | None) -> str:
@@ -355,7 +371,65 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"{_cell(r['subset_ours'])} | {_cell(r['subset_sql'])} | {_cell(r.get('subset_pm4py'))} |"
         )
     lines += ["", "Ping-pong rate found: " + ", ".join(_pings(r) for r in rows), ""]
+    lines += [
+        f"Subsets of ITSM Doctor and hand-written SQL: median of {SUBSET_RUNS} interleaved runs ("
+        + "; ".join(
+            f"{r['events']:,} events: ours {r['subset_ours']['runs_s']} s, SQL {r['subset_sql']['runs_s']} s"
+            for r in rows
+        )
+        + "); pm4py and the other steps: one run.",
+        "",
+    ]
+    lines += _targets(rows)
     return "\n".join(lines)
+
+
+# Issue 3's yardstick for the machine its targets were set on: pm4py takes about 39 s for
+# the subset at 9.5 M events there. The same pm4py code in the same run tells how much
+# faster or slower today's machine is, so the absolute targets can be read on it too.
+_PM4PY_REFERENCE_S = 39.0
+_PM4PY_REFERENCE_EVENTS = 9_500_000
+
+
+def _targets(rows: list[dict[str, Any]]) -> list[str]:
+    """Issue 3's targets against the largest run: the ratios as measured, the absolute
+    times as measured and as they read on the reference machine."""
+    big = max(rows, key=lambda r: r["events"])
+    if big["events"] < 5_000_000:
+        return []
+    ours, sql, pm = big["subset_ours"], big["subset_sql"], big.get("subset_pm4py")
+    exam, intake = big["examination"], big["intake"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    lines = [
+        f"Issue 3's targets at {big['events']:,} events:",
+        "",
+        f"- subset within 1.5x of hand-written SQL: {ours['seconds'] / sql['seconds']:.2f}x — "
+        f"{verdict(ours['seconds'] <= 1.5 * sql['seconds'])};",
+    ]
+    if pm:
+        lines.append(
+            f"- subset at least 8x faster than pm4py: {pm['seconds'] / ours['seconds']:.1f}x — "
+            f"{verdict(pm['seconds'] >= 8 * ours['seconds'])};"
+        )
+        scale = pm["seconds"] / (_PM4PY_REFERENCE_S * big["events"] / _PM4PY_REFERENCE_EVENTS)
+        lines.append(
+            f"- this machine ran pm4py {scale:.2f}x as long as the issue's reference machine "
+            f"({_PM4PY_REFERENCE_S:.0f} s at {_PM4PY_REFERENCE_EVENTS / 1e6:.1f} M events); at that speed:"
+        )
+        for label, step, limit in (("full examination", exam, 30.0), ("intake", intake, 60.0)):
+            lines.append(
+                f"  - {label}: {step['seconds']:.1f} s here, {step['seconds'] / scale:.1f} s at the reference speed "
+                f"(target {limit:.0f} s here: {verdict(step['seconds'] <= limit)}; at the reference speed: "
+                f"{verdict(step['seconds'] / scale <= limit)})"
+            )
+    lines.append(
+        f"- full examination peak memory {exam['peak_mib'] / 1024:.2f} GiB (target 3 GiB): "
+        f"{verdict(exam['peak_mib'] <= 3 * 1024)}."
+    )
+    return [*lines, ""]
 
 
 def _pings(r: dict[str, Any]) -> str:

@@ -36,18 +36,17 @@ def _concentration_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]
 
 
 def _service_agents(r: Records) -> ibis.Table:
+    """Per service: resolved incidents, and how many of them its busiest agent resolved."""
     t = of_type(r, "incident").filter(_.resolved_at.notnull() & _.assignee_id.notnull() & _.service_id.notnull())
-    return t.group_by(service=t.service_id, agent=t.assignee_id).aggregate(n=_.count())
+    per_agent = t.group_by(service=t.service_id, agent=t.assignee_id).aggregate(n=_.count())
+    return per_agent.group_by("service").aggregate(n=_.n.sum(), top=_.n.max())
 
 
 def _single_agent_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
-    per: dict[str, list[int]] = {}
-    for row in table.to_pylist():
-        per.setdefault(str(row["service"]), []).append(int(row["n"]))
-    big = {s: c for s, c in per.items() if sum(c) >= _MIN_SERVICE_TICKETS}
+    big = [row for row in table.to_pylist() if int(row["n"]) >= _MIN_SERVICE_TICKETS]
     if not big:
         return None, {"_reason": f"no service with {_MIN_SERVICE_TICKETS} resolved incidents"}
-    hit = sorted(s for s, c in big.items() if max(c) / sum(c) > 0.5)
+    hit = sorted(str(row["service"]) for row in big if int(row["top"]) / int(row["n"]) > 0.5)
     return len(hit) / len(big), {"services": len(big), "single_agent_services": hit[:20], "_n": len(big)}
 
 

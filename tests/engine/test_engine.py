@@ -95,3 +95,60 @@ def test_without_materialising_expressions_stay_pure(base_records: Any) -> None:
     assert per_ticket is not None
     sql = r.to_sql(per_ticket(r))
     assert "LAG" in sql.upper() and "held_" not in sql
+
+
+def _columns(table: pa.Table, names: list[str]) -> list[dict[str, Any]]:
+    return sorted(table.select(names).to_pylist(), key=lambda row: (row["ticket_id"], row["seq"]))
+
+
+def test_records_from_arrow_fills_the_states_events_leave_as_intake_does(tiny_workspace: Path) -> None:
+    import pyarrow.parquet as pq
+
+    tables = {name: pq.read_table(tiny_workspace / "records" / name) for name in ("ticket", "event", "group")}
+    events = tables["event"]
+    blank = events
+    for name in ("from_status", "from_group_id", "from_agent_id"):
+        blank = blank.set_column(blank.schema.get_field_index(name), name, pa.nulls(events.num_rows, pa.string()))
+    r = records_from_arrow(tables | {"event": blank})
+    names = ["ticket_id", "seq", "from_status", "from_group_id", "from_agent_id"]
+    filled = _columns(r.execute(r["event"]), names)
+    assert filled == _columns(events, names)
+    # by hand, 1-B: assigned (T1, Ann), in progress (T2, Bo), pending, in progress (T1, Ann), in progress (T2), resolved
+    b = [row for row in filled if row["ticket_id"] == "bpic2013:1-B"]
+    assert [row["from_status"] for row in b] == [
+        None,
+        "assigned",
+        "in_progress",
+        "pending",
+        "in_progress",
+        "in_progress",
+    ]
+    assert [row["from_group_id"] for row in b] == [None, *(f"bpic2013:T{n}" for n in (1, 2, 2, 1, 2))]
+    assert [row["from_agent_id"] for row in b] == [None, *(f"bpic2013:{a}" for a in ("Ann", "Bo", "Bo", "Ann", "Bo"))]
+
+
+def test_records_say_whether_every_event_names_a_known_ticket(tiny_workspace: Path) -> None:
+    from itsm_doctor.signs.common import of_incidents
+
+    assert open_records(tiny_workspace).referential
+    ticket = pa.Table.from_pylist(
+        [
+            {f.name: None for f in SCHEMAS["ticket"]} | {"ticket_id": t, "ticket_type": k}
+            for t, k in (("I", "incident"), ("R", "request"))
+        ],
+        schema=SCHEMAS["ticket"],
+    )
+    event = pa.Table.from_pylist(
+        [{f.name: None for f in SCHEMAS["event"]} | {"ticket_id": t, "seq": 1, "to_status": "new"} for t in "IR"],
+        schema=SCHEMAS["event"],
+    )
+    mixed = records_from_arrow({"ticket": ticket, "event": event})
+    assert mixed.referential
+    # a request among the tickets: only the incident's event is the incidents'
+    assert mixed.execute(of_incidents(mixed, "event").ticket_id.collect()) == ["I"]
+    only = records_from_arrow({"ticket": ticket.slice(0, 1), "event": event.slice(0, 1)})
+    assert only.referential and only.execute(of_incidents(only, "event").count()) == 1
+    # an event of a ticket nobody describes: the records are not referential, and it is no incident's
+    orphan = records_from_arrow({"ticket": ticket.slice(0, 1), "event": event})
+    assert not orphan.referential
+    assert orphan.execute(of_incidents(orphan, "event").ticket_id.collect()) == ["I"]

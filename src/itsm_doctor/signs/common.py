@@ -23,11 +23,11 @@ __all__ = [
     "period_end",
     "ratio_finish",
     "share",
-    "status_paths",
     "tier_reach",
     "time_share_finish",
     "time_share_summary",
     "type_counts",
+    "variant_counts",
 ]
 
 HOUR = 3600.0
@@ -88,17 +88,18 @@ def _collapsed(r: Records, column: str) -> ibis.Table:
     return steps.mutate(prev_ts=steps.ts.lag().over(w), back=steps.prev.lag().over(w), step=ibis.row_number().over(w))
 
 
-def status_paths(r: Records) -> ibis.Table:
-    """Per incident with a status history: ``path``, its statuses in turn (consecutive repeats
-    collapsed) joined by " > ". Shared by the variants sign and the process map."""
-    return r.shared("status_paths", lambda: _status_paths(r))
+def variant_counts(r: Records) -> ibis.Table:
+    """Per status path (consecutive repeats collapsed, statuses joined by " > "): ``path`` and
+    ``tickets``, the incidents that followed it. Shared by the variants sign and the process map."""
+    return r.shared("variant_counts", lambda: _variant_counts(r))
 
 
-def _status_paths(r: Records) -> ibis.Table:
+def _variant_counts(r: Records) -> ibis.Table:
     s = collapsed(r, "to_status")
     # sort (step, status) pairs rather than collect(order_by=…), which PySpark lacks
     ordered = ibis.struct({"step": s.step, "node": s.node}).collect().sort()
-    return s.group_by("ticket_id").aggregate(path=ordered.map(lambda x: x.node).join(" > "))
+    paths = s.group_by("ticket_id").aggregate(path=ordered.map(lambda x: x.node).join(" > "))
+    return paths.group_by("path").aggregate(tickets=_.count())
 
 
 def group_path(r: Records) -> ibis.Table:

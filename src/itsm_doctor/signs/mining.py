@@ -19,7 +19,7 @@ import ibis
 from ibis import _
 
 from itsm_doctor.engine import Records
-from itsm_doctor.signs.common import collapsed, hours_between, of_incidents, status_paths
+from itsm_doctor.signs.common import collapsed, hours_between, of_incidents, variant_counts
 
 __all__ = ["LEVELS", "case_durations", "dfg", "group_handovers", "status_dfg", "variants"]
 
@@ -50,9 +50,8 @@ def group_handovers(r: Records) -> ibis.Table:
 def variants(r: Records, *, top: int = 10) -> ibis.Table:
     """The ``top`` most frequent status paths: ``path``, ``tickets``, ``share`` of incidents
     with a status history."""
-    paths = status_paths(r)
-    counted = paths.group_by("path").aggregate(tickets=_.count())
-    total = paths.count().as_scalar()
+    counted = variant_counts(r)
+    total = counted.tickets.sum().as_scalar()
     return (
         counted.mutate(share=counted.tickets.cast("float64") / total)
         .order_by([ibis.desc("tickets"), "path"])

@@ -13,7 +13,7 @@ from ibis import _
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
-from itsm_doctor.signs.common import collapsed, of_type, share, status_paths
+from itsm_doctor.signs.common import collapsed, of_type, share, variant_counts
 
 __all__ = ["PROCESS_SIGNS", "lifecycle", "status_path"]
 
@@ -79,8 +79,8 @@ def _backward(r: Records) -> ibis.Table:
 
 
 def _variants(r: Records) -> ibis.Table:
-    paths = status_paths(r)
-    return paths.aggregate(variants=_.path.nunique(), tickets=_.count())
+    counted = variant_counts(r)
+    return counted.aggregate(variants=_.count(), tickets=_.tickets.sum())
 
 
 def _variants_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:

@@ -13,9 +13,9 @@ from ibis import _
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
-from itsm_doctor.signs.common import collapsed, of_type, share, variant_counts
+from itsm_doctor.signs.common import collapsed, share, variant_counts
 
-__all__ = ["PROCESS_SIGNS", "lifecycle", "status_path"]
+__all__ = ["PROCESS_SIGNS", "lifecycle", "status_moves", "status_path"]
 
 # Lifecycle order for backward moves. A return to "assigned" is a handover to another queue,
 # not rework, so it ranks with in_progress and pending.
@@ -48,34 +48,44 @@ def _allowed(previous: ibis.Column, status: ibis.Column) -> ibis.Column:
     return ibis.or_(*((previous == a) & status.isin(tos) for a, tos in by_origin.items()))
 
 
-def _conformance(r: Records) -> ibis.Table:
+def status_moves(r: Records) -> ibis.Table:
+    """Per incident with a status history, what its status path shows (one pass over the
+    paths, shared by the process signs): ``bad``, the moves outside the lifecycle; ``closed``
+    and ``resolved``, whether it reached them; ``back``, 1 when it moved backwards."""
+    return r.shared("status_moves", lambda: _status_moves(r))
+
+
+def _status_moves(r: Records) -> ibis.Table:
     steps = status_path(r)
     # the first step moves from "" (the start), later steps from the previous status
     origin = (steps.step == 0).ifelse("", steps.prev.fill_null(""))
     ok = _allowed(origin, steps.status).fill_null(False)
-    bad = steps.group_by("ticket_id").aggregate(bad=ok.ifelse(0, 1).sum())
-    return bad.select("ticket_id", value=share(bad.bad == 0))
+    case = ibis.cases(*((steps.status == s, v) for s, v in _RANK.items()), else_=None)
+    prev_case = ibis.cases(*((steps.prev == s, v) for s, v in _RANK.items()), else_=None)
+    backward = steps.prev.notnull() & (case < prev_case) & ~steps.prev.isin(("resolved", "closed"))
+    return steps.group_by("ticket_id").aggregate(
+        bad=ok.ifelse(0, 1).sum(),
+        closed=(steps.status == "closed").any(),
+        resolved=(steps.status == "resolved").any(),
+        # null when no move has ranks on both sides: such a ticket is not measured
+        back=backward.ifelse(1, 0).max(where=steps.prev.notnull()),
+    )
+
+
+def _conformance(r: Records) -> ibis.Table:
+    m = status_moves(r)
+    return m.select("ticket_id", value=share(m.bad == 0))
 
 
 def _skipped_resolution(r: Records) -> ibis.Table:
-    steps = status_path(r)
-    per = steps.group_by("ticket_id").aggregate(
-        closed=(steps.status == "closed").any(), resolved=(steps.status == "resolved").any()
-    )
-    per = per.filter(per.closed)
+    per = status_moves(r).filter(_.closed)
     # not ~resolved: ibis compiles (NOT x) IS NULL without parentheses
     return per.select("ticket_id", value=share(per.resolved == ibis.literal(False)))
 
 
 def _backward(r: Records) -> ibis.Table:
-    steps = status_path(r).filter(_.prev.notnull())
-    case = ibis.cases(*((steps.status == s, v) for s, v in _RANK.items()), else_=None)
-    prev_case = ibis.cases(*((steps.prev == s, v) for s, v in _RANK.items()), else_=None)
-    back = (case < prev_case) & ~steps.prev.isin(("resolved", "closed"))
-    per = steps.group_by("ticket_id").aggregate(back=back.ifelse(1, 0).max())
-    inc = of_type(r, "incident").select("ticket_id")
-    j = inc.join(per, "ticket_id")
-    return j.select("ticket_id", value=j.back.cast("float64"))
+    m = status_moves(r).filter(_.back.notnull())
+    return m.select("ticket_id", value=m.back.cast("float64"))
 
 
 def _variants(r: Records) -> ibis.Table:

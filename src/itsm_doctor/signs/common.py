@@ -27,7 +27,6 @@ __all__ = [
     "time_share_finish",
     "time_share_summary",
     "type_counts",
-    "variant_counts",
 ]
 
 HOUR = 3600.0
@@ -86,20 +85,6 @@ def _collapsed(r: Records, column: str) -> ibis.Table:
     steps = ev.filter(ev.node.notnull() & (ev.prev.isnull() | (ev.prev != ev.node)))
     w = ibis.window(group_by=steps.ticket_id, order_by=[steps.seq, steps.ts])
     return steps.mutate(prev_ts=steps.ts.lag().over(w), back=steps.prev.lag().over(w), step=ibis.row_number().over(w))
-
-
-def variant_counts(r: Records) -> ibis.Table:
-    """Per status path (consecutive repeats collapsed, statuses joined by " > "): ``path`` and
-    ``tickets``, the incidents that followed it. Shared by the variants sign and the process map."""
-    return r.shared("variant_counts", lambda: _variant_counts(r))
-
-
-def _variant_counts(r: Records) -> ibis.Table:
-    s = collapsed(r, "to_status")
-    # sort (step, status) pairs rather than collect(order_by=…), which PySpark lacks
-    ordered = ibis.struct({"step": s.step, "node": s.node}).collect().sort()
-    paths = s.group_by("ticket_id").aggregate(path=ordered.map(lambda x: x.node).join(" > "))
-    return paths.group_by("path").aggregate(tickets=_.count())
 
 
 def group_path(r: Records) -> ibis.Table:

@@ -19,7 +19,8 @@ import ibis
 from ibis import _
 
 from itsm_doctor.engine import Records
-from itsm_doctor.signs.common import collapsed, hours_between, of_incidents, variant_counts
+from itsm_doctor.signs.common import collapsed, hours_between, of_incidents
+from itsm_doctor.signs.process import variant_counts
 
 __all__ = ["LEVELS", "case_durations", "dfg", "group_handovers", "status_dfg", "variants"]
 

@@ -13,9 +13,9 @@ from ibis import _
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
-from itsm_doctor.signs.common import collapsed, share, variant_counts
+from itsm_doctor.signs.common import collapsed, share
 
-__all__ = ["PROCESS_SIGNS", "lifecycle", "status_moves", "status_path"]
+__all__ = ["PROCESS_SIGNS", "lifecycle", "status_moves", "status_path", "variant_counts"]
 
 # Lifecycle order for backward moves. A return to "assigned" is a handover to another queue,
 # not rework, so it ranks with in_progress and pending.
@@ -51,7 +51,8 @@ def _allowed(previous: ibis.Column, status: ibis.Column) -> ibis.Column:
 def status_moves(r: Records) -> ibis.Table:
     """Per incident with a status history, what its status path shows (one pass over the
     paths, shared by the process signs): ``bad``, the moves outside the lifecycle; ``closed``
-    and ``resolved``, whether it reached them; ``back``, 1 when it moved backwards."""
+    and ``resolved``, whether it reached them; ``back``, 1 when it moved backwards; ``path``,
+    its statuses in turn joined by " > "."""
     return r.shared("status_moves", lambda: _status_moves(r))
 
 
@@ -63,13 +64,22 @@ def _status_moves(r: Records) -> ibis.Table:
     case = ibis.cases(*((steps.status == s, v) for s, v in _RANK.items()), else_=None)
     prev_case = ibis.cases(*((steps.prev == s, v) for s, v in _RANK.items()), else_=None)
     backward = steps.prev.notnull() & (case < prev_case) & ~steps.prev.isin(("resolved", "closed"))
+    # sort (step, status) pairs rather than collect(order_by=…), which PySpark lacks
+    ordered = ibis.struct({"step": steps.step, "status": steps.status}).collect().sort()
     return steps.group_by("ticket_id").aggregate(
+        path=ordered.map(lambda x: x.status).join(" > "),
         bad=ok.ifelse(0, 1).sum(),
         closed=(steps.status == "closed").any(),
         resolved=(steps.status == "resolved").any(),
         # null when no move has ranks on both sides: such a ticket is not measured
         back=backward.ifelse(1, 0).max(where=steps.prev.notnull()),
     )
+
+
+def variant_counts(r: Records) -> ibis.Table:
+    """Per status path: ``path`` and ``tickets``, the incidents that followed it. Shared by the
+    variants sign and the process map."""
+    return r.shared("variant_counts", lambda: status_moves(r).group_by("path").aggregate(tickets=_.count()))
 
 
 def _conformance(r: Records) -> ibis.Table:

@@ -152,3 +152,15 @@ def test_records_say_whether_every_event_names_a_known_ticket(tiny_workspace: Pa
     orphan = records_from_arrow({"ticket": ticket.slice(0, 1), "event": event})
     assert not orphan.referential
     assert orphan.execute(of_incidents(orphan, "event").ticket_id.collect()) == ["I"]
+
+
+def test_durations_on_duckdb_take_the_epoch_of_zoned_timestamps_without_a_cast(base_records: Any) -> None:
+    from itsm_doctor.signs.common import hours_between
+
+    r = base_records()
+    t = r["ticket"].filter(r["ticket"].ticket_id == "I1")
+    hours = hours_between(t.opened_at, t.resolved_at)
+    sql = str(r.con.compile(t.select(h=hours)))
+    assert "EPOCH(" in sql and "AS TIMESTAMP)" not in sql
+    # I1 opened 08:00 and resolved 10:00 on 2026-01-05 (base_log.yaml)
+    assert r.execute(t.select(h=hours).h.max()) == 2.0

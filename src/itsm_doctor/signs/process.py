@@ -63,7 +63,7 @@ def _status_moves(r: Records) -> ibis.Table:
     ok = _allowed(origin, steps.status).fill_null(False)
     case = ibis.cases(*((steps.status == s, v) for s, v in _RANK.items()), else_=None)
     prev_case = ibis.cases(*((steps.prev == s, v) for s, v in _RANK.items()), else_=None)
-    backward = steps.prev.notnull() & (case < prev_case) & ~steps.prev.isin(("resolved", "closed"))
+    backward = (case < prev_case) & ~steps.prev.isin(("resolved", "closed"))
     # sort (step, status) pairs rather than collect(order_by=…), which PySpark lacks
     ordered = ibis.struct({"step": steps.step, "status": steps.status}).collect().sort()
     return steps.group_by("ticket_id").aggregate(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from itsm_doctor.records.schema import TABLES, duckdb_columns
 from itsm_doctor.sources.base import IntakeSession, quote_ident
 
-__all__ = ["derive"]
+__all__ = ["derive", "final_event_sql"]
 
 _OPEN = "('new', 'assigned', 'in_progress', 'pending')"
 
@@ -42,42 +42,81 @@ def _order_events(session: IntakeSession) -> None:
 
     The windows run over a narrow projection (``_ev_keys``: order keys, states and, per
     event, the state before it as ``p_*``), which also feeds the tickets' completion and
-    the status intervals. ``final_event`` is a view joining the wide rows back: it is
-    evaluated once, while the events are written."""
+    the status intervals. The events written are the staged rows (or, for an emission by
+    row, its relation read again) joined to their keys: see ``final_event_sql``."""
     con = session.con
+    mark = "CASE WHEN to_status IS NOT NULL OR kind = 'pending_reason_change' THEN coalesce(pending_reason, '~') END"
+    carried = {"p_status": "to_status", "p_group": "to_group_id", "p_agent": "to_agent_id", "p_reason": mark}
+    [gaps] = con.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE ({e}) IS NULL)" for e in carried.values()) + " FROM stage_event"
+    ).fetchall()
+    # the last value known before an event; where a column has no gap that is simply the
+    # previous event's (lag is a third cheaper than last_value IGNORE NULLS on 10 M events)
+    before = ", ".join(
+        (f"lag({e}) OVER w" if not n else f"last_value({e} IGNORE NULLS) OVER before") + f" AS {name}"
+        for (name, e), n in zip(carried.items(), gaps, strict=True)
+    )
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _ev_keys AS
-        SELECT rowid AS rid, ticket_id, ts, to_status, pending_reason, to_group_id, to_agent_id,
-               CASE WHEN to_status IS NOT NULL OR kind = 'pending_reason_change'
-                    THEN coalesce(pending_reason, '~') END AS reason_mark,
-               (row_number() OVER w)::INTEGER AS seq,
-               last_value(to_status IGNORE NULLS) OVER before AS p_status,
-               last_value(to_group_id IGNORE NULLS) OVER before AS p_group,
-               last_value(to_agent_id IGNORE NULLS) OVER before AS p_agent,
-               last_value(CASE WHEN to_status IS NOT NULL OR kind = 'pending_reason_change'
-                               THEN coalesce(pending_reason, '~') END IGNORE NULLS) OVER before AS p_reason
+        SELECT rowid AS rid, _emission, _row, ticket_id, ts, to_status, pending_reason, to_group_id, to_agent_id,
+               {mark} AS reason_mark, (row_number() OVER w)::INTEGER AS seq, {before}
         FROM stage_event
         WINDOW w AS (PARTITION BY ticket_id ORDER BY ts, coalesce(seq, 0), _file, _row),
                before AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         """
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP VIEW final_event AS
-        SELECT e.* REPLACE (
-            k.seq AS seq,
-            coalesce(e.event_id, e.ticket_id || ':' || k.seq) AS event_id,
-            coalesce(e.from_status, k.p_status) AS from_status,
-            coalesce(e.from_group_id, k.p_group) AS from_group_id,
-            coalesce(e.from_agent_id, k.p_agent) AS from_agent_id,
-            CASE
-                WHEN e.to_status IN {_OPEN} AND coalesce(e.from_status, k.p_status) IN ('resolved', 'closed')
-                THEN 'reopen' ELSE e.kind END AS kind
-        )
-        FROM stage_event e JOIN _ev_keys k ON k.rid = e.rowid
-        """
+
+
+# What the events before fill in, given the staged event ``e`` and its keys ``k``.
+_DERIVED = {
+    "seq": "k.seq",
+    "event_id": "coalesce({event_id}, {ticket_id} || ':' || k.seq)",
+    "from_status": "coalesce({from_status}, k.p_status)",
+    "from_group_id": "coalesce({from_group_id}, k.p_group)",
+    "from_agent_id": "coalesce({from_agent_id}, k.p_agent)",
+    "kind": (
+        f"CASE WHEN {{to_status}} IN {_OPEN} AND coalesce({{from_status}}, k.p_status) IN ('resolved', 'closed') "
+        "THEN 'reopen' ELSE {kind} END"
+    ),
+}
+
+
+def _event_select(columns: tuple[str, ...] | None) -> str:
+    """The canonical event columns over ``e`` (which yields ``columns``; None: all of them)."""
+    have = set(columns) if columns is not None else {n for n, _ in duckdb_columns("event")}
+
+    def col(name: str) -> str:
+        return f"e.{quote_ident(name)}" if name in have else "NULL"
+
+    own = {name: col(name) for name, _ in duckdb_columns("event")}
+    return ", ".join(
+        f"{_DERIVED[name].format_map(own) if name in _DERIVED else own[name]} AS {quote_ident(name)}" for name in own
     )
+
+
+def final_event_sql(session: IntakeSession) -> tuple[str, list[object]]:
+    """SQL (and its parameters) yielding the finished events.
+
+    Rows emitted whole are joined to their keys by position in ``stage_event``; an emission
+    by row reads its relation again and joins on ``_row``, so its wide columns never sat
+    in ``stage_event``."""
+    parts = []
+    if session.whole_events:
+        parts.append(
+            f"SELECT {_event_select(None)} FROM stage_event e JOIN _ev_keys k ON k.rid = e.rowid "
+            "WHERE e._emission IS NULL"
+        )
+    params: list[object] = []
+    for em in session.keyed_events:
+        parts.append(
+            f"SELECT {_event_select(em.columns)} FROM ({em.sql}) e "
+            f"JOIN (SELECT * FROM _ev_keys WHERE _emission = {em.index}) k ON k._row = e._row"
+        )
+        params.extend(em.params)
+    if not parts:
+        return f"SELECT {_event_select(None)} FROM stage_event e, _ev_keys k WHERE FALSE", params
+    return " UNION ALL ".join(parts), params
 
 
 def _quarantine_after_emit(session: IntakeSession) -> None:
@@ -183,13 +222,14 @@ def _complete_tickets(session: IntakeSession) -> None:
 
 
 def _build_intervals(session: IntakeSession) -> None:
-    """One row per stretch of equal (status, pending reason, group, assignee), from ``_ev_keys``.
+    """One row per stretch of equal (status, pending reason, group, assignee), from ``_ev_keys``
+    (a view: computed once, while it is written).
 
     A stretch starts at an event whose state after it differs from the state before it
     (``p_*``); events before any status or group is known start none."""
     session.con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE final_status_interval AS
+        CREATE OR REPLACE TEMP VIEW final_status_interval AS
         WITH state AS (
             SELECT ticket_id, seq, ts, p_status, p_group, p_agent,
                    coalesce(to_status, p_status) AS status,

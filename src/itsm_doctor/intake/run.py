@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from itsm_doctor.intake.derive import derive
+from itsm_doctor.intake.derive import derive, final_event_sql
 from itsm_doctor.records.schema import TABLES, duckdb_columns
 from itsm_doctor.sources import get_source
 from itsm_doctor.sources.base import FileReport, IntakeError, IntakeSession, SourceOptions, fingerprint, quote_ident
@@ -190,32 +190,42 @@ def _report_from_json(data: dict[str, Any]) -> FileReport:
     return rep
 
 
-# Row order of each written table: tickets by id; events and status intervals as derive()
-# leaves them (events in the order of the export, which COPY keeps; ``seq`` orders a
-# ticket's events), since sorting 10 M wide rows again would double the write time.
+# Row order of each written table: tickets by id; events and status intervals in whatever
+# order DuckDB's threads finish them (row order carries no meaning, docs/records.md: ``seq``
+# orders a ticket's events), since keeping an order on 10 M wide rows serialises the write.
 _ORDER = {"ticket": "ticket_id", "event": None, "status_interval": None}
 
 
 def _write(session: IntakeSession, workspace: Path, batch: str) -> dict[str, int]:
     con = session.con
     counts: dict[str, int] = {}
-    for table in TABLES:
+    # events last, once what the other tables held is freed: their join needs the memory
+    for table in sorted(TABLES, key=lambda t: t == "event"):
         cols = ", ".join(f"{quote_ident(n)}::{t} AS {quote_ident(n)}" for n, t in duckdb_columns(table))
         order = _ORDER.get(table, "ALL")
         order_by = f" ORDER BY {order}" if order else ""
         folder = workspace / "records" / table
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{batch}.parquet"
-        # COPY answers with the rows it wrote; final_event is a view, evaluated only here
+        final = quote_ident("final_" + table)
+        sql, params = final_event_sql(session) if table == "event" else (f"SELECT * FROM {final}", [])
+        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
+        # COPY answers with the rows it wrote
         written = con.execute(
-            f"COPY (SELECT {cols} FROM {quote_ident('final_' + table)}{order_by}) TO ? (FORMAT parquet)",
-            [str(target)],
+            f"COPY (SELECT {cols} FROM ({sql}){order_by}) TO ? (FORMAT parquet)", [*params, str(target)]
         ).fetchone()
         counts[table] = int(written[0]) if written else 0
+        if table == "ticket":
+            con.execute("DROP TABLE final_ticket; DROP TABLE stage_ticket; DROP TABLE _ev_facts")
+        if table == "event":
+            [(keys,)] = con.execute("SELECT count(*) FROM _ev_keys").fetchall()
+            if counts[table] != keys:  # an emission by row yielded two events for one row
+                raise RuntimeError(f"{counts[table]} events written for {keys} staged: a source broke its row key")
         if not counts[table]:
             target.unlink()
             if not any(folder.iterdir()):
                 folder.rmdir()
+    con.execute("SET preserve_insertion_order = true")
     qn = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]  # type: ignore[index]
     if qn:
         qdir = workspace / "quarantine"
@@ -224,4 +234,4 @@ def _write(session: IntakeSession, workspace: Path, batch: str) -> dict[str, int
             'COPY (SELECT * FROM quarantine ORDER BY file, "row") TO ? (FORMAT parquet)',
             [str(qdir / f"{batch}.parquet")],
         )
-    return counts
+    return {table: counts[table] for table in TABLES}

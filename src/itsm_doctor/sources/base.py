@@ -25,9 +25,11 @@ import duckdb
 from itsm_doctor.records.schema import TABLES, duckdb_columns
 
 __all__ = [
+    "EVENT_CORE",
     "FileReport",
     "IntakeError",
     "IntakeSession",
+    "KeyedEmission",
     "RawTable",
     "Source",
     "SourceOptions",
@@ -37,6 +39,22 @@ __all__ = [
 ]
 
 _SNIFF_BYTES = 1 << 20
+# The event columns derive() works with. An emission keyed by row keeps only these (and the
+# row key) in ``stage_event``; the rest stay in the emitting relation until the write.
+EVENT_CORE = (
+    "event_id",
+    "ticket_id",
+    "seq",
+    "ts",
+    "kind",
+    "from_status",
+    "to_status",
+    "pending_reason",
+    "from_group_id",
+    "to_group_id",
+    "from_agent_id",
+    "to_agent_id",
+)
 _SEPARATORS = (",", ";", "\t", "|")
 _FORMULA_RE = r"^[=+\-@][A-Za-z(]"
 
@@ -74,6 +92,17 @@ class Source:
     summary: str
     recognises: Callable[[Path], bool]
     read: Callable[[IntakeSession, Sequence[Path], SourceOptions], None]
+
+
+@dataclass(frozen=True)
+class KeyedEmission:
+    """Events emitted one per source row: ``stage_event`` holds their core columns (with
+    ``_emission`` = ``index``), ``sql`` yields them whole again when the events are written."""
+
+    index: int
+    sql: str
+    params: tuple[object, ...]
+    columns: tuple[str, ...]
 
 
 @dataclass(kw_only=True)
@@ -253,13 +282,17 @@ class IntakeSession:
         self.files: list[FileReport] = []
         self.notes: list[str] = []
         self._raw: list[RawTable] = []
+        self.keyed_events: list[KeyedEmission] = []
+        self.whole_events = False  # whether emit() staged any event whole
+        self._kept: set[str] = set()  # raw tables a keyed emission still reads
         self._progress = progress or (lambda _msg: None)
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET preserve_insertion_order = true")  # rows keep their file order (see _load_csv)
         for table in TABLES:
             cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in duckdb_columns(table))
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {quote_ident('stage_' + table)} ({cols}, _file VARCHAR, _row BIGINT)"
+                f"CREATE OR REPLACE TEMP TABLE {quote_ident('stage_' + table)} ({cols}, _file VARCHAR, _row BIGINT"
+                + (", _emission INTEGER)" if table == "event" else ")")
             )
         con.execute(
             'CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, "row" BIGINT, "column" VARCHAR, '
@@ -512,9 +545,10 @@ class IntakeSession:
         The accepted rows live on in the staged records; dropping their text copies frees
         the memory the windows over 10 M events need."""
         for raw in self._raw:
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {raw.name} AS SELECT * FROM {raw.name} WHERE _q IS NOT NULL"
-            )
+            if raw.name not in self._kept:
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {raw.name} AS SELECT * FROM {raw.name} WHERE _q IS NOT NULL"
+                )
 
     def quarantined_rows_sql(self) -> str:
         """SQL yielding (file, _row) of every source row quarantined so far."""
@@ -526,7 +560,29 @@ class IntakeSession:
         """Append canonical rows: ``select_sql`` names its columns like the schema (missing = NULL)."""
         if table not in TABLES:
             raise ValueError(f"unknown canonical table {table!r}")
+        self.whole_events |= table == "event"
         self.con.execute(f"INSERT INTO {quote_ident('stage_' + table)} BY NAME {select_sql}", list(params))
+
+    def emit_events_by_row(self, select_sql: str, params: Sequence[object] = (), *, reads: Iterable[str] = ()) -> None:
+        """Emit events of which each source row gives at most one (``_row`` unique, never NULL).
+
+        Only the core columns are staged; the wide rest (raw text, activity, JSON) is read
+        again from ``select_sql`` while the events are written, so it is never stored twice.
+        What ``select_sql`` reads must outlive the intake: name the raw tables in ``reads``
+        and keep staging tables undropped. The write checks the promise (one event per row)."""
+        index = len(self.keyed_events)
+        described = self.con.execute(f"SELECT * FROM ({select_sql}) LIMIT 0", list(params)).description or []
+        columns = tuple(d[0] for d in described)
+        if "_row" not in columns:
+            raise ValueError("an emission by row must yield _row")
+        core = [c for c in (*EVENT_CORE, "_file", "_row") if c in columns]
+        self.con.execute(
+            f"INSERT INTO stage_event BY NAME SELECT {', '.join(quote_ident(c) for c in core)}, "
+            f"{index}::INTEGER AS _emission FROM ({select_sql})",
+            list(params),
+        )
+        self.keyed_events.append(KeyedEmission(index=index, sql=select_sql, params=tuple(params), columns=columns))
+        self._kept.update(reads)
 
     def finish_files(self, *, examples: int = 3) -> None:
         """Fold quarantine marks into the per-file reports and the quarantine table."""

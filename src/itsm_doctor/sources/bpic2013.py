@@ -55,13 +55,13 @@ def _status_table(session: IntakeSession) -> None:
 
 
 def emit_bpic2013(session: IntakeSession, staged: str, *, file: str, ticket_type: str = "incident") -> None:
-    """Emit records from a staged relation with the columns
+    """Emit records from a staged table (kept until the write) with the columns
     ``_row, sr, ts (TIMESTAMPTZ), status, sub, team, tier_raw, org_line, function_div, impact_raw,
     product, country, owner_country, owner`` — shared by the CSV reader and the XES profile."""
     con = session.con
     src = "bpic2013"
-    session.emit(
-        "event",
+    # one event per row: the wide columns are read from ``staged`` again at the write
+    session.emit_events_by_row(
         f"""
         SELECT '{src}:' || s.sr AS ticket_id, s.ts,
                CASE WHEN m.canonical IS NULL THEN 'activity' ELSE 'status_change' END AS kind,
@@ -166,7 +166,6 @@ def read_csv_file(session: IntakeSession, path: Path, *, ticket_type: str) -> No
     )
     _repair_mac_roman(session, staged, raw)
     emit_bpic2013(session, staged, file=raw.file, ticket_type=ticket_type)
-    session.con.execute(f"DROP TABLE {staged}")
 
 
 # The published VINST CSV was written from latin-1 text read as Mac Roman: "Torbjörn" became

@@ -186,7 +186,6 @@ def _bpic2013_from_raw(session: IntakeSession, raw: RawTable, *, ticket_type: st
         """
     )
     emit_bpic2013(session, staged, file=raw.file, ticket_type=ticket_type)
-    session.con.execute(f"DROP TABLE {staged}")
 
 
 def _read_generic(session: IntakeSession, raw: RawTable) -> None:

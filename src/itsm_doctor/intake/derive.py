@@ -26,7 +26,10 @@ def derive(session: IntakeSession) -> None:
     con = session.con
     _quarantine_after_emit(session)
     _order_events(session)
+    if session.keyed_events and not session.whole_events:
+        con.execute("DROP TABLE stage_event")  # the keys hold all the events the rest needs
     _complete_tickets(session)
+    con.execute("DROP TABLE stage_ticket; DROP TABLE _ev_facts")  # final_ticket holds them now
     _build_intervals(session)
     for table in TABLES:
         if table not in ("ticket", "event", "status_interval"):

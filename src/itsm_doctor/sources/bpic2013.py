@@ -48,35 +48,48 @@ def _values(pairs: Mapping[str, object]) -> str:
 def _status_table(session: IntakeSession) -> None:
     rows: list[tuple[str, str, str | None, str | None]] = [(s, ss, c, r) for (s, ss), (c, r) in STATUS_MAP.items()]
     rows += [(s, ss, None, None) for (s, ss) in NO_STATUS]
+    # what an event's columns take from its (Status, Sub Status), spelt out once per pair
+    # instead of once per event
     session.con.execute(
-        "CREATE OR REPLACE TEMP TABLE bpic13_status (status VARCHAR, sub VARCHAR, canonical VARCHAR, reason VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE bpic13_status (status VARCHAR, sub VARCHAR, canonical VARCHAR, reason VARCHAR, "
+        "kind VARCHAR, to_raw VARCHAR, activity VARCHAR)"
     )
-    session.con.executemany("INSERT INTO bpic13_status VALUES (?, ?, ?, ?)", rows)
+    session.con.executemany(
+        "INSERT INTO bpic13_status VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (st, sub, c, r, "activity" if c is None else "status_change", f"{st} · {sub}", f"{st}-{sub}")
+            for st, sub, c, r in rows
+        ],
+    )
 
 
-def emit_bpic2013(session: IntakeSession, staged: str, *, file: str, ticket_type: str = "incident") -> None:
-    """Emit records from a staged table (kept until the write) with the columns
-    ``_row, sr, ts (TIMESTAMPTZ), status, sub, team, tier_raw, org_line, function_div, impact_raw,
-    product, country, owner_country, owner`` — shared by the CSV reader and the XES profile."""
+def emit_bpic2013(
+    session: IntakeSession, staged: str, *, file: str, ticket_type: str = "incident", reads: Sequence[str] = ()
+) -> None:
+    """Emit records from a staged relation with the columns ``_row, sr, ts (TIMESTAMPTZ), status,
+    sub, team, tier_raw, org_line, function_div, impact_raw, product, country, owner_country,
+    owner`` — shared by the CSV reader and the XES profile. The relation is read again when the
+    events are written: keep it, and name in ``reads`` the raw tables a view of it reads."""
     con = session.con
     src = "bpic2013"
     # one event per row: the wide columns are read from ``staged`` again at the write
     session.emit_events_by_row(
         f"""
         SELECT '{src}:' || s.sr AS ticket_id, s.ts,
-               CASE WHEN m.canonical IS NULL THEN 'activity' ELSE 'status_change' END AS kind,
-               'Status' AS field,
-               s.status || ' · ' || s.sub AS to_raw,
+               coalesce(m.kind, 'activity') AS kind, 'Status' AS field,
+               coalesce(m.to_raw, s.status || ' · ' || s.sub) AS to_raw,
                m.canonical AS to_status, m.reason AS pending_reason,
                '{src}:' || s.team AS to_group_id,
                CASE WHEN nullif(s.owner, '') IS NOT NULL AND s.owner <> '-' THEN '{src}:' || s.owner END AS to_agent_id,
-               s.status || '-' || s.sub AS activity, s.sub AS lifecycle, 'activity_log' AS origin, '{src}' AS source,
+               coalesce(m.activity, s.status || '-' || s.sub) AS activity, s.sub AS lifecycle,
+               'activity_log' AS origin, '{src}' AS source,
                json_object('function_div', s.function_div, 'org_line', s.org_line,
                            'country', s.country, 'owner_country', s.owner_country)::VARCHAR AS raw,
                ? AS _file, s._row
         FROM {staged} s LEFT JOIN bpic13_status m ON m.status = s.status AND m.sub = s.sub
         """,
         [file],
+        reads=reads,
     )
     session.emit(
         "ticket",
@@ -111,9 +124,10 @@ def emit_bpic2013(session: IntakeSession, staged: str, *, file: str, ticket_type
         f"""
         SELECT '{src}:' || owner AS agent_id, owner AS display_name, 'agent' AS role,
                false AS is_system, false AS is_vendor,
-               list(DISTINCT '{src}:' || team ORDER BY '{src}:' || team) AS group_ids,
+               list('{src}:' || team ORDER BY team) FILTER (WHERE team IS NOT NULL) AS group_ids,
                '{src}' AS source, owner AS source_id
-        FROM {staged} WHERE nullif(owner, '') IS NOT NULL AND owner <> '-' GROUP BY owner
+        FROM (SELECT DISTINCT owner, team FROM {staged} WHERE nullif(owner, '') IS NOT NULL AND owner <> '-')
+        GROUP BY owner
         """,
     )
     session.emit(
@@ -150,10 +164,11 @@ def read_csv_file(session: IntakeSession, path: Path, *, ticket_type: str) -> No
     raw = session.load(path, source="bpic2013", required=REQUIRED)
     _quarantine_common(session, raw)
     c = raw.col
-    staged = f"{raw.name}_staged"
+    # a view: the few casts are cheaper to repeat than 10 M rows to store again
+    view = f"{raw.name}_staged"
     session.con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {staged} AS
+        CREATE OR REPLACE TEMP VIEW {view} AS
         SELECT _row, trim({c("SR Number")}) AS sr, try_cast({c("Change Date+Time")} AS TIMESTAMPTZ) AS ts,
                {c("Status")} AS status, {c("Sub Status")} AS sub, {c("Involved ST")} AS team,
                {raw.col_or_null("ST Level")} AS tier_raw, {raw.col_or_null("Involved Org line 3")} AS org_line,
@@ -164,8 +179,8 @@ def read_csv_file(session: IntakeSession, path: Path, *, ticket_type: str) -> No
         FROM {raw.accepted}
         """
     )
-    _repair_mac_roman(session, staged, raw)
-    emit_bpic2013(session, staged, file=raw.file, ticket_type=ticket_type)
+    staged = _repair_mac_roman(session, view, raw)
+    emit_bpic2013(session, staged, file=raw.file, ticket_type=ticket_type, reads=(raw.name,) if staged == view else ())
 
 
 # The published VINST CSV was written from latin-1 text read as Mac Roman: "Torbjörn" became
@@ -175,17 +190,20 @@ _MAC_ROMAN = ("ˆÈ≈‰ÂÌ¸·Î", "öéÅäåíüáë")
 _TEXT = ("team", "org_line", "function_div", "product", "country", "owner_country", "owner")
 
 
-def _repair_mac_roman(session: IntakeSession, staged: str, raw: RawTable) -> None:
+def _repair_mac_roman(session: IntakeSession, staged: str, raw: RawTable) -> str:
+    """The staged relation to emit from: ``staged`` itself, or a repaired table of it."""
     text = f"concat({', '.join(_TEXT)})"
     tell = " OR ".join(f"contains({text}, {sql_str(ch)})" for ch in "ˆ≈‰")
     [(n,)] = session.con.execute(f"SELECT count(*) FROM {staged} WHERE {tell}").fetchall()
     if not n:
-        return
+        return staged
     fixed = ", ".join(f"translate({c}, {sql_str(_MAC_ROMAN[0])}, {sql_str(_MAC_ROMAN[1])}) AS {c}" for c in _TEXT)
-    session.con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT * REPLACE ({fixed}) FROM {staged}")
+    repaired = f"{raw.name}_repaired"
+    session.con.execute(f"CREATE OR REPLACE TEMP TABLE {repaired} AS SELECT * REPLACE ({fixed}) FROM {staged}")
     session.report_for(raw.file).notes.append(
         f"{n:,} rows carried Mac Roman mojibake (e.g. 'Torbjˆrn'): repaired to latin-1 letters ('Torbjörn')"
     )
+    return repaired
 
 
 def _read(session: IntakeSession, files: Sequence[Path], options: SourceOptions) -> None:

@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     head, _sep, tail = text.partition("## Simulation (benchmarks/simulation.py)")
     lines = tail.splitlines()
-    insert_at = max(i for i, ln in enumerate(lines) if ln.startswith("|")) + 1
+    # the section's own table: its rows end before the next section's heading
+    section_end = next((i for i, ln in enumerate(lines) if ln.startswith("## ")), len(lines))
+    insert_at = max(i for i, ln in enumerate(lines[:section_end]) if ln.startswith("|")) + 1
     lines.insert(insert_at, row)
     args.out.write_text(head + "## Simulation (benchmarks/simulation.py)" + "\n".join(lines) + "\n", encoding="utf-8")
     print(row)

@@ -220,7 +220,7 @@ def _write(session: IntakeSession, workspace: Path, batch: str) -> dict[str, int
             con.execute("DROP TABLE final_ticket")
         if table == "event":
             [(keys,)] = con.execute("SELECT count(*) FROM _ev_keys").fetchall()
-            if counts[table] != keys:  # an emission by row yielded two events for one row
+            if counts[table] != keys:  # an emission by row repeated a _row (or left it NULL)
                 raise RuntimeError(f"{counts[table]} events written for {keys} staged: a source broke its row key")
         if not counts[table]:
             target.unlink()

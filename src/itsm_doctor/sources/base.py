@@ -2,7 +2,8 @@
 
 A reader never loops over rows in Python. It asks the session to load each export
 file into DuckDB as text (``load``), marks the rows it rejects with a reason
-(``quarantine_where``), and emits canonical rows with SQL (``emit``). The session
+(``quarantine_where``), and emits canonical rows with SQL (``emit``; events that come
+one per source row with ``emit_events_by_row``, which stages only their core). The session
 keeps the per-file accounting — rows read, accepted, quarantined and why — so that
 no row is ever lost silently.
 """

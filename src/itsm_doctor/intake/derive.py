@@ -87,12 +87,10 @@ _DERIVED = {
 
 def _event_select(columns: tuple[str, ...] | None) -> str:
     """The canonical event columns over ``e`` (which yields ``columns``; None: all of them)."""
-    have = set(columns) if columns is not None else {n for n, _ in duckdb_columns("event")}
-
-    def col(name: str) -> str:
-        return f"e.{quote_ident(name)}" if name in have else "NULL"
-
-    own = {name: col(name) for name, _ in duckdb_columns("event")}
+    own = {
+        name: f"e.{quote_ident(name)}" if columns is None or name in columns else "NULL"
+        for name, _ in duckdb_columns("event")
+    }
     return ", ".join(
         f"{_DERIVED[name].format_map(own) if name in _DERIVED else own[name]} AS {quote_ident(name)}" for name in own
     )

@@ -190,11 +190,11 @@ def _report_from_json(data: dict[str, Any]) -> FileReport:
     return rep
 
 
-# Row order of each written table: the small ones sorted (ORDER BY ALL); tickets, events
-# and status intervals in whatever order DuckDB's threads finish them (row order carries no
-# meaning, docs/records.md: ``seq`` orders a ticket's events), since keeping an order
-# serialises the write (10 M events: tickets sorted by id took 3.3 s to write, unsorted 1.0 s).
-_ORDER = {"ticket": None, "event": None, "status_interval": None}
+# Row order of each written table: the small ones sorted (ORDER BY ALL); these large ones in
+# whatever order DuckDB's threads finish them (row order carries no meaning, docs/records.md:
+# ``seq`` orders a ticket's events), since keeping an order serialises the write (10 M events:
+# tickets sorted by id took 3.3 s to write, unsorted 1.0 s).
+_UNSORTED = frozenset({"ticket", "event", "status_interval"})
 
 
 def _write(session: IntakeSession, workspace: Path, batch: str) -> dict[str, int]:
@@ -203,17 +203,17 @@ def _write(session: IntakeSession, workspace: Path, batch: str) -> dict[str, int
     # events last, once what the other tables held is freed: their join needs the memory
     for table in sorted(TABLES, key=lambda t: t == "event"):
         cols = ", ".join(f"{quote_ident(n)}::{t} AS {quote_ident(n)}" for n, t in duckdb_columns(table))
-        order = _ORDER.get(table, "ALL")
-        order_by = f" ORDER BY {order}" if order else ""
+        sort = table not in _UNSORTED
         folder = workspace / "records" / table
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{batch}.parquet"
         final = quote_ident("final_" + table)
         sql, params = final_event_sql(session) if table == "event" else (f"SELECT * FROM {final}", [])
-        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
+        con.execute(f"SET preserve_insertion_order = {'true' if sort else 'false'}")
         # COPY answers with the rows it wrote
         written = con.execute(
-            f"COPY (SELECT {cols} FROM ({sql}){order_by}) TO ? (FORMAT parquet)", [*params, str(target)]
+            f"COPY (SELECT {cols} FROM ({sql}){' ORDER BY ALL' if sort else ''}) TO ? (FORMAT parquet)",
+            [*params, str(target)],
         ).fetchone()
         counts[table] = int(written[0]) if written else 0
         if table == "ticket":

@@ -124,8 +124,10 @@ def _stage_issues(session: IntakeSession, raws: list[RawTable], tz: str, group: 
 
 def _stage_links(session: IntakeSession, raws: list[RawTable], mapping: JiraMapping) -> None:
     """``jira_link``: every issue link of the CSVs, as canonical (from key, to key, relation)."""
-    parts = ["SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row, NULL AS from_key, NULL AS to_key, NULL AS relation "
-             "WHERE false"]
+    parts = [
+        "SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row, NULL AS from_key, NULL AS to_key, NULL AS relation "
+        "WHERE false"
+    ]
     unknown: set[str] = set()
     for raw in raws:
         key = f"trim({raw.col('Issue key')})"
@@ -173,7 +175,8 @@ def _emit_tickets(session: IntakeSession) -> None:
                (SELECT min('{SRC}:' || l.from_key) FROM jira_link l WHERE l.relation = 'problem_of'
                    AND l.to_key = i.key) AS problem_id,
                (SELECT min('{SRC}:' || l.to_key) FROM jira_link l JOIN jira_issue o ON o.key = l.to_key
-                   WHERE l.relation = 'caused_by' AND l.from_key = i.key AND o.type_raw = 'change') AS caused_by_change_id,
+                   WHERE l.relation = 'caused_by' AND l.from_key = i.key AND o.type_raw = 'change')
+                   AS caused_by_change_id,
                i._file, i._row
         FROM jira_issue i
         LEFT JOIN jira_status st ON st.label = lower(i.status_raw)
@@ -193,6 +196,13 @@ def _emit_tickets(session: IntakeSession) -> None:
     )
 
 
+def _at_creation(what: str, now: str) -> str:
+    """The group (or assignee) an issue was created with: what its first change in the changelog
+    left, else ``now`` (the CSV's current value) when the changelog shows no change of it.
+    Without a changelog for the issue, unknown (null): a CSV alone shows no history."""
+    return f"CASE WHEN h.key IS NOT NULL THEN CASE WHEN h.{what}_changed THEN h.first_{what} ELSE {now} END END"
+
+
 def _emit_csv_events(session: IntakeSession, raws: list[RawTable], tz: str) -> None:
     """The events the CSV implies: creation (with the first group and assignee the history
     shows), the last resolution unless the history holds it, and comments."""
@@ -201,10 +211,8 @@ def _emit_csv_events(session: IntakeSession, raws: list[RawTable], tz: str) -> N
         f"""
         SELECT '{SRC}:' || i.key AS ticket_id, i.created AS ts, 0 AS seq, 'created' AS kind,
                coalesce(h.first_status, 'new') AS to_status, h.first_reason AS pending_reason,
-               {_id("CASE WHEN h.key IS NOT NULL THEN CASE WHEN h.group_changed THEN h.first_group ELSE i.grp END END")}
-                   AS to_group_id,
-               {_id("CASE WHEN h.key IS NOT NULL THEN CASE WHEN h.agent_changed THEN h.first_agent ELSE i.assignee END END")}
-                   AS to_agent_id,
+               {_id(_at_creation("group", "i.grp"))} AS to_group_id,
+               {_id(_at_creation("agent", "i.assignee"))} AS to_agent_id,
                'derived' AS origin, '{SRC}' AS source, i._file, i._row
         FROM jira_issue i LEFT JOIN jira_facts h ON h.key = i.key
         """,
@@ -256,7 +264,9 @@ def _emit_csv_events(session: IntakeSession, raws: list[RawTable], tz: str) -> N
                 )
 
 
-def _group_field(raws: list[RawTable], logs: list[RawTable], session: IntakeSession, mapping: JiraMapping) -> str | None:
+def _group_field(
+    raws: list[RawTable], logs: list[RawTable], session: IntakeSession, mapping: JiraMapping
+) -> str | None:
     """The first of the mapping's group fields the export holds (CSV column or changelog field)."""
     fields: set[str] = set()
     for log in logs:
@@ -312,7 +322,7 @@ def _recognises(path: Path) -> bool:
 
         with path.open("rb") as fh:
             gz = fh.read(2) == b"\x1f\x8b"
-        with (gzip.open(path, "rb") if gz else path.open("rb")) as fh:
+        with gzip.open(path, "rb") if gz else path.open("rb") as fh:
             first = fh.readline(1 << 16).decode("utf-8", errors="replace").lower()
     except OSError:
         return False

@@ -37,7 +37,8 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
     ]
     for log in logs:
         c = log.col
-        key = f"coalesce(nullif(trim({c('issue key')}), ''), (SELECT min(i.key) FROM jira_issue i WHERE i.issue_id = {c('issue id')}))"
+        by_id = f"(SELECT min(i.key) FROM jira_issue i WHERE i.issue_id = {c('issue id')})"
+        key = f"coalesce(nullif(trim({c('issue key')}), ''), {by_id})"
         session.quarantine_where(
             log,
             reason="missing_key",

@@ -140,7 +140,9 @@ class JiraMapping(BaseModel):
         for word, target in v.items():
             status, _sep, reason = target.partition("/")
             if status not in CANONICAL_STATUSES:
-                raise ValueError(f"{word!r} maps to {status!r}, not a canonical status ({', '.join(CANONICAL_STATUSES)})")
+                raise ValueError(
+                    f"{word!r} maps to {status!r}, not a canonical status ({', '.join(CANONICAL_STATUSES)})"
+                )
             if reason and reason not in PENDING_REASONS:
                 raise ValueError(f"{word!r}: unknown pending reason {reason!r} ({', '.join(PENDING_REASONS)})")
         return v

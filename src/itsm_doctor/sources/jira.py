@@ -260,7 +260,8 @@ def _emit_csv_events(session: IntakeSession, raws: list[RawTable], tz: str) -> N
             ).fetchall()
             if bad:
                 session.report_for(raw.file).notes.append(
-                    f"{bad} comment(s) in column {col} have no readable date (date;author;text): left out"
+                    f"{bad} comment(s) in column {int(col[1:]) + 1} (Comment) have no readable date "
+                    "(date;author;text): left out"
                 )
 
 

@@ -428,3 +428,40 @@ def test_a_wrong_mapping_stops_intake_naming_file_and_key(tmp_path: Path) -> Non
 
     with pytest.raises(IntakeError, match=r"mapping\.yaml.*link_types\.Fixes\.relation.*not a canonical link"):
         _intake(tmp_path, TEAMS, mapping_yaml="link_types:\n  Fixes: {relation: repairs}\n")
+
+
+def test_request_participants_reply_as_customers_and_status_categories_place_unknown_statuses(
+    tmp_path: Path,
+) -> None:
+    csv = (
+        "Issue key,Issue Type,Status,Status Category,Reporter,Created,Custom field (Request participants),"
+        "Custom field (Request participants),Comment,Comment\n"
+        "ITSM-1,Incident,Triage,In Progress,cy,05/Jan/26 9:00 AM,dee,eve,"
+        "05/Jan/26 10:00 AM;eve;same here,05/Jan/26 11:00 AM;ana;looking\n"
+        "ITSM-2,Incident,Fixed,Done,cy,05/Jan/26 9:00 AM,,,,\n"
+        "ITSM-3,Incident,Teleported,,cy,05/Jan/26 9:00 AM,,,,\n"
+    )
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(csv, encoding="utf-8")
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    assert result.files[0].reasons == {"unknown_status": 1}  # no status category to fall back on
+    assert _q(tmp_path / "ws", "ticket", "SELECT ticket_id, status, status_raw FROM t ORDER BY 1") == [
+        ("jira:ITSM-1", "in_progress", "Triage"),
+        ("jira:ITSM-2", "resolved", "Fixed"),
+    ]
+    assert _q(tmp_path / "ws", "event", "SELECT actor_id, kind FROM t WHERE field = 'comment' ORDER BY ts") == [
+        ("jira:eve", "customer_reply"),
+        ("jira:ana", "comment_public"),
+    ]
+
+
+def test_a_json_that_is_no_jira_changelog_is_refused_when_named(tmp_path: Path) -> None:
+    import pytest
+
+    from itsm_doctor.sources.base import IntakeError
+
+    (tmp_path / "export.csv").write_text(TEAMS, encoding="utf-8")
+    (tmp_path / "truth.json").write_text('{"seed": 1}', encoding="utf-8")
+    with pytest.raises(IntakeError, match=r"truth\.json: not a Jira changelog"):
+        run_intake([tmp_path / "export.csv", tmp_path / "truth.json"], source="jira", workspace=tmp_path / "ws")

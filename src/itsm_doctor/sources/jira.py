@@ -23,6 +23,7 @@ canonical links; priority names by rank; status names. A comment's author is the
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,6 +67,16 @@ def _first(cols: list[str]) -> str:
     return f"coalesce({', '.join(_v(c) for c in cols)})" if cols else "NULL::VARCHAR"
 
 
+def _participants(raw: RawTable) -> str:
+    """The request participants, from every ``Custom field (Request participants)`` column
+    (one name each, or several separated by commas), as a list."""
+    cols = raw.cols("Custom field (Request participants)")
+    if not cols:
+        return "[]::VARCHAR[]"
+    joined = f"concat_ws(',', {', '.join(_v(c) for c in cols)})"
+    return f"list_filter(list_transform(string_split({joined}, ','), lambda x: trim(x)), lambda x: x <> '')"
+
+
 def _id(expr: str) -> str:
     return f"CASE WHEN {expr} IS NOT NULL THEN '{SRC}:' || {expr} END"
 
@@ -104,7 +115,7 @@ def _stage_issues(session: IntakeSession, raws: list[RawTable], tz: str, group: 
                    {_v(o("Priority"))} AS priority_raw, {_v(o("Summary"))} AS title,
                    {_v(o("Assignee"))} AS assignee, {_v(o("Assignee Id"))} AS assignee_ref,
                    {_v(o("Reporter"))} AS reporter, {_v(o("Reporter Id"))} AS reporter_ref,
-                   {_first(raw.cols("Custom field (Request participants)"))} AS participants,
+                   {_participants(raw)} AS participants,
                    {_ts(c("Created"), tz)} AS created, {_ts(o("Resolved"), tz)} AS resolved,
                    {_v(o("Resolution"))} AS resolution, {_first(raw.cols("Component/s"))} AS component,
                    {_first(group_cols)} AS grp, {_v(o("Custom field (Request Type)"))} AS request_type,
@@ -244,7 +255,7 @@ def _emit_csv_events(session: IntakeSession, raws: list[RawTable], tz: str) -> N
                 f"""
                 SELECT '{SRC}:' || i.key AS ticket_id, {ts} AS ts, 1 AS seq,
                        CASE WHEN {author} IN (i.reporter, i.reporter_ref)
-                                 OR list_contains(string_split(coalesce(i.participants, ''), ','), {author})
+                                 OR list_contains(i.participants, {author})
                             THEN 'customer_reply' ELSE 'comment_public' END AS kind,
                        'comment' AS field, {_id(f"coalesce(p.name, nullif({author}, ''))")} AS actor_id,
                        json_object('comment', {text}, 'author', {author}) AS raw,
@@ -319,13 +330,11 @@ def _recognises(path: Path) -> bool:
     if not name.endswith((".csv", ".csv.gz")):
         return False
     try:
-        import gzip
-
         with path.open("rb") as fh:
             gz = fh.read(2) == b"\x1f\x8b"
         with gzip.open(path, "rb") if gz else path.open("rb") as fh:
             first = fh.readline(1 << 16).decode("utf-8", errors="replace").lower()
-    except OSError:
+    except (OSError, EOFError):
         return False
     return "issue key" in first
 

@@ -14,7 +14,7 @@ import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 
@@ -41,13 +41,11 @@ _MARKS = (b'"changelog"', b'"issueChangeLogs"', b'"changeHistories"', b'"histori
 _PEEK = 1 << 20
 
 
-def _open_bytes(path: Path) -> bytes:
+def _open(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed when gzip."""
     with path.open("rb") as fh:
-        head = fh.read(2)
-    opener = gzip.open if head == b"\x1f\x8b" else open
-    with opener(path, "rb") as fh:  # type: ignore[operator]
-        data: bytes = fh.read()
-    return data
+        gz = fh.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gz else path.open("rb")
 
 
 def is_changelog(path: Path) -> bool:
@@ -55,12 +53,9 @@ def is_changelog(path: Path) -> bool:
     if not path.name.lower().endswith((".json", ".json.gz")) or path.name.startswith("."):
         return False
     try:
-        with path.open("rb") as fh:
-            head = fh.read(2)
-        opener = gzip.open if head == b"\x1f\x8b" else open
-        with opener(path, "rb") as fh:  # type: ignore[operator]
-            peek: bytes = fh.read(_PEEK)
-    except OSError:
+        with _open(path) as fh:
+            peek = fh.read(_PEEK)
+    except (OSError, EOFError):
         return False
     return peek.lstrip()[:1] in (b"{", b"[") and any(m in peek for m in _MARKS)
 
@@ -89,6 +84,12 @@ def _text(body: Any) -> str | None:
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _is_jira(data: Any) -> bool:
+    if isinstance(data, dict):
+        return bool({"issues", "issueChangeLogs", "changelog"} & set(data))
+    return isinstance(data, list) and all(isinstance(x, dict) and "key" in x for x in data)
 
 
 def _issues(data: Any) -> Iterator[tuple[str | None, str | None, dict[str, Any]]]:
@@ -153,9 +154,16 @@ def load_changelog(session: IntakeSession, path: Path, *, source: str) -> RawTab
     """Load a changelog JSON as a text table (columns ``HEADER``) with the session's accounting."""
     rep = session.add_file(path, source=source)
     try:
-        data = json.loads(_open_bytes(path).decode("utf-8"))
+        with _open(path) as fh:
+            data = json.loads(fh.read().decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError, OSError, EOFError) as exc:
         raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
+    if not _is_jira(data):
+        raise IntakeError(
+            'not a Jira changelog: expected {"issues": [...]}, an issue {"key", "changelog"} or '
+            '{"issueChangeLogs": [...]}',
+            file=str(path),
+        )
     rows = list(_rows(data))
     name = f"raw_{len(session._raw)}"
     cols = ", ".join(f"c{i} VARCHAR" for i in range(len(HEADER)))

@@ -126,7 +126,7 @@ def emit_history(session: IntakeSession, *, group: str | None) -> None:
         f"""
         SELECT '{SRC}:' || h.key AS ticket_id, h.ts, 1 AS seq,
                CASE WHEN h.author_ref IN (i.reporter_ref) OR h.author IN (i.reporter)
-                         OR list_contains(string_split(coalesce(i.participants, ''), ','), h.author)
+                         OR list_contains(i.participants, h.author) OR list_contains(i.participants, h.author_ref)
                     THEN 'customer_reply'
                     WHEN h.public = 'false' THEN 'comment_internal' ELSE 'comment_public' END AS kind,
                'comment' AS field,

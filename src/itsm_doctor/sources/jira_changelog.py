@@ -14,7 +14,7 @@ import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import pyarrow as pa
 
@@ -41,7 +41,7 @@ _MARKS = (b'"changelog"', b'"issueChangeLogs"', b'"changeHistories"', b'"histori
 _PEEK = 1 << 20
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path) -> IO[bytes]:
     """The file's bytes, decompressed when gzip."""
     with path.open("rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"

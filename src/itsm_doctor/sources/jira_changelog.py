@@ -11,10 +11,11 @@ CSV's ``Issue id`` column turns into the key). Comments carry their author and, 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 
@@ -41,7 +42,7 @@ _MARKS = (b'"changelog"', b'"issueChangeLogs"', b'"changeHistories"', b'"histori
 _PEEK = 1 << 20
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path) -> io.BufferedIOBase:
     """The file's bytes, decompressed when gzip."""
     with path.open("rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from itsm_doctor.intake.run import run_intake
 from itsm_doctor.sources.base import SourceOptions
@@ -422,7 +423,6 @@ def test_the_bulk_changelog_is_keyed_by_issue_id(tmp_path: Path) -> None:
 
 
 def test_a_wrong_mapping_stops_intake_naming_file_and_key(tmp_path: Path) -> None:
-    import pytest
 
     from itsm_doctor.sources.base import IntakeError
 
@@ -457,7 +457,6 @@ def test_request_participants_reply_as_customers_and_status_categories_place_unk
 
 
 def test_a_json_that_is_no_jira_changelog_is_refused_when_named(tmp_path: Path) -> None:
-    import pytest
 
     from itsm_doctor.sources.base import IntakeError
 
@@ -465,3 +464,27 @@ def test_a_json_that_is_no_jira_changelog_is_refused_when_named(tmp_path: Path) 
     (tmp_path / "truth.json").write_text('{"seed": 1}', encoding="utf-8")
     with pytest.raises(IntakeError, match=r"truth\.json: not a Jira changelog"):
         run_intake([tmp_path / "export.csv", tmp_path / "truth.json"], source="jira", workspace=tmp_path / "ws")
+
+
+def test_the_jsm_example_export(tmp_path: Path) -> None:
+    """examples/jsm: six issues, each figure checkable by hand from the two files."""
+    folder = Path(__file__).parents[2] / "examples" / "jsm"
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    assert sorted((Path(f.file).name, f.rows_read, f.rows_quarantined) for f in result.files) == [
+        ("jira_changelog.json", 29, 0),
+        ("jira_export.csv", 6, 0),
+    ]
+    figures = {
+        # incidents HELP-1 (Service Desk → Network → Service Desk → Network), HELP-2, HELP-3
+        "incident.reassignment_rate": 2 / 3,  # HELP-1, HELP-3 (Service Desk → Applications)
+        "incident.ping_pong_rate": 1 / 3,  # HELP-1
+        "incident.reopen_rate": 1 / 3,  # HELP-2: Resolved → Reopened
+        "desk.first_contact_resolution": 1 / 3,  # HELP-2 stayed at the desk
+        "incident.priority_downgrade_rate": 1 / 3,  # HELP-1: High → Medium
+        "incident.change_induced_share": 1 / 3,  # HELP-3 is caused by the change HELP-5
+        "problem.incident_link_rate": 1 / 3,  # HELP-3's problem is HELP-4
+        # longest gaps to the first resolution: 23.04 h, 30 min 13 s, 2 h 43 min 30 s → median 2.725 h
+        "incident.longest_silence": 2.725,
+    }
+    for sign_id, value in figures.items():
+        assert _sign(tmp_path / "ws", sign_id) == pytest.approx(value), sign_id

@@ -318,6 +318,8 @@ def _read(session: IntakeSession, files: Sequence[Path], options: SourceOptions)
     _emit_tickets(session)
     _emit_csv_events(session, raws, tz)
     emit_history(session, group=group)
+    if raws and tz == "UTC" and options.timezone is None and mapping.timezone is None:
+        session.notes.append("Jira CSV times carry no offset: read as UTC (give --timezone to change)")
 
 
 def _recognises(path: Path) -> bool:

@@ -488,3 +488,34 @@ def test_the_jsm_example_export(tmp_path: Path) -> None:
     }
     for sign_id, value in figures.items():
         assert _sign(tmp_path / "ws", sign_id) == pytest.approx(value), sign_id
+
+
+def test_the_cli_passes_the_site_mapping_to_the_jira_reader(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from itsm_doctor.cli import app
+
+    example = Path(__file__).parents[2] / "examples" / "jsm"
+    mapping = tmp_path / "site.yaml"
+    # this site keeps its teams in the components: HELP-1 then never left "VPN"
+    mapping.write_text("group_fields: [Component/s]\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        [
+            "intake",
+            str(example),
+            "--source",
+            "jira",
+            "--mapping",
+            str(mapping),
+            "--workspace",
+            str(tmp_path / "ws"),
+            "--json",
+            str(tmp_path / "intake.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "Jira groups read from the field 'Component/s'" in json.loads((tmp_path / "intake.json").read_text())["notes"]
+    )
+    assert _sign(tmp_path / "ws", "incident.reassignment_rate") == 0.0

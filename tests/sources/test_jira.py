@@ -464,6 +464,9 @@ def test_a_json_that_is_no_jira_changelog_is_refused_when_named(tmp_path: Path) 
     (tmp_path / "truth.json").write_text('{"seed": 1}', encoding="utf-8")
     with pytest.raises(IntakeError, match=r"truth\.json: not a Jira changelog"):
         run_intake([tmp_path / "export.csv", tmp_path / "truth.json"], source="jira", workspace=tmp_path / "ws")
+    (tmp_path / "changelog.json").write_text(json.dumps({"issues": BOUNCES}), encoding="utf-8")
+    with pytest.raises(IntakeError, match=r"changelog\.json: a Jira changelog .* give that CSV too"):
+        run_intake([tmp_path / "changelog.json"], source="jira", workspace=tmp_path / "ws")
 
 
 def test_the_jsm_example_export(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from itsm_doctor.sources.base import IntakeSession, RawTable, Source, SourceOptions, sql_str
+from itsm_doctor.sources.base import IntakeError, IntakeSession, RawTable, Source, SourceOptions, sql_str
 from itsm_doctor.sources.jira_changelog import is_changelog, load_changelog
 from itsm_doctor.sources.jira_events import emit_history, stage_history
 from itsm_doctor.sources.jira_mapping import JiraMapping, group_field_names, load_jira_mapping
@@ -310,6 +310,11 @@ def _read(session: IntakeSession, files: Sequence[Path], options: SourceOptions)
         for p, j in zip(files, is_json, strict=True)
         if not j
     ]
+    if not raws:
+        raise IntakeError(
+            "a Jira changelog describes changes of issues the issue CSV export lists: give that CSV too",
+            file=str(files[0]) if files else None,
+        )
     logs = [load_changelog(session, p, source=SRC) for p, j in zip(files, is_json, strict=True) if j]
     group = _group_field(raws, logs, session, mapping)
     _stage_issues(session, raws, tz, group)

@@ -1,5 +1,7 @@
 """Issue 21's acceptance: one simulated organisation, exported as ServiceNow (the snapshot log)
-and as Jira Service Management (issue CSV + REST changelog), gives the same figures."""
+and as Jira Service Management (issue CSV + REST changelog), gives the same figures: the path of
+a ticket (reassignment, ping-pong, reopen, first contact, waiting on the user), its priority
+changes, its silences, and what its links and fields carry (change causes, problems, CIs, SLA)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,10 @@ RATES = (
     "desk.first_contact_resolution",
     "incident.priority_downgrade_rate",
     "incident.wait_user_rate",
+    "incident.change_induced_share",
+    "incident.recurring_rate",
+    "incident.sla_compliance",
+    "problem.incident_link_rate",
 )
 SILENCE = "incident.longest_silence"
 
@@ -45,6 +51,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float 
             *("--dysfunction", "premature-resolution=0.5"),
             *("--dysfunction", "priority-inflation=0.6"),
             *("--dysfunction", "customer-neglect=0.5"),
+            *("--dysfunction", "change-induced-incidents=0.6"),
         ],
     )
     assert result.exit_code == 0, result.output

@@ -522,3 +522,21 @@ def test_the_cli_passes_the_site_mapping_to_the_jira_reader(tmp_path: Path) -> N
         "Jira groups read from the field 'Component/s'" in json.loads((tmp_path / "intake.json").read_text())["notes"]
     )
     assert _sign(tmp_path / "ws", "incident.reassignment_rate") == 0.0
+
+
+def test_category_configuration_item_and_sla_cells(tmp_path: Path) -> None:
+    csv = (
+        "Issue key,Issue Type,Status,Created,Resolved,Custom field (Request Type),Custom field (Category),"
+        "Custom field (Affected hardware),Custom field (Time to resolution)\n"
+        "ITSM-1,Incident,Open,05/Jan/26 9:00 AM,,Report a system problem,Network,LAPTOP-17,breached\n"
+        "ITSM-2,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 9:30 AM,Get IT help,,,0:30\n"
+        "ITSM-3,Incident,Open,05/Jan/26 9:00 AM,,,,,-2:15\n"
+        "ITSM-4,Incident,Open,05/Jan/26 9:00 AM,,,,,1:30\n"
+    )
+    ws = _intake(tmp_path, csv)
+    assert _q(ws, "ticket", "SELECT ticket_id, category, ci_id, sla_met FROM t ORDER BY 1") == [
+        ("jira:ITSM-1", "Network", "jira:LAPTOP-17", False),
+        ("jira:ITSM-2", "Get IT help", None, True),  # no category: the request type; resolved with time left
+        ("jira:ITSM-3", None, None, False),  # time left below zero: the target passed
+        ("jira:ITSM-4", None, None, None),  # time left on an open issue: no outcome yet
+    ]

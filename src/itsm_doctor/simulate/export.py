@@ -246,7 +246,8 @@ def write_jira(canonical: Path, folder: Path) -> tuple[int, int]:
     folder.mkdir(parents=True, exist_ok=True)
     tickets = con.execute(
         f"""
-        SELECT source_key, ticket_type, title, priority, service_id, caused_by_change_id, problem_id
+        SELECT source_key, ticket_type, title, priority, service_id, caused_by_change_id, problem_id, category,
+               ci_id, CASE sla_met WHEN true THEN 'met' WHEN false THEN 'breached' END
         FROM read_parquet('{canonical / "ticket.parquet"}')
         WHERE ticket_type IN ('incident', 'request') ORDER BY source_key
         """
@@ -317,6 +318,9 @@ def write_jira(canonical: Path, folder: Path) -> tuple[int, int]:
         "Resolved",
         "Component/s",
         "Custom field (Team)",
+        "Custom field (Category)",
+        "Custom field (Configuration item)",
+        "Custom field (Time to resolution)",
         *["Comment"] * width,
         "Inward issue link (Causes)",
         "Inward issue link (Problem/Incident)",
@@ -327,7 +331,9 @@ def write_jira(canonical: Path, folder: Path) -> tuple[int, int]:
     with (folder / "jira_export.csv").open("w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(header)
-        for n, (key, ttype, title, priority, service, change, problem) in enumerate(tickets, start=10001):
+        for n, (key, ttype, title, priority, service, change, problem, category, ci, sla) in enumerate(
+            tickets, start=10001
+        ):
             status, grp, agent = final.get(key, ("Open", None, None))
             done = resolved.get(key)
             said = comments.get(key, [])
@@ -345,6 +351,9 @@ def write_jira(canonical: Path, folder: Path) -> tuple[int, int]:
                     _jira_time(done) if done else "",
                     service or "",
                     grp or "",
+                    category or "",
+                    ci or "",
+                    sla or "",
                     *said,
                     *[""] * (width - len(said)),
                     change or "",

@@ -4,7 +4,9 @@ CSV: one row per issue; repeated column names (``Comment``, ``Component/s``, ``O
 link (Causes)`` …) are read as lists. Read: ``Issue key`` (required), ``Issue id``, ``Issue
 Type``, ``Status`` (else ``Status Category``), ``Priority``, ``Summary``, ``Assignee``,
 ``Reporter`` / ``Reporter Id``, ``Created``, ``Resolved`` (the last resolution), ``Resolution``,
-``Component/s`` (the service), the group field (see below), ``Custom field (Request Type)``,
+``Component/s`` (the service), the group field (see below), ``Custom field (Category)`` (else
+``Custom field (Request Type)``) as the category, ``Custom field (Configuration item)`` or
+``Custom field (Affected hardware)`` as the CI,
 ``Custom field (Time to resolution)`` ("breached" / "met"), ``Custom field (Request
 participants)``, ``Parent key``, every ``Comment`` (``date;author;text``) and every ``Outward
 / Inward issue link (<type>)``. Dates are Jira's ``24/Nov/26 3:15 PM`` (also ISO); naive times
@@ -91,7 +93,9 @@ def _tables(session: IntakeSession, mapping: JiraMapping) -> None:
     con.executemany("INSERT INTO jira_priority VALUES (?, ?)", mapping.priority_table())
 
 
-def _stage_issues(session: IntakeSession, raws: list[RawTable], tz: str, group: str | None) -> None:
+def _stage_issues(
+    session: IntakeSession, raws: list[RawTable], tz: str, group: str | None, ci_fields: Sequence[str]
+) -> None:
     """``jira_issue``: the accepted rows of every CSV with typed, named columns."""
     parts = []
     for raw in raws:
@@ -108,6 +112,7 @@ def _stage_issues(session: IntakeSession, raws: list[RawTable], tz: str, group: 
             detail=f"'status ' || {c('Status')} || ' has no canonical meaning; map it with --mapping'",
         )
         group_cols = [x for h in (group_field_names(group)[0] if group else ()) for x in raw.cols(h)]
+        ci_cols = [x for name in ci_fields for h in (name, f"Custom field ({name})") for x in raw.cols(h)]
         parts.append(
             f"""
             SELECT {sql_str(raw.file)} AS _file, _row, trim({c("Issue key")}) AS key, {_v(o("Issue id"))} AS issue_id,
@@ -119,6 +124,7 @@ def _stage_issues(session: IntakeSession, raws: list[RawTable], tz: str, group: 
                    {_ts(c("Created"), tz)} AS created, {_ts(o("Resolved"), tz)} AS resolved,
                    {_v(o("Resolution"))} AS resolution, {_first(raw.cols("Component/s"))} AS component,
                    {_first(group_cols)} AS grp, {_v(o("Custom field (Request Type)"))} AS request_type,
+                   {_first(raw.cols("Custom field (Category)"))} AS category, {_first(ci_cols)} AS ci,
                    lower({_v(o("Custom field (Time to resolution)"))}) AS sla, {_v(o("Parent key"))} AS parent_key
             FROM {raw.accepted} r
             """
@@ -172,7 +178,8 @@ def _emit_tickets(session: IntakeSession) -> None:
         "ticket",
         f"""
         SELECT '{SRC}:' || i.key AS ticket_id, '{SRC}' AS source, i.key AS source_key,
-               coalesce(ty.ticket_type, 'incident') AS ticket_type, i.title, i.request_type AS category,
+               coalesce(ty.ticket_type, 'incident') AS ticket_type, i.title,
+               coalesce(i.category, i.request_type) AS category, {_id("i.ci")} AS ci_id,
                {_id("i.component")} AS service_id, {_id("i.parent_key")} AS parent_ticket_id,
                coalesce(st.status, i.status_by_category) AS status,
                CASE WHEN coalesce(st.status, i.status_by_category) = 'pending' THEN coalesce(st.reason, 'unknown') END
@@ -182,7 +189,12 @@ def _emit_tickets(session: IntakeSession) -> None:
                {_id("i.grp")} AS assigned_group_id,
                i.created AS opened_at, coalesce(h.first_resolved, i.resolved) AS resolved_at,
                i.resolution AS resolution_code_raw,
-               CASE WHEN i.sla LIKE '%breach%' THEN false WHEN i.sla LIKE '%met%' THEN true END AS sla_met,
+               -- the cell says breached / met, or shows the time left (negative: the target passed);
+               -- time left on an open issue is no outcome yet
+               CASE WHEN i.sla LIKE '%breach%' THEN false WHEN i.sla LIKE '%met%' THEN true
+                    WHEN regexp_matches(i.sla, '^- *[0-9]+:[0-9][0-9]') THEN false
+                    WHEN regexp_matches(i.sla, '^[0-9]+:[0-9][0-9]') AND i.resolved IS NOT NULL THEN true END
+                   AS sla_met,
                (SELECT min('{SRC}:' || l.from_key) FROM jira_link l WHERE l.relation = 'problem_of'
                    AND l.to_key = i.key) AS problem_id,
                (SELECT min('{SRC}:' || l.to_key) FROM jira_link l JOIN jira_issue o ON o.key = l.to_key
@@ -317,7 +329,7 @@ def _read(session: IntakeSession, files: Sequence[Path], options: SourceOptions)
         )
     logs = [load_changelog(session, p, source=SRC) for p, j in zip(files, is_json, strict=True) if j]
     group = _group_field(raws, logs, session, mapping)
-    _stage_issues(session, raws, tz, group)
+    _stage_issues(session, raws, tz, group, mapping.ci_fields)
     stage_history(session, logs, group=group)
     _stage_links(session, raws, mapping)
     _emit_tickets(session)

@@ -25,6 +25,7 @@ from itsm_doctor.records.vocabulary import STATUSES as CANONICAL_STATUSES
 from itsm_doctor.sources.base import IntakeError
 
 __all__ = [
+    "CI_FIELDS",
     "GROUP_FIELDS",
     "LINK_TYPES",
     "PRIORITIES",
@@ -38,6 +39,8 @@ __all__ = [
 # Where a JSM site keeps the team holding an issue: the Team field, an "Assignment group"
 # custom field, else its components (a common stand-in for resolver teams).
 GROUP_FIELDS: tuple[str, ...] = ("Team", "Assignment group", "Component/s")
+# Where it keeps the configuration item (an Assets object field)
+CI_FIELDS: tuple[str, ...] = ("Configuration item", "Affected hardware")
 
 # status name (lower case) → "status" or "status/pending_reason" (domain/sources.md §7)
 STATUSES: dict[str, str] = {
@@ -129,6 +132,7 @@ class JiraMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     group_fields: list[str] = Field(default_factory=lambda: list(GROUP_FIELDS))
+    ci_fields: list[str] = Field(default_factory=lambda: list(CI_FIELDS), description="tried in order")
     statuses: dict[str, str] = Field(default_factory=dict, description="status name → status or status/reason")
     priorities: dict[str, int] = Field(default_factory=dict, description="priority name → rank (1 = most urgent)")
     link_types: dict[str, LinkType] = Field(default_factory=dict)

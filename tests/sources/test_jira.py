@@ -472,7 +472,9 @@ def test_a_json_that_is_no_jira_changelog_is_refused_when_named(tmp_path: Path) 
 def test_the_jsm_example_export(tmp_path: Path) -> None:
     """examples/jsm: six issues, each figure checkable by hand from the two files."""
     folder = Path(__file__).parents[2] / "examples" / "jsm"
-    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    result = run_intake(
+        [folder], source="jira", workspace=tmp_path / "ws", options=SourceOptions(mapping=folder / "mapping.yaml")
+    )
     assert sorted((Path(f.file).name, f.rows_read, f.rows_quarantined) for f in result.files) == [
         ("jira_changelog.json", 29, 0),
         ("jira_export.csv", 6, 0),

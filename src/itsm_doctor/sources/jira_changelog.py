@@ -40,6 +40,7 @@ HEADER = (
 )
 _MARKS = (b'"changelog"', b'"issueChangeLogs"', b'"changeHistories"', b'"histories"')
 _PEEK = 1 << 20
+_BATCH = 50_000  # rows handed to DuckDB at a time: the text rows never all sit in Python
 
 
 def _open(path: Path) -> io.BufferedIOBase:
@@ -165,23 +166,36 @@ def load_changelog(session: IntakeSession, path: Path, *, source: str) -> RawTab
             '{"issueChangeLogs": [...]}',
             file=str(path),
         )
-    rows = list(_rows(data))
     name = f"raw_{len(session._raw)}"
     cols = ", ".join(f"c{i} VARCHAR" for i in range(len(HEADER)))
     session.con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} (_row BIGINT, {cols}, _q VARCHAR, _qcol VARCHAR, _qdetail VARCHAR)"
     )
-    if rows:
+    done = 0
+    batch: list[list[str | None]] = []
+
+    def flush() -> None:
+        nonlocal done
+        if not batch:
+            return
         table = pa.table(
             {
-                "_row": pa.array(range(1, len(rows) + 1), pa.int64()),
-                **{f"c{i}": pa.array([r[i] for r in rows], pa.string()) for i in range(len(HEADER))},
+                "_row": pa.array(range(done + 1, done + len(batch) + 1), pa.int64()),
+                **{f"c{i}": pa.array([r[i] for r in batch], pa.string()) for i in range(len(HEADER))},
             }
         )
         session.con.register("jira_json_rows", table)
         session.con.execute(f"INSERT INTO {name} SELECT *, NULL, NULL, NULL FROM jira_json_rows")
         session.con.unregister("jira_json_rows")
-    rep.rows_read = len(rows)
+        done += len(batch)
+        batch.clear()
+
+    for row in _rows(data):
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            flush()
+    flush()
+    rep.rows_read = done
     raw = RawTable(name=name, file=str(path), header=HEADER)
     # the session's own list: quarantine and derive's checks then cover these rows as well
     session._raw.append(raw)

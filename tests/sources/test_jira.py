@@ -542,3 +542,22 @@ def test_category_configuration_item_and_sla_cells(tmp_path: Path) -> None:
         ("jira:ITSM-3", None, None, False),  # time left below zero: the target passed
         ("jira:ITSM-4", None, None, None),  # time left on an open issue: no outcome yet
     ]
+
+
+def test_changelog_rows_that_cannot_be_taken_in_lend_the_ticket_nothing(tmp_path: Path) -> None:
+    csv = "Issue key,Issue Type,Status,Created\nA-1,Incident,Open,05/Jan/26 9:00 AM\n"
+    done = [("status", "Open", "Done")]
+    issues = [
+        _history("A-9", ("2026-01-05T10:00:00.000+0000", "ana", done)),
+        _history("A-1", ("garbage", "ana", done), ("2026-01-04T10:00:00.000+0000", "ana", done)),
+    ]
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(csv, encoding="utf-8")
+    (folder / "changelog.json").write_text(json.dumps({"issues": issues}), encoding="utf-8")
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    log = next(f for f in result.files if f.file.endswith(".json"))
+    assert (log.rows_read, log.rows_accepted, log.rows_quarantined) == (3, 0, 3)
+    assert log.reasons == {"event_before_creation": 1, "unknown_ticket": 1, "unparseable_time": 1}
+    # the quarantined resolution of 4 January is not A-1's resolution
+    assert _q(tmp_path / "ws", "ticket", "SELECT ticket_id, status, resolved_at FROM t") == [("jira:A-1", "new", None)]

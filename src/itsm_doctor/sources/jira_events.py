@@ -47,6 +47,21 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
             detail=f"coalesce('issue id ' || {c('issue id')} || ' names no issue of the CSV export', 'empty')",
         )
         session.quarantine_unparseable(log, column="created", expr=_ts(c("created")))
+        # what intake would quarantine after emission, quarantined now: these rows must not
+        # lend the tickets a first resolution or group either (same reasons as intake/derive)
+        session.quarantine_where(
+            log,
+            reason="unknown_ticket",
+            condition=f"({key}) NOT IN (SELECT key FROM jira_issue)",
+            detail="'the event names a ticket no file describes'",
+        )
+        session.quarantine_where(
+            log,
+            reason="event_before_creation",
+            condition=f"{_ts(c('created'))} < (SELECT min(i.created) FROM jira_issue i WHERE i.key = ({key})) "
+            "- INTERVAL 1 MINUTE",
+            detail="'an event is dated before its ticket was opened'",
+        )
         parts.append(
             f"""
             SELECT {sql_str(log.file)}, _row, {c("record")}, {key}, {_ts(c("created"))}, lower({c("field")}),

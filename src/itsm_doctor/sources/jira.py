@@ -6,11 +6,11 @@ Type``, ``Status`` (else ``Status Category``), ``Priority``, ``Summary``, ``Assi
 ``Reporter`` / ``Reporter Id``, ``Created``, ``Resolved`` (the last resolution), ``Resolution``,
 ``Component/s`` (the service), the group field (see below), ``Custom field (Category)`` (else
 ``Custom field (Request Type)``) as the category, ``Custom field (Configuration item)`` or
-``Custom field (Affected hardware)`` as the CI,
-``Custom field (Time to resolution)`` ("breached" / "met"), ``Custom field (Request
-participants)``, ``Parent key``, every ``Comment`` (``date;author;text``) and every ``Outward
-/ Inward issue link (<type>)``. Dates are Jira's ``24/Nov/26 3:15 PM`` (also ISO); naive times
-are read in ``--timezone``.
+``Custom field (Affected hardware)`` as the CI, ``Custom field (Time to resolution)``
+("breached", "met", or the time left), ``Custom field (Request participants)``, ``Parent
+key``, every ``Comment`` (``date;author;text``) and every ``Outward / Inward issue link
+(<type>)``. Dates are Jira's ``24/Nov/26 3:15 PM`` (also ISO); naive times are read in
+``--timezone``.
 
 Changelog JSON (``jira_changelog``): each item becomes an event (origin ``history``): status,
 assignee, priority, the group field, any other field as a field change; comments there
@@ -49,13 +49,14 @@ TYPES = {
 }
 _FORMATS = ("%d/%b/%y %I:%M %p", "%d/%b/%Y %I:%M %p", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 _LINK_RE = re.compile(r"^\s*(outward|inward)\s+issue\s+link\s*\((.+)\)\s*$", re.IGNORECASE)
-_CATEGORY = (
+_STATUS_CATEGORY = (
     "CASE lower({c}) WHEN 'to do' THEN 'new' WHEN 'in progress' THEN 'in_progress' "
     "WHEN 'done' THEN CASE WHEN lower({s}) LIKE '%closed%' THEN 'closed' ELSE 'resolved' END END"
 )
 
 
 def _v(col: str) -> str:
+    """A cell as text, null when empty."""
     return f"nullif(trim({col}), '')"
 
 
@@ -103,7 +104,7 @@ def _stage_issues(
         session.quarantine_missing(raw, column="Issue key")
         session.quarantine_unparseable(raw, column="Created", expr=_ts(c("Created"), tz))
         status = _v(c("Status"))
-        category = _CATEGORY.format(c=_v(o("Status Category")), s=status)
+        category = _STATUS_CATEGORY.format(c=_v(o("Status Category")), s=status)
         session.quarantine_where(
             raw,
             reason="unknown_status",
@@ -142,7 +143,8 @@ def _stage_issues(
 def _stage_links(session: IntakeSession, raws: list[RawTable], mapping: JiraMapping) -> None:
     """``jira_link``: every issue link of the CSVs, as canonical (from key, to key, relation)."""
     parts = [
-        "SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row, NULL AS from_key, NULL AS to_key, NULL AS relation "
+        "SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row, NULL::VARCHAR AS from_key, NULL::VARCHAR AS to_key, "
+        "NULL::VARCHAR AS relation "
         "WHERE false"
     ]
     unknown: set[str] = set()

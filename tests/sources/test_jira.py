@@ -561,3 +561,25 @@ def test_changelog_rows_that_cannot_be_taken_in_lend_the_ticket_nothing(tmp_path
     assert log.reasons == {"event_before_creation": 1, "unknown_ticket": 1, "unparseable_time": 1}
     # the quarantined resolution of 4 January is not A-1's resolution
     assert _q(tmp_path / "ws", "ticket", "SELECT ticket_id, status, resolved_at FROM t") == [("jira:A-1", "new", None)]
+
+
+def test_resolutions_and_satisfaction_ratings(tmp_path: Path) -> None:
+    csv = (
+        "Issue key,Issue Type,Status,Created,Resolved,Resolution,Satisfaction rating,"
+        "Custom field (Satisfaction date)\n"
+        "ITSM-1,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 10:00 AM,Done,4,06/Jan/26 8:00 AM\n"
+        "ITSM-2,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 10:00 AM,Won't Do,1,06/Jan/26 8:30 AM\n"
+        "ITSM-3,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 10:00 AM,Moved elsewhere,,\n"
+    )
+    ws = _intake(tmp_path, csv)
+    assert _q(ws, "ticket", "SELECT ticket_id, resolution_code, resolution_code_raw FROM t ORDER BY 1") == [
+        ("jira:ITSM-1", "solved", "Done"),
+        ("jira:ITSM-2", "rejected", "Won't Do"),
+        ("jira:ITSM-3", "other", "Moved elsewhere"),
+    ]
+    assert _q(ws, "survey_response", "SELECT ticket_id, score, score_norm, answered_at::VARCHAR FROM t ORDER BY 1") == [
+        ("jira:ITSM-1", 4.0, 0.75, "2026-01-06 08:00:00+00"),
+        ("jira:ITSM-2", 1.0, 0.0, "2026-01-06 08:30:00+00"),
+    ]
+    assert _sign(ws, "incident.customer_satisfaction") == 0.375
+    assert _sign(ws, "incident.out_of_scope_rate") == 1 / 3

@@ -8,9 +8,9 @@ Type``, ``Status`` (else ``Status Category``), ``Priority``, ``Summary``, ``Assi
 ``Custom field (Request Type)``) as the category, ``Custom field (Configuration item)`` or
 ``Custom field (Affected hardware)`` as the CI, ``Custom field (Time to resolution)``
 ("breached", "met", or the time left), ``Custom field (Request participants)``, ``Parent
-key``, every ``Comment`` (``date;author;text``) and every ``Outward / Inward issue link
-(<type>)``. Dates are Jira's ``24/Nov/26 3:15 PM`` (also ISO); naive times are read in
-``--timezone``.
+key``, ``Satisfaction rating`` (1–5) with ``Custom field (Satisfaction date)``, every
+``Comment`` (``date;author;text``) and every ``Outward / Inward issue link (<type>)``. Dates
+are Jira's ``24/Nov/26 3:15 PM`` (also ISO); naive times are read in ``--timezone``.
 
 Changelog JSON (``jira_changelog``): each item becomes an event (origin ``history``): status,
 assignee, priority, the group field, any other field as a field change; comments there
@@ -33,7 +33,7 @@ from pathlib import Path
 from itsm_doctor.sources.base import IntakeError, IntakeSession, RawTable, Source, SourceOptions, sql_str
 from itsm_doctor.sources.jira_changelog import is_changelog, load_changelog
 from itsm_doctor.sources.jira_events import emit_history, stage_history
-from itsm_doctor.sources.jira_mapping import JiraMapping, group_field_names, load_jira_mapping
+from itsm_doctor.sources.jira_mapping import RESOLUTIONS, JiraMapping, group_field_names, load_jira_mapping
 
 __all__ = ["SOURCE"]
 
@@ -90,6 +90,8 @@ def _tables(session: IntakeSession, mapping: JiraMapping) -> None:
     con.executemany("INSERT INTO jira_status VALUES (?, ?, ?)", mapping.status_table())
     con.execute("CREATE OR REPLACE TEMP TABLE jira_type (label VARCHAR, ticket_type VARCHAR)")
     con.executemany("INSERT INTO jira_type VALUES (?, ?)", list(TYPES.items()))
+    con.execute("CREATE OR REPLACE TEMP TABLE jira_resolution (label VARCHAR, code VARCHAR)")
+    con.executemany("INSERT INTO jira_resolution VALUES (?, ?)", list(RESOLUTIONS.items()))
     con.execute("CREATE OR REPLACE TEMP TABLE jira_priority (label VARCHAR, rank INTEGER)")
     con.executemany("INSERT INTO jira_priority VALUES (?, ?)", mapping.priority_table())
 
@@ -126,7 +128,10 @@ def _stage_issues(
                    {_v(o("Resolution"))} AS resolution, {_first(raw.cols("Component/s"))} AS component,
                    {_first(group_cols)} AS grp, {_v(o("Custom field (Request Type)"))} AS request_type,
                    {_first(raw.cols("Custom field (Category)"))} AS category, {_first(ci_cols)} AS ci,
-                   lower({_v(o("Custom field (Time to resolution)"))}) AS sla, {_v(o("Parent key"))} AS parent_key
+                   lower({_v(o("Custom field (Time to resolution)"))}) AS sla, {_v(o("Parent key"))} AS parent_key,
+                   try_cast(regexp_extract({_first(raw.cols("Satisfaction rating"))}, '([0-9]+)', 1) AS DOUBLE)
+                       AS csat,
+                   {_ts(_first(raw.cols("Custom field (Satisfaction date)")), tz)} AS csat_at
             FROM {raw.accepted} r
             """
         )
@@ -190,6 +195,7 @@ def _emit_tickets(session: IntakeSession) -> None:
                {_id("i.assignee")} AS assignee_id, {_id("i.reporter")} AS requester_id,
                {_id("i.grp")} AS assigned_group_id,
                i.created AS opened_at, coalesce(h.first_resolved, i.resolved) AS resolved_at,
+               CASE WHEN i.resolution IS NOT NULL THEN coalesce(rc.code, 'other') END AS resolution_code,
                i.resolution AS resolution_code_raw,
                -- the cell says breached / met, or shows the time left (negative: the target passed);
                -- time left on an open issue is no outcome yet
@@ -212,6 +218,18 @@ def _emit_tickets(session: IntakeSession) -> None:
                    FROM jira_issue WHERE lower(priority_raw) NOT IN (SELECT label FROM jira_priority)) pr
                ON pr.label = lower(i.priority_raw)
         LEFT JOIN jira_facts h ON h.key = i.key
+        LEFT JOIN jira_resolution rc ON rc.label = lower(i.resolution)
+        """,
+    )
+    # JSM's customer satisfaction: a rating of 1 to 5 stars, with the date it was given
+    session.emit(
+        "survey_response",
+        f"""
+        SELECT '{SRC}:' || key || ':csat' AS response_id, '{SRC}:' || key AS ticket_id,
+               {_id("reporter")} AS respondent_id, csat_at AS answered_at, csat AS score,
+               1.0 AS scale_min, 5.0 AS scale_max, (csat - 1.0) / 4.0 AS score_norm,
+               'Satisfaction rating' AS source_question, '{SRC}' AS source
+        FROM jira_issue WHERE csat BETWEEN 1 AND 5
         """,
     )
     session.emit(

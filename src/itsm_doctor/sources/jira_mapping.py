@@ -29,6 +29,7 @@ __all__ = [
     "GROUP_FIELDS",
     "LINK_TYPES",
     "PRIORITIES",
+    "RESOLUTIONS",
     "STATUSES",
     "JiraMapping",
     "LinkType",
@@ -85,6 +86,25 @@ PRIORITIES: dict[str, int] = {
     "minor": 4,
     "lowest": 5,
     "trivial": 5,
+}
+
+
+# resolution name (lower case) → canonical resolution code; another name reads as ``other``
+RESOLUTIONS: dict[str, str] = {
+    "done": "solved",
+    "fixed": "solved",
+    "resolved": "solved",
+    "completed": "solved",
+    "workaround": "workaround",
+    "known error": "workaround",
+    "duplicate": "duplicate",
+    "cannot reproduce": "not_reproducible",
+    "won't do": "rejected",
+    "won't fix": "rejected",
+    "declined": "rejected",
+    "incomplete": "cancelled",
+    "canceled": "cancelled",
+    "cancelled": "cancelled",
 }
 
 

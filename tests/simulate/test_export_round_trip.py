@@ -136,3 +136,15 @@ def test_jira_round_trip(simulated: Path, tmp_path: Path) -> None:
         "ORDER BY seq) AS prev FROM {t} WHERE to_group_id IS NOT NULL) WHERE prev IS DISTINCT FROM to_group_id"
     )
     assert _q(groups.format(t=events)) == _q(groups.format(t=f"read_parquet('{tmp_path}/ws/records/event/*.parquet')"))
+    # what the CSV cells carry: CI, category, SLA outcome, satisfaction (in stars, to the minute)
+    fields = "SELECT {key}, {ci}, category, sla_met FROM {t} WHERE ticket_type IN ('incident', 'request') ORDER BY 1"
+    back = f"read_parquet('{tmp_path}/ws/records/ticket/*.parquet')"
+    assert _q(fields.format(key="source_key", ci="ci_id", t=canon)) == _q(
+        fields.format(key="source_key", ci="replace(ci_id, 'jira:', '')", t=back)
+    )
+    surveys = (
+        "SELECT replace(ticket_id, 'jira:', ''), round(score), date_trunc('minute', answered_at) FROM {t} ORDER BY 1"
+    )
+    original = _q(surveys.format(t=f"read_parquet('{simulated}/survey_response.parquet')"))
+    assert original == _q(surveys.format(t=f"read_parquet('{tmp_path}/ws/records/survey_response/*.parquet')"))
+    assert len(original) > 50

@@ -235,8 +235,9 @@ def _jira_events(con: duckdb.DuckDBPyConnection, canonical: Path) -> list[tuple[
 
 def write_jira(canonical: Path, folder: Path) -> tuple[int, int]:
     """A Jira Service Management export of the incidents and requests: ``jira_export.csv`` (the
-    issue CSV: current status, team, assignee, priority, last resolution, the customers'
-    comments, ``Causes`` and ``Problem/Incident`` links) and ``jira_changelog.json`` (the REST
+    issue CSV: current status, team, assignee, priority, category, CI, SLA outcome, resolution,
+    satisfaction rating, last resolution, the customers' comments, ``Causes`` and
+    ``Problem/Incident`` links) and ``jira_changelog.json`` (the REST
     search with ``expand=changelog``: status, team, assignee and priority changes).
 
     Returns (issues, changelog items). A customer's reply is a comment by the reporter with the
@@ -246,10 +247,13 @@ def write_jira(canonical: Path, folder: Path) -> tuple[int, int]:
     folder.mkdir(parents=True, exist_ok=True)
     tickets = con.execute(
         f"""
-        SELECT source_key, ticket_type, title, priority, service_id, caused_by_change_id, problem_id, category,
-               ci_id, CASE sla_met WHEN true THEN 'met' WHEN false THEN 'breached' END
-        FROM read_parquet('{canonical / "ticket.parquet"}')
-        WHERE ticket_type IN ('incident', 'request') ORDER BY source_key
+        SELECT t.source_key, t.ticket_type, t.title, t.priority, t.service_id, t.caused_by_change_id, t.problem_id,
+               t.category, t.ci_id, CASE t.sla_met WHEN true THEN 'met' WHEN false THEN 'breached' END,
+               CASE t.resolution_code WHEN 'rejected' THEN 'Won''t Do' WHEN 'solved' THEN 'Done' END,
+               s.score::INTEGER, s.answered_at
+        FROM read_parquet('{canonical / "ticket.parquet"}') t
+        LEFT JOIN read_parquet('{canonical / "survey_response.parquet"}') s USING (ticket_id)
+        WHERE t.ticket_type IN ('incident', 'request') ORDER BY t.source_key
         """
     ).fetchall()
     histories: dict[str, list[dict[str, Any]]] = {}
@@ -321,6 +325,9 @@ def write_jira(canonical: Path, folder: Path) -> tuple[int, int]:
         "Custom field (Category)",
         "Custom field (Configuration item)",
         "Custom field (Time to resolution)",
+        "Resolution",
+        "Satisfaction rating",
+        "Custom field (Satisfaction date)",
         *["Comment"] * width,
         "Inward issue link (Causes)",
         "Inward issue link (Problem/Incident)",
@@ -331,9 +338,21 @@ def write_jira(canonical: Path, folder: Path) -> tuple[int, int]:
     with (folder / "jira_export.csv").open("w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(header)
-        for n, (key, ttype, title, priority, service, change, problem, category, ci, sla) in enumerate(
-            tickets, start=10001
-        ):
+        for n, (
+            key,
+            ttype,
+            title,
+            priority,
+            service,
+            change,
+            problem,
+            category,
+            ci,
+            sla,
+            resolution,
+            stars,
+            rated,
+        ) in enumerate(tickets, start=10001):
             status, grp, agent = final.get(key, ("Open", None, None))
             done = resolved.get(key)
             said = comments.get(key, [])
@@ -354,6 +373,9 @@ def write_jira(canonical: Path, folder: Path) -> tuple[int, int]:
                     category or "",
                     ci or "",
                     sla or "",
+                    resolution if done else "",  # Jira clears the resolution of a reopened issue
+                    stars or "",
+                    _jira_time(rated) if rated else "",
                     *said,
                     *[""] * (width - len(said)),
                     change or "",

@@ -583,3 +583,17 @@ def test_resolutions_and_satisfaction_ratings(tmp_path: Path) -> None:
     ]
     assert _sign(ws, "incident.customer_satisfaction") == 0.375
     assert _sign(ws, "incident.out_of_scope_rate") == 1 / 3
+
+
+def test_a_history_given_twice_counts_once(tmp_path: Path) -> None:
+    """Overlapping search pages repeat an issue: its entries (same id) are exact duplicates."""
+    issue = _history("ITSM-1", ("2026-01-05T10:00:00.000+0000", "ana", [("Team", "Service Desk", "Network")]))
+    issue["changelog"]["histories"][0]["id"] = "5001"  # type: ignore[index]
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(TEAMS, encoding="utf-8")
+    (folder / "changelog.json").write_text(json.dumps({"issues": [issue, issue]}), encoding="utf-8")
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    log = next(f for f in result.files if f.file.endswith(".json"))
+    assert (log.rows_read, log.rows_quarantined, log.reasons) == (2, 1, {"exact_duplicate": 1})
+    assert _q(tmp_path / "ws", "event", "SELECT count(*) FROM t WHERE kind = 'group_change'") == [(1,)]

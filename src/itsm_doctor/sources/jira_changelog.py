@@ -37,6 +37,7 @@ HEADER = (
     "to string",
     "public",
     "body",
+    "id",
 )
 _MARKS = (b'"changelog"', b'"issueChangeLogs"', b'"changeHistories"', b'"histories"')
 _PEEK = 1 << 20
@@ -130,6 +131,7 @@ def _rows(data: Any) -> Iterator[list[str | None]]:
                     _str(item.get("toString")),
                     None,
                     None,
+                    _str(h.get("id")),
                 ]
         comments = ((issue.get("fields") or {}).get("comment") or {}).get("comments") or []
         for c in comments:
@@ -149,6 +151,7 @@ def _rows(data: Any) -> Iterator[list[str | None]]:
                 None,
                 None if public is None else str(bool(public)).lower(),
                 _text(c.get("body")),
+                _str(c.get("id")),
             ]
 
 

@@ -47,6 +47,8 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
             detail=f"coalesce('issue id ' || {c('issue id')} || ' names no issue of the CSV export', 'empty')",
         )
         session.quarantine_unparseable(log, column="created", expr=_ts(c("created")))
+        # the same history entry or comment twice (overlapping search pages): once is enough
+        session.quarantine_duplicates(log)
         # what intake would quarantine after emission, quarantined now: these rows must not
         # lend the tickets a first resolution or group either (same reasons as intake/derive)
         session.quarantine_where(

@@ -295,7 +295,7 @@ def _emit_csv_events(session: IntakeSession, raws: list[RawTable], tz: str) -> N
                 FROM {raw.accepted} r JOIN jira_issue i ON i._file = {sql_str(raw.file)} AND i._row = r._row
                 LEFT JOIN jira_people p ON p.ref = {author}
                 WHERE {cell} IS NOT NULL AND {ts} IS NOT NULL
-                  AND i.key NOT IN (SELECT key FROM jira_hist WHERE record = 'comment')
+                  AND i.key NOT IN (SELECT key FROM jira_hist WHERE record = 'comment' AND key IS NOT NULL)
                 """,
             )
             [(bad,)] = session.con.execute(

@@ -54,7 +54,7 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
         session.quarantine_where(
             log,
             reason="unknown_ticket",
-            condition=f"({key}) NOT IN (SELECT key FROM jira_issue)",
+            condition=f"({key}) NOT IN (SELECT key FROM jira_issue WHERE key IS NOT NULL)",
             detail="'the event names a ticket no file describes'",
         )
         session.quarantine_where(

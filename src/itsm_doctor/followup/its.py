@@ -273,8 +273,8 @@ def _fit(series: WeeklySeries, *, calibrate: bool, season: bool) -> ItsFit | Non
     effect = float(c @ beta)
     if se > 0:
         p_value = float(2 * stats.t.sf(abs(effect) / se, df))
-    else:
-        p_value = 1.0 if effect == 0 else 0.0
+    else:  # a series the model fits exactly: only a shift beyond rounding is a change
+        p_value = 1.0 if abs(effect) <= 1e-9 * (1 + float(np.abs(y).max())) else 0.0
     half = float(stats.t.ppf(0.975, df)) * se
     observed = float(np.average(y[weeks >= 0], weights=n[weeks >= 0]))
     return ItsFit(

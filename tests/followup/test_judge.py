@@ -24,7 +24,11 @@ def _week_of_tickets(week: int, n: int, hits: int, *, group: str | None = None) 
     out = []
     for i in range(n):
         opened = START + timedelta(weeks=week, hours=i * 167 / n)
-        out.append(TicketValue(opened_at=opened, value=1.0 if i < hits else 0.0, settled_at=opened + timedelta(days=1), group=group))
+        out.append(
+            TicketValue(
+                opened_at=opened, value=1.0 if i < hits else 0.0, settled_at=opened + timedelta(days=1), group=group
+            )
+        )
     return out
 
 
@@ -49,7 +53,9 @@ def test_a_censored_cohort_is_cut_to_equal_observation() -> None:
             settled = opened + timedelta(days=8)
             done = settled <= end
             tickets.append(
-                TicketValue(opened_at=opened, value=1.0 if done and i < 4 else 0.0, settled_at=settled if done else None)
+                TicketValue(
+                    opened_at=opened, value=1.0 if done and i < 4 else 0.0, settled_at=settled if done else None
+                )
             )
     cut = START + timedelta(days=46)  # adopted two weeks before the extract ends
     before = [t.value for t in tickets if t.opened_at < cut]
@@ -254,7 +260,11 @@ def test_promised_effect_is_half_way_to_the_good_band_or_a_tenth() -> None:
 def test_too_few_weeks_before_the_adoption_is_not_tested() -> None:
     tickets = _rate_series([0.3] * 10)
     j = judge_sign(
-        sign="incident.ping_pong_rate", wanted="down", unit="ratio", tickets=tickets, since=(START + timedelta(weeks=4)).date()
+        sign="incident.ping_pong_rate",
+        wanted="down",
+        unit="ratio",
+        tickets=tickets,
+        since=(START + timedelta(weeks=4)).date(),
     )
     conclude([j])
     assert j.fit is None and j.test == "not tested: 4 judged weeks before the adoption (needs 6)"

@@ -71,7 +71,9 @@ def real_values(data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 
 def _simulated(tmp: Path, *, seed: int, treat_from: date | None, months: int = 6) -> dict[str, list[TicketValue]]:
     treatments = () if treat_from is None else (Treatment(dysfunction="assignment-ping-pong", since=treat_from),)
-    scenario = Scenario(seed=seed, tickets=4_000, months=months, dysfunctions=dict(DEMO_SEVERITY), treatments=treatments)
+    scenario = Scenario(
+        seed=seed, tickets=4_000, months=months, dysfunctions=dict(DEMO_SEVERITY), treatments=treatments
+    )
     simulate(scenario, tmp / "exports")
     run_intake([tmp / "exports"], source="canonical", workspace=tmp / "ws")
     return _values(tmp / "ws")
@@ -125,7 +127,9 @@ def test_placebo_adoptions_are_rarely_judged_to_heal_or_relapse(
         assert values, f"{name}: no per-ticket values"
         spread, late = _dates(values)
         for i, since in enumerate([*spread, *late]):
-            rx = "assignment-matrix" if i % 2 == 0 or "incident.ping_pong_rate" not in values else "confirm-before-close"
+            rx = (
+                "assignment-matrix" if i % 2 == 0 or "incident.ping_pong_rate" not in values else "confirm-before-close"
+            )
             if not any(s in values for s in PRESCRIPTIONS[rx]):
                 rx = "confirm-before-close"
             trials.append((name, since, _trial(values, rx, since)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,23 +12,26 @@ from rich.table import Table
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out
 from itsm_doctor.engine import EngineError
-from itsm_doctor.followup.compare import AdoptedPrescription, followup
+from itsm_doctor.followup.compare import AdoptedPrescription, TicketValues, followup
 from itsm_doctor.report import render_markdown, write_html
 from itsm_doctor.report.view import format_p, format_value
 from itsm_doctor.store import Store, StoreError
 
 __all__ = ["FOLLOWUP_HELP", "followup_command", "print_followup", "run_followup"]
 
-FOLLOWUP_HELP = """Compare the patient's visits: each sign's trend, monthly control charts, and for every
-prescription adopted in the register a before/after test on the signs it should move
-(two-proportion z-test for shares, Mann–Whitney U for durations; p < 0.05), with a verdict:
-healing, no effect yet, or relapsing.
+FOLLOWUP_HELP = """Compare the patient's visits: each sign's trend, monthly control charts (limits from
+the months before an adoption), and for every prescription adopted in the register its effect
+on the signs it should move, with a verdict: healing, no effect yet, or relapsing.
 
-The before/after split is the date the prescription took effect (`register adopt --since`);
-the per-ticket values come from the records of the latest visit in the workspace.
+Each effect is judged on tickets that had the same chance to show the sign (too-young tickets
+left out and counted), against the trend the weekly series already had (and its season, with
+two years of history), against the groups a team remedy did not touch (`register adopt
+--group`), with Holm's correction over all the tests; "too early: about N more weeks" says
+when the data cannot tell yet. The split is the date the prescription took effect
+(`register adopt --since`); the per-ticket values come from the latest visit's records.
 """
 
-TicketValuesFactory = Callable[[Path], Callable[[str], Sequence[tuple[datetime, float]] | None] | None]
+TicketValuesFactory = Callable[[Path], TicketValues | None]
 
 
 def _ticket_values_factory() -> TicketValuesFactory | None:
@@ -74,20 +76,36 @@ def _print_trends(result: dict[str, Any]) -> None:
 
 def _print_effects(result: dict[str, Any]) -> None:
     effects = Table(title="Adopted prescriptions", title_justify="left")
-    for col in ("prescription", "sign", "before", "after", "p", "verdict"):
+    for col in ("prescription", "sign", "before", "after", "effect [95 % interval]", "p (Holm)", "verdict"):
         effects.add_column(col)
     for e in result["effects"]:
-        p = format_p(e.get("p_value"))
         effects.add_row(
             str(e.get("title")),
             str(e["sign"]),
             format_value(e.get("before"), e.get("unit")),
             format_value(e.get("after"), e.get("unit")),
-            p,
-            str(e["verdict"]).replace("_", " "),
+            _effect_text(e),
+            format_p(e.get("p_adjusted")),
+            f"{str(e['verdict']).replace('_', ' ')} ({e.get('confidence', 'low')} confidence)",
         )
     if effects.row_count:
         out.print(effects)
+    for e in result["effects"]:
+        why = "; ".join([str(e.get("reading") or ""), *(e.get("reasons") or [])])
+        out.print(f"[dim]{e.get('title')} · {e['sign']}:[/dim] {e.get('test')}; {why}", highlight=False)
+    correction = result.get("correction")
+    if correction and correction.get("tests"):
+        out.print(f"[dim]{correction['note']}[/dim]", highlight=False)
+
+
+def _effect_text(e: dict[str, Any]) -> str:
+    effect, interval = e.get("effect"), e.get("interval")
+    if effect is None or not interval:
+        return "–"
+    if e.get("effect_scale") == "relative":
+        return f"{effect:+.0%} [{interval[0]:+.0%}, {interval[1]:+.0%}]"
+    unit = e.get("unit")
+    return f"{format_value(effect, unit)} [{format_value(interval[0], unit)}, {format_value(interval[1], unit)}]"
 
 
 def run_followup(store: Store, who: Any, workspace: Path, visits: Sequence[Any]) -> dict[str, Any]:
@@ -102,6 +120,8 @@ def run_followup(store: Store, who: Any, workspace: Path, visits: Sequence[Any])
             since=e.started_on or e.adopted_on,
             target_signs=e.target_signs,
             status=e.status,
+            sphere=e.sphere,
+            groups=tuple(e.groups or ()),
         )
         for e in store.register(patient=who)
     ]

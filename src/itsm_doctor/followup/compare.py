@@ -129,8 +129,9 @@ def control_charts(
         }
         if marks:
             entry["limits"] = (
-                f"from the {baseline} months before {first}" if baseline else f"from all months: fewer than "
-                f"{MIN_BASELINE} months before {first}"
+                f"from the {baseline} months before {first}"
+                if baseline
+                else f"from all months: fewer than {MIN_BASELINE} months before {first}"
             )
         charts.append(entry)
     return charts

@@ -4,8 +4,9 @@ Rates (a share of tickets) are compared with the two-proportion z-test and Cohen
 durations with the two-sided Mann–Whitney U test and the rank-biserial correlation (robust
 to the heavy tails of resolution times). These pooled tests ignore trends and censoring: the
 follow-up judges prescriptions with ``judge`` (equal observation, interrupted time series,
-a control where there is one) and uses ``holm`` here to correct the family of its tests. A verdict needs the change to be significant
-(p < ``alpha``) *and* in the direction the prescription promised:
+a control where there is one) and uses ``holm`` here to correct the family of its tests.
+A verdict needs the change to be significant (p < ``alpha``) *and* in the direction the
+prescription promised:
 
 - ``healing`` — significant change in the promised direction;
 - ``relapsing`` — significant change in the opposite direction (the patient got worse);

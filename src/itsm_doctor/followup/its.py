@@ -3,26 +3,26 @@
 The judged tickets are grouped in weeks counted from the adoption (week 0 starts on the
 adoption date, so no week straddles it); each week's value is the mean of its tickets'
 values — for durations in hours, whose tails are heavy, the mean of log(1 + hours), so the
-effect is a relative change. The weekly values are fitted
-by weighted least squares (weights: the week's ticket count) with the segmented regression
+effect is a relative change. The weekly values are fitted by weighted least squares
+(weights: the week's ticket count) with the segmented regression
 
     y_w = b0 + b1 · w + b2 · after_w  [+ annual season]
 
 where ``after_w`` is 1 from week 0: the trend the series already had goes on, and the
-adoption may shift its level. (A slope change b3 · after_w · w would let a projection
-drift ever further from the data: its uncertainty grows with every week waited, so more
-weeks could never settle the question.) The trend is the recent course: the last ``WINDOW_WEEKS`` weeks before the adoption, so an
-old break (a tool migration, a change of how tickets are closed) does not bend the
-projection. When the weeks before the adoption span two years, a second fit over those
-``SEASON_WEEKS`` weeks adds the season (two Fourier pairs of the 52.18-week year), and the
-change must stand against both projections (the fit with the larger p-value decides); with
-less history a season cannot be told from the trend, and the fit says so.
+adoption may shift its level. (A slope change b3 · after_w · w would let a projection drift
+ever further from the data: its uncertainty grows with every week waited, so more weeks
+could never settle the question.) The trend is the recent course: the last ``WINDOW_WEEKS``
+weeks before the adoption, so an old break (a tool migration, a change of how tickets are
+closed) does not bend the projection. When the weeks before the adoption span two years, a
+second fit over those ``SEASON_WEEKS`` weeks adds the season (two Fourier pairs of the
+52.18-week year), and the change must stand against both projections (the fit with the
+larger p-value decides); with less history a season cannot be told from the trend, and the
+fit says so.
 
 The effect is the level shift b2: the mean gap, over the after weeks, between what was
-observed and what the trend (and season) projected. Its standard error is
-Newey–West (Bartlett kernel), because neighbouring weeks are correlated, and never below the
-ordinary one; the p-value and the interval use Student's t with the residual degrees of
-freedom.
+observed and what the trend (and season) projected. Its standard error is Newey–West
+(Bartlett kernel), because neighbouring weeks are correlated, and never below the ordinary
+one; the p-value and the interval use Student's t with the residual degrees of freedom.
 
 Weekly series of real organisations break the model now and then (a tool migration, a
 reorganisation, a change of how tickets are closed), and a misfit pre-adoption trend then
@@ -30,13 +30,14 @@ projects a "change" where nothing was done. So the standard error is also *calib
 time*: the same fit is run at pseudo-adoption dates inside the weeks before the adoption
 (where nothing was adopted) with the same number of after weeks, and when those placebo
 fits' t-statistics spread wider than Student's t allows, the standard error is widened by
-the root mean square of their t-statistics. The effect is judged over the first ``AFTER_WEEKS`` weeks after the adoption: what happens later has
-too many other causes to be credited to one prescription.
+the root mean square of their t-statistics. The effect is judged over the first
+``AFTER_WEEKS`` weeks after the adoption: what happens later has too many other causes to be
+credited to one prescription.
 
 With a control (the groups a team's remedy did not touch), the series is the weekly gap
-between the treated and the control groups, weighted by 1 / (1/n_treated + 1/n_control):
-a comparative interrupted time series, i.e. difference in differences that also allows
-the two to drift apart before the adoption; a season shared by both cancels.
+between the treated and the control groups, weighted by 1 / (1/n_treated + 1/n_control): a
+comparative interrupted time series, i.e. difference in differences that also allows the two
+to drift apart before the adoption; a season shared by both cancels.
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ def weekly_series(tickets: Sequence[TicketValue], *, cut: datetime, log: bool = 
         week = math.floor((aware(t.opened_at) - c).total_seconds() / _WEEK_S)
         buckets.setdefault(week, []).append(float(t.value))
     weeks = sorted(buckets)
+
     def agg(v: list[float]) -> float:
         return float(np.mean(np.log1p(np.maximum(v, 0.0)) if log else v))
 
@@ -189,7 +191,7 @@ def _newey_west(xw: np.ndarray, resid: np.ndarray, bread: np.ndarray) -> np.ndar
     """Heteroscedasticity- and autocorrelation-consistent covariance (Bartlett kernel, lag
     ⌊4 (T/100)^(2/9)⌋, small-sample factor T/(T−k))."""
     t, k = xw.shape
-    lag = int(math.floor(4 * (t / 100) ** (2 / 9)))
+    lag = math.floor(4 * (t / 100) ** (2 / 9))
     u = xw * resid[:, None]
     meat = u.T @ u
     for lag_i in range(1, lag + 1):

@@ -26,6 +26,7 @@ import numpy as np
 from itsm_doctor.followup.cohort import Cohorts, TicketValue, aware, cut_at, equal_observation
 from itsm_doctor.followup.effect import ALPHA, holm, verdict
 from itsm_doctor.followup.its import (
+    AFTER_WEEKS,
     MIN_WEEKS_BEFORE,
     ItsFit,
     WeeklySeries,
@@ -239,7 +240,10 @@ def conclude(judgements: Sequence[Judgement], *, alpha: float = ALPHA) -> None:
             promised = abs(math.log1p(j.before) - math.log1p(max(j.before - j.promised, 0.0)))
         j.weeks_needed = weeks_needed(j.series, promised=promised, alpha=level, sigma=sigma, inflation=inflation)
         if j.weeks_needed is None:
-            j.reading = "no effect yet: at the current volume, not even 26 weeks after the adoption could show the promised effect"
+            j.reading = (
+                f"no effect yet: at the current volume, not even {AFTER_WEEKS} weeks after the adoption "
+                "could show the promised effect"
+            )
         elif j.weeks_needed == 0 and j.fit is not None:
             j.reading = "no effect of the promised size: the weeks judged were enough to see it"
         else:

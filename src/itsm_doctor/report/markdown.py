@@ -56,7 +56,7 @@ def render_markdown(examination: Mapping[str, Any], *, followup: Mapping[str, An
         ]
         for e in followup["effects"]:
             unit = e.get("unit")
-            p = format_p(e.get("p_adjusted"))
+            p = format_p(e["p_adjusted"] if "p_adjusted" in e else e.get("p_value"))  # older follow-ups: raw p
             lines.append(
                 f"| {_cell(e.get('title') or e.get('prescription'))} | `{e.get('sign')}` "
                 f"| {format_value(e.get('before'), unit)} | {format_value(e.get('after'), unit)} | {p} "

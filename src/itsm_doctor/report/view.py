@@ -171,7 +171,7 @@ def _followup(followup: Mapping[str, Any] | None) -> dict[str, Any] | None:
                 "after": format_value(e.get("after"), unit),
                 "expected": format_value(e.get("expected"), unit),
                 "effect": _effect_text(e),
-                "p": format_p(e.get("p_adjusted")),
+                "p": format_p(e["p_adjusted"] if "p_adjusted" in e else e.get("p_value")),
                 "test": e.get("test"),
                 "verdict": e.get("verdict"),
                 "confidence": e.get("confidence"),

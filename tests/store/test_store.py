@@ -148,3 +148,4 @@ def test_a_register_entry_keeps_the_groups_of_a_team_remedy(database: str) -> No
     )
     team, department = store.register(patient=patient)
     assert team.groups == ["G-SD", "G-NET"] and department.groups is None
+    store.close()

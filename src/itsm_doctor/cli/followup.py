@@ -14,7 +14,7 @@ from itsm_doctor.cli._common import EXIT_USAGE, err, out
 from itsm_doctor.engine import EngineError
 from itsm_doctor.followup.compare import AdoptedPrescription, TicketValues, followup
 from itsm_doctor.report import render_markdown, write_html
-from itsm_doctor.report.view import format_p, format_value
+from itsm_doctor.report.view import format_effect, format_p, format_value
 from itsm_doctor.store import Store, StoreError
 
 __all__ = ["FOLLOWUP_HELP", "followup_command", "print_followup", "run_followup"]
@@ -75,37 +75,31 @@ def _print_trends(result: dict[str, Any]) -> None:
 
 
 def _print_effects(result: dict[str, Any]) -> None:
-    effects = Table(title="Adopted prescriptions", title_justify="left")
-    for col in ("prescription", "sign", "before", "after", "effect [95 % interval]", "p (Holm)", "verdict"):
-        effects.add_column(col)
+    """Per prescription, a table of its signs (narrow enough for 80 columns), then how each
+    verdict was reached."""
+    by_rx: dict[str, list[dict[str, Any]]] = {}
     for e in result["effects"]:
-        effects.add_row(
-            str(e.get("title")),
-            str(e["sign"]),
-            format_value(e.get("before"), e.get("unit")),
-            format_value(e.get("after"), e.get("unit")),
-            _effect_text(e),
-            format_p(e.get("p_adjusted")),
-            f"{str(e['verdict']).replace('_', ' ')} ({e.get('confidence', 'low')} confidence)",
-        )
-    if effects.row_count:
-        out.print(effects)
-    for e in result["effects"]:
-        why = "; ".join([str(e.get("reading") or ""), *(e.get("reasons") or [])])
-        out.print(f"[dim]{e.get('title')} · {e['sign']}:[/dim] {e.get('test')}; {why}", highlight=False)
+        by_rx.setdefault(str(e.get("title") or e.get("prescription")), []).append(e)
+    for title, effects in by_rx.items():
+        table = Table(title=f"{title} (since {effects[0].get('since')})", title_justify="left")
+        for col in ("sign", "before → after", "effect [95 %]", "p (Holm)", "verdict"):
+            table.add_column(col)
+        for e in effects:
+            unit = e.get("unit")
+            table.add_row(
+                str(e.get("sign_name") or e["sign"]),
+                f"{format_value(e.get('before'), unit)} → {format_value(e.get('after'), unit)}",
+                format_effect(e),
+                format_p(e.get("p_adjusted")),
+                str(e["verdict"]).replace("_", " "),
+            )
+        out.print(table)
+        for e in effects:
+            why = "; ".join([f"{e.get('confidence', 'low')} confidence", *(e.get("reasons") or [])])
+            out.print(f"  [dim]{e['sign']}:[/dim] {e.get('reading') or e.get('test')} — {e.get('test')}; {why}")
     correction = result.get("correction")
     if correction and correction.get("tests"):
         out.print(f"[dim]{correction['note']}[/dim]", highlight=False)
-
-
-def _effect_text(e: dict[str, Any]) -> str:
-    effect, interval = e.get("effect"), e.get("interval")
-    if effect is None or not interval:
-        return "–"
-    if e.get("effect_scale") == "relative":
-        return f"{effect:+.0%} [{interval[0]:+.0%}, {interval[1]:+.0%}]"
-    unit = e.get("unit")
-    return f"{format_value(effect, unit)} [{format_value(interval[0], unit)}, {format_value(interval[1], unit)}]"
 
 
 def run_followup(store: Store, who: Any, workspace: Path, visits: Sequence[Any]) -> dict[str, Any]:

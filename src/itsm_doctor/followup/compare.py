@@ -171,8 +171,12 @@ def followup(
                     sign=sign_id,
                     wanted=str(target["direction"]),
                     unit=sign.get("unit"),
-                    test="not tested: the sign is n/a on these records",
-                    reading="the records cannot show this sign per ticket",
+                    test="not tested: the sign is n/a on these records"
+                    if ticket_values
+                    else "not tested: no records here to judge it on",
+                    reading="the records cannot show this sign per ticket"
+                    if ticket_values
+                    else "no records: judge it where the latest visit's records are",
                 )
             else:
                 good = (sign.get("benchmark") or {}).get("good")
@@ -195,6 +199,7 @@ def followup(
             "dysfunction": rx.dysfunction_id,
             "since": rx.since.isoformat(),
             "sphere": rx.sphere,
+            "sign_name": (signs.get(j.sign) or {}).get("name") or j.sign,
             **j.as_json(),
         }
         for rx, j in judged

@@ -82,12 +82,13 @@ def control_chart_svg(
         ),
     )
     layers = [limits, center, line, points]
-    marks = [{"period": a["label"], "what": f"adopted: {a.get('title', '')}"} for a in adoptions if a.get("label")]
+    # the label names the date, not the prescription: the title is in the table above and would overrun the chart
+    marks = [{"period": a["label"], "what": f"adopted {a.get('since', '')}"} for a in adoptions if a.get("label")]
     if marks:
         rule = alt.Chart(_data(marks)).encode(x=alt.X("period:O", sort=None))
         layers += [
             rule.mark_rule(color=_INK, strokeDash=[2, 2]),
-            rule.mark_text(align="left", dx=3, dy=-50, fontSize=9, color=_INK).encode(text="what:N"),
+            rule.mark_text(align="right", dx=-3, dy=55, fontSize=9, color=_INK).encode(text="what:N"),
         ]
     if chart.get("baseline"):
         title = f"{title} · limits from the {chart['baseline']} months before the adoption"

@@ -12,7 +12,7 @@ import pytest
 
 from itsm_doctor.followup.cohort import TicketValue, cut_at, equal_observation
 from itsm_doctor.followup.effect import holm, rate_effect
-from itsm_doctor.followup.its import WeeklySeries, segmented_fit
+from itsm_doctor.followup.its import WeeklySeries, placebo_calibration, segmented_fit
 from itsm_doctor.followup.judge import conclude, judge_sign, promised_effect
 
 START = datetime(2025, 1, 6, tzinfo=UTC)  # a Monday
@@ -227,7 +227,8 @@ def test_too_early_says_how_many_weeks_and_those_weeks_suffice() -> None:
         if early.weeks_needed is None:  # the tool says the half-year after could not show it
             unreachable += 1
             continue
-        assert early.reading == f"too early: about {early.weeks_needed} more weeks"
+        plural = "s" if early.weeks_needed > 1 else ""
+        assert early.reading == f"too early: about {early.weeks_needed} more week{plural}"
         asked.append(early.weeks_needed)
         later = judge_sign(
             sign="incident.ping_pong_rate",
@@ -267,18 +268,18 @@ def test_too_few_weeks_before_the_adoption_is_not_tested() -> None:
         since=(START + timedelta(weeks=4)).date(),
     )
     conclude([j])
-    assert j.fit is None and j.test == "not tested: 4 judged weeks before the adoption (needs 6)"
+    assert j.fit is None and j.test == "not tested: 4 judged weeks before the adoption (needs 12)"
     assert j.verdict == "no_effect_yet"
 
 
 def test_segmented_fit_recovers_a_hand_made_step() -> None:
     # y = 2 + 0.1 w + 1.5 after, with ±0.05 alternating: level shift 1.5, trend 0.1
-    weeks = tuple(range(-10, 6))
+    weeks = tuple(range(-14, 6))
     values = tuple(2 + 0.1 * w + (1.5 if w >= 0 else 0) + (0.05 if w % 2 else -0.05) for w in weeks)
     fit = segmented_fit(WeeklySeries(weeks=weeks, values=values, weights=(1.0,) * len(weeks)))
     assert fit is not None
     assert fit.effect == pytest.approx(1.5, abs=0.05) and fit.slope == pytest.approx(0.1, abs=0.005)
-    assert fit.p_value < 1e-6 and fit.weeks_before == 10 and fit.weeks_after == 6
+    assert fit.p_value < 1e-6 and fit.weeks_before == 14 and fit.weeks_after == 6
     assert fit.projected == pytest.approx(fit.observed - fit.effect)
 
 
@@ -301,3 +302,47 @@ def test_durations_are_judged_as_relative_changes() -> None:
     assert out["effect_scale"] == "relative" and out["effect"] == pytest.approx(expected, abs=0.01)
     assert out["verdict"] == "healing" and out["before"] == 10.0 and out["after"] == 5.0
     assert date.fromisoformat(out["cohorts"]["extract_end"][:10]) > START.date()
+
+
+def test_horizons_add_the_signs_after_window_and_look_back() -> None:
+    # one ticket a day for 100 days, each settling 2 days after opening; the extract ends at day 100
+    end = START + timedelta(days=100)
+    tickets = [
+        TicketValue(
+            opened_at=START + timedelta(days=d, hours=1),
+            value=0.0,
+            settled_at=START + timedelta(days=d + 2, hours=1),
+        )
+        for d in range(100)
+    ]
+    cut = START + timedelta(days=50)
+    reopen = equal_observation(sign="incident.reopen_rate", tickets=tickets, cut=cut, extract_end=end)
+    # settle 2 days + 14 days for a reopen to show: the tickets of the last 16 days are too young
+    assert reopen.horizon.days == 16 and reopen.too_young == 16
+    assert len(reopen.before) == 50 and len(reopen.after) == 34
+    recurring = equal_observation(sign="incident.recurring_rate", tickets=tickets, cut=cut, extract_end=end)
+    # a recurrence looks 30 days back: the first 30 days' tickets have too little history
+    assert recurring.too_early_in_extract == 30 and recurring.too_young == 2
+    assert recurring.as_json()["look_back_days"] == 30
+    # a ticket opened before the cut that never settled counts against the horizon, not as judged
+    open_ticket = TicketValue(opened_at=START + timedelta(days=10, hours=2), value=1.0)
+    with_open = equal_observation(
+        sign="incident.ping_pong_rate", tickets=[*tickets, open_ticket], cut=cut, extract_end=end
+    )
+    assert with_open.unsettled == 1 and len(with_open.before) == 50
+
+
+def test_placebo_calibration_widens_the_error_after_a_break_in_the_weeks_before() -> None:
+    weeks = tuple(range(-26, 4))
+    noise = [0.01 * ((w * 7) % 5 - 2) for w in weeks]  # a fixed zig-zag, mean 0
+    calm = WeeklySeries(weeks=weeks, values=tuple(0.3 + e for e in noise), weights=(100.0,) * len(weeks))
+    broken = WeeklySeries(
+        weeks=weeks,
+        values=tuple(0.3 + e + (0.1 if -14 <= w < -8 else 0.0) for w, e in zip(weeks, noise, strict=True)),
+        weights=(100.0,) * len(weeks),
+    )
+    calm_factor, calm_n = placebo_calibration(calm)
+    broken_factor, broken_n = placebo_calibration(broken)
+    # pseudo-adoptions at weeks −20 … −4, each with 4 weeks after it
+    assert calm_n == broken_n == 17
+    assert broken_factor > 2 * calm_factor and broken_factor > 2

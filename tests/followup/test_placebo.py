@@ -69,10 +69,12 @@ def real_values(data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     return out
 
 
-def _simulated(tmp: Path, *, seed: int, treat_from: date | None, months: int = 6) -> dict[str, list[TicketValue]]:
+def _simulated(
+    tmp: Path, *, seed: int, treat_from: date | None, months: int = 6, tickets: int = 4_000
+) -> dict[str, list[TicketValue]]:
     treatments = () if treat_from is None else (Treatment(dysfunction="assignment-ping-pong", since=treat_from),)
     scenario = Scenario(
-        seed=seed, tickets=4_000, months=months, dysfunctions=dict(DEMO_SEVERITY), treatments=treatments
+        seed=seed, tickets=tickets, months=months, dysfunctions=dict(DEMO_SEVERITY), treatments=treatments
     )
     simulate(scenario, tmp / "exports")
     run_intake([tmp / "exports"], source="canonical", workspace=tmp / "ws")
@@ -121,8 +123,10 @@ def test_placebo_adoptions_are_rarely_judged_to_heal_or_relapse(
     trials: list[tuple[str, date, list[Judgement]]] = []
     last_month = 0
     patients: dict[str, dict[str, list[TicketValue]]] = dict(real_values)
-    for seed in (101, 102):  # untreated simulated patients
-        patients[f"simulated-{seed}"] = _simulated(tmp_path / str(seed), seed=seed, treat_from=None)
+    for seed, months in ((101, 6), (102, 6), (103, 12)):  # untreated simulated patients
+        patients[f"simulated-{seed}"] = _simulated(
+            tmp_path / str(seed), seed=seed, treat_from=None, months=months, tickets=700 * months
+        )
     for name, values in patients.items():
         assert values, f"{name}: no per-ticket values"
         spread, late = _dates(values)
@@ -135,9 +139,14 @@ def test_placebo_adoptions_are_rarely_judged_to_heal_or_relapse(
             trials.append((name, since, _trial(values, rx, since)))
         last_month += len(late)
     flagged = [(n, s, t) for n, s, t in trials if any(j.verdict in ("healing", "relapsing") for j in t)]
-    assert len(trials) >= 40 and last_month >= 24
-    # nothing was done at any of these dates: at most 5 % may read as healing or relapsing
+    tested = [t for _n, _s, t in trials if any(j.fit is not None for j in t)]
+    assert len(trials) >= 40 and last_month >= 28
+    # nothing was done at any of these dates: at most 5 % may read as healing or relapsing …
     assert len(flagged) <= 0.05 * len(trials), _describe(flagged)
+    # … and the suite is not won by refusing to judge: most simulated and Helpdesk dates are
+    # tested, and few of those tested read as a change (a 5 % family error rate, small samples)
+    assert len(tested) >= 35, len(tested)
+    assert len(flagged) <= 0.1 * len(tested), _describe(flagged)
     # the case: BPIC 2013 adopted in its last month — every recent ticket too young
     late_bpic = [t for n, s, t in trials if n == "bpic2013" and s >= date(2012, 4, 6)]
     assert late_bpic and all(j.verdict == "no_effect_yet" for t in late_bpic for j in t)
@@ -145,8 +154,10 @@ def test_placebo_adoptions_are_rarely_judged_to_heal_or_relapse(
 
 
 def test_a_real_remedy_heals_once_the_after_period_is_as_long_as_the_tool_asks(tmp_path: Path) -> None:
-    # the demo's severity; the assignment matrix adopted 3 weeks before the extract ends, then,
-    # when the tool says "too early: N more weeks", adopted N weeks earlier in the same months
+    # the demo's severity; the assignment matrix adopted 3 weeks before the extract ends (two
+    # judged weeks after it), then, when the tool says "too early: N more weeks", adopted N
+    # weeks earlier in the same months. At this severity two weeks already suffice; the weeks
+    # the tool asks for a subtler effect are checked on hand-made series in test_judge.py.
     results: list[dict[str, Any]] = []
     for seed in range(201, 211):
         end = date(2026, 7, 1)
@@ -162,4 +173,4 @@ def test_a_real_remedy_heals_once_the_after_period_is_as_long_as_the_tool_asks(t
         judged = _trial(values, "assignment-matrix", since)
         results.append({"seed": seed, "weeks": 3 + needed, "healing": any(j.verdict == "healing" for j in judged)})
     healed = sum(r["healing"] for r in results)
-    assert healed >= 0.9 * len(results), results
+    assert len(results) == 10 and healed >= 0.9 * len(results), results

@@ -62,12 +62,14 @@ __all__ = [
     "ItsFit",
     "WeeklySeries",
     "difference",
+    "placebo_calibration",
     "segmented_fit",
     "weekly_series",
     "weeks_needed",
 ]
 
-MIN_WEEKS_BEFORE = 6
+MIN_WEEKS_BEFORE = 12  # a quarter of trend: enough for the placebo fits inside it to check the model
+PLACEBO_WEEKS_BEFORE = 6
 MIN_WEEKS_AFTER = 2
 WINDOW_WEEKS = 26
 AFTER_WEEKS = 26
@@ -213,13 +215,13 @@ def _window(series: WeeklySeries, weeks: int = WINDOW_WEEKS) -> WeeklySeries:
 def placebo_calibration(series: WeeklySeries, *, season: bool = False) -> tuple[float, int]:
     """The widening factor (≥ 1) the placebo fits inside the weeks before the adoption call
     for, and how many there were (factor 1 with fewer than ``MIN_PLACEBOS``): each pseudo
-    date leaves ``MIN_WEEKS_BEFORE`` weeks before it and as many weeks after it as the real
-    adoption has (at most a third of the weeks before)."""
+    date leaves at least ``PLACEBO_WEEKS_BEFORE`` weeks before it and as many weeks after it as
+    the real adoption has (at most a third of the weeks before)."""
     pre = series.side(after=False)
     real_after = sum(1 for w in series.weeks if w >= 0)
     span = min(max(real_after, MIN_WEEKS_AFTER), max(len(pre.weeks) // 3, MIN_WEEKS_AFTER))
     ts = []
-    for k in range(span, len(pre.weeks) - MIN_WEEKS_BEFORE + 1):
+    for k in range(span, len(pre.weeks) - PLACEBO_WEEKS_BEFORE + 1):
         shift = -pre.weeks[len(pre.weeks) - k]  # that week becomes week 0
         rows = [i for i in range(len(pre.weeks) - k + span)]
         pseudo = WeeklySeries(
@@ -227,7 +229,7 @@ def placebo_calibration(series: WeeklySeries, *, season: bool = False) -> tuple[
             values=tuple(pre.values[i] for i in rows),
             weights=tuple(pre.weights[i] for i in rows),
         )
-        fit = _fit(pseudo, calibrate=False, season=season)
+        fit = _fit(pseudo, calibrate=False, season=season, min_before=PLACEBO_WEEKS_BEFORE)
         if fit is not None and fit.se > 0:
             ts.append(fit.effect / fit.se)
     if len(ts) < MIN_PLACEBOS:
@@ -249,12 +251,12 @@ def segmented_fit(series: WeeklySeries, *, calibrate: bool = True) -> ItsFit | N
     return recent if seasonal is None or recent.p_value >= seasonal.p_value else seasonal
 
 
-def _fit(series: WeeklySeries, *, calibrate: bool, season: bool) -> ItsFit | None:
+def _fit(series: WeeklySeries, *, calibrate: bool, season: bool, min_before: int = MIN_WEEKS_BEFORE) -> ItsFit | None:
     weeks = np.asarray(series.weeks, dtype=float)
     y = np.asarray(series.values, dtype=float)
     n = np.asarray(series.weights, dtype=float)
     pre, post = int((weeks < 0).sum()), int((weeks >= 0).sum())
-    if pre < MIN_WEEKS_BEFORE or post < MIN_WEEKS_AFTER:
+    if pre < min_before or post < MIN_WEEKS_AFTER:
         return None
     x = _design(weeks, season=season)
     t, k = x.shape

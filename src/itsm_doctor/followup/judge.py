@@ -247,7 +247,8 @@ def conclude(judgements: Sequence[Judgement], *, alpha: float = ALPHA) -> None:
         elif j.weeks_needed == 0 and j.fit is not None:
             j.reading = "no effect of the promised size: the weeks judged were enough to see it"
         else:
-            j.reading = f"too early: about {max(j.weeks_needed, 1)} more weeks"
+            weeks = max(j.weeks_needed, 1)
+            j.reading = f"too early: about {weeks} more week{'s' if weeks > 1 else ''}"
 
 
 def _direction(j: Judgement) -> str:

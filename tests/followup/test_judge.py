@@ -128,6 +128,7 @@ def test_a_seasonal_dip_is_told_from_a_cure_when_two_years_precede_it() -> None:
     conclude([j])
     assert j.fit is not None and j.fit.season and j.fit.weeks_before == 104
     assert abs(j.fit.effect) < 0.01 and j.verdict == "no_effect_yet"
+    assert j.fit.seasonal_p == j.fit.p_value and any("season modelled over the 104 weeks" in r for r in j.reasons)
     # with a year of history the season cannot be modelled, and the fit says so
     short = judge_sign(
         sign="incident.ping_pong_rate",
@@ -139,7 +140,7 @@ def test_a_seasonal_dip_is_told_from_a_cure_when_two_years_precede_it() -> None:
     )
     conclude([short])
     assert short.fit is not None and not short.fit.season
-    assert any("season not modelled: 26 weeks" in r for r in short.reasons)
+    assert any("season not modelled: 52 weeks of records" in r for r in short.reasons)
 
 
 def test_a_team_remedy_is_judged_against_the_groups_it_did_not_touch() -> None:

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -118,6 +118,7 @@ class ItsFit:
     inflation: float  # the se used over the ordinary se (≥ 1): Newey–West and calibration
     placebos: int = 0  # placebo fits inside the weeks before the adoption
     calibration: float = 1.0  # widening of the se the placebo fits called for (≥ 1)
+    seasonal_p: float | None = None  # the seasonal fit's p-value when two years allowed one
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -134,6 +135,7 @@ class ItsFit:
             "window_weeks": self.window,
             "placebos": self.placebos,
             "calibration": self.calibration,
+            "seasonal_p_value": self.seasonal_p,
         }
 
 
@@ -248,7 +250,10 @@ def segmented_fit(series: WeeklySeries, *, calibrate: bool = True) -> ItsFit | N
     if recent is None or not series.weeks or -min(series.weeks) < SEASON_WEEKS:
         return recent
     seasonal = _fit(_window(series, SEASON_WEEKS), calibrate=calibrate, season=True)
-    return recent if seasonal is None or recent.p_value >= seasonal.p_value else seasonal
+    if seasonal is None:
+        return recent
+    chosen = recent if recent.p_value >= seasonal.p_value else seasonal
+    return replace(chosen, seasonal_p=seasonal.p_value)
 
 
 def _fit(series: WeeklySeries, *, calibrate: bool, season: bool, min_before: int = MIN_WEEKS_BEFORE) -> ItsFit | None:

@@ -28,6 +28,7 @@ from itsm_doctor.followup.effect import ALPHA, holm, verdict
 from itsm_doctor.followup.its import (
     AFTER_WEEKS,
     MIN_WEEKS_BEFORE,
+    SEASON_WEEKS,
     ItsFit,
     WeeklySeries,
     difference,
@@ -39,7 +40,6 @@ from itsm_doctor.followup.its import (
 __all__ = ["MIN_TICKETS", "Judgement", "conclude", "judge_sign", "promised_effect"]
 
 MIN_TICKETS = 20  # fewer judged tickets on either side: no test
-MODERATE_WEEKS = 12  # weeks before the adoption for a moderate confidence without a control
 
 
 @dataclass(kw_only=True)
@@ -181,15 +181,19 @@ def judge_sign(
         if j.control
         else "interrupted time series (weekly segmented regression)"
     )
-    if not fit.season:
+    history = -min(series.weeks)  # weeks of records before the adoption, the fit's window or not
+    if control:
+        j.reasons.append("a season shared by the team and its peers cancels in their gap")
+    elif fit.seasonal_p is not None:
         j.reasons.append(
-            f"season not modelled: {fit.weeks_before} weeks before the adoption (two years needed)"
-            if not control
-            else "season cancels between the team and its peers"
+            f"season modelled over the {SEASON_WEEKS} weeks before; the verdict stands against the recent trend "
+            f"and the seasonal fit (p {fit.p_value:.2g} and {fit.seasonal_p:.2g} before correction, the larger used)"
         )
+    else:
+        j.reasons.append(f"season not modelled: {history} weeks of records before the adoption (two years needed)")
     if control and cohorts.horizon.settle is not None:
         j.confidence = "high"
-    elif cohorts.horizon.settle is not None and fit.weeks_before >= MODERATE_WEEKS:
+    elif cohorts.horizon.settle is not None:  # a trend of at least MIN_WEEKS_BEFORE weeks, no control
         j.confidence = "moderate"
     return j
 

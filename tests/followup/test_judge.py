@@ -347,3 +347,31 @@ def test_placebo_calibration_widens_the_error_after_a_break_in_the_weeks_before(
     # pseudo-adoptions at weeks −20 … −4, each with 4 weeks after it
     assert calm_n == broken_n == 17
     assert broken_factor > 2 * calm_factor and broken_factor > 2
+
+
+def test_adopting_at_a_sign_s_worst_weeks_is_rarely_read_as_a_cure() -> None:
+    # regression to the mean: ping-pong steady at 30 % but 40 % in the two weeks before the
+    # adoption (the weeks that prompted it), then back to 30 % with nothing done; 20 patients
+    its_cures = pooled_cures = 0
+    for seed in range(20):
+        rng = random.Random(seed)
+        tickets = []
+        for w in range(40):
+            p = 0.40 if w in (24, 25) else 0.30
+            for i in range(100):
+                opened = START + timedelta(weeks=w, minutes=i * 90)
+                value = float(rng.random() < p)
+                tickets.append(TicketValue(opened_at=opened, value=value, settled_at=opened + timedelta(hours=1)))
+        since = (START + timedelta(weeks=26)).date()
+        j = judge_sign(sign="incident.ping_pong_rate", wanted="down", unit="ratio", tickets=tickets, since=since)
+        conclude([j])
+        its_cures += j.verdict == "healing"
+        cut = cut_at(since)
+        last_month = [t.value for t in tickets if cut - timedelta(weeks=4) <= t.opened_at < cut]
+        after = [t.value for t in tickets if t.opened_at >= cut]
+        pooled = rate_effect(
+            before=(round(sum(last_month)), len(last_month)), after=(round(sum(after)), len(after)), wanted="down"
+        )
+        pooled_cures += pooled.verdict == "healing"
+    # the last month against the months after: 7 cures of 20; against the trend: 2
+    assert pooled_cures >= 5 and its_cures <= 2

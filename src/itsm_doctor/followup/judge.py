@@ -232,7 +232,11 @@ def conclude(judgements: Sequence[Judgement], *, alpha: float = ALPHA) -> None:
         if j.fit is not None and j.p_adjusted is not None:
             j.verdict = verdict(before=0.0, after=j.fit.effect, p_value=j.p_adjusted, wanted=j.wanted, alpha=alpha)
         if j.verdict != "no_effect_yet":
-            j.reading = f"{j.verdict}: moved {_direction(j)} beyond what the trend projected"
+            j.reading = (
+                f"{j.verdict}: the gap to the untouched groups moved {_direction(j)} beyond its trend"
+                if j.control
+                else f"{j.verdict}: moved {_direction(j)} beyond what the trend projected"
+            )
             continue
         if j.series is None or j.promised is None or j.promised == 0:
             j.reading = j.reading or "no effect yet: " + j.test

@@ -19,17 +19,17 @@ from itsm_doctor.store import Store, StoreError
 
 __all__ = ["FOLLOWUP_HELP", "followup_command", "print_followup", "run_followup"]
 
-FOLLOWUP_HELP = """Compare the patient's visits: each sign's trend, monthly control charts (limits from
-the months before an adoption), and for every prescription adopted in the register its effect
-on the signs it should move, with a verdict: healing, no effect yet, or relapsing.
-
-Each effect is judged on tickets that had the same chance to show the sign (too-young tickets
-left out and counted), against the trend the weekly series already had (and its season, with
-two years of history), against the groups a team remedy did not touch (`register adopt
---group`), with Holm's correction over all the tests; "too early: about N more weeks" says
-when the data cannot tell yet. The split is the date the prescription took effect
-(`register adopt --since`); the per-ticket values come from the latest visit's records.
-"""
+FOLLOWUP_HELP = (
+    "Compare the patient's visits: each sign's trend, monthly control charts (limits from the months "
+    "before an adoption), and for every prescription adopted in the register its effect on the signs it "
+    "should move, with a verdict: healing, no effect yet, or relapsing.\n\n"
+    "Each effect is judged on tickets that had the same chance to show the sign (too-young tickets left "
+    "out and counted), against the trend the weekly series already had (and its season, with two years "
+    "of history), against the groups a team remedy did not touch (register adopt --group), with Holm's "
+    "correction over all the tests; 'too early: about N more weeks' says when the data cannot tell yet.\n\n"
+    "The split is the date the prescription took effect (register adopt --since); the per-ticket values "
+    "come from the latest visit's records. See docs/followup.md."
+)
 
 TicketValuesFactory = Callable[[Path], TicketValues | None]
 

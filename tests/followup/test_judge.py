@@ -271,6 +271,20 @@ def test_too_few_weeks_before_the_adoption_is_not_tested() -> None:
     conclude([j])
     assert j.fit is None and j.test == "not tested: 4 judged weeks before the adoption (needs 12)"
     assert j.verdict == "no_effect_yet"
+    assert j.weeks_needed is None and j.reading == "no effect yet: " + j.test  # waiting will not help
+    # adopted the day the records end: nothing after it yet, and waiting will tell
+    fresh = judge_sign(
+        sign="incident.ping_pong_rate",
+        wanted="down",
+        unit="ratio",
+        tickets=_rate_series([0.3] * 20),
+        since=(START + timedelta(weeks=20)).date(),
+        good=0.1,
+    )
+    conclude([fresh])
+    assert fresh.test == "not tested yet: 0 judged tickets after the adoption (needs 20 over 2 weeks)"
+    assert fresh.weeks_needed is not None and fresh.weeks_needed >= 2
+    assert fresh.reading == f"too early: about {fresh.weeks_needed} more weeks"
 
 
 def test_segmented_fit_recovers_a_hand_made_step() -> None:

@@ -162,17 +162,19 @@ def judge_sign(
             "control_groups": len({t.group for t in control}),
         }
     j.series = series
-    if len(before) < MIN_TICKETS or len(after) < MIN_TICKETS:
-        j.test = f"not tested: fewer than {MIN_TICKETS} judged tickets on one side"
-        return j
-    fit = segmented_fit(series)
-    if fit is None:
-        weeks = series.side(after=False).weeks
+    weeks_before = len(series.side(after=False).weeks)
+    if len(before) < MIN_TICKETS or weeks_before < MIN_WEEKS_BEFORE:
+        # waiting will not help: the history before the adoption is what is missing
         j.test = (
-            f"not tested: {len(weeks)} judged weeks before the adoption (needs {MIN_WEEKS_BEFORE})"
-            if len(weeks) < MIN_WEEKS_BEFORE
-            else "not tested: too few judged weeks after the adoption"
+            f"not tested: {len(before)} judged tickets before the adoption (needs {MIN_TICKETS})"
+            if len(before) < MIN_TICKETS
+            else f"not tested: {weeks_before} judged weeks before the adoption (needs {MIN_WEEKS_BEFORE})"
         )
+        j.series = None
+        return j
+    fit = segmented_fit(series) if len(after) >= MIN_TICKETS else None
+    if fit is None:
+        j.test = f"not tested yet: {len(after)} judged tickets after the adoption (needs {MIN_TICKETS} over 2 weeks)"
         return j
     j.fit = fit
     j.test = (

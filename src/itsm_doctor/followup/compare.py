@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from itsm_doctor.followup.cohort import TicketValue
+from itsm_doctor.followup.effect import ALPHA
 from itsm_doctor.followup.judge import MIN_TICKETS, Judgement, conclude, judge_sign
 from itsm_doctor.followup.spc import p_chart, xmr_chart
 
@@ -214,9 +215,9 @@ def followup(
         "correction": {
             "method": "Holm",
             "tests": tested,
-            "alpha": 0.05,
+            "alpha": ALPHA,
             "note": f"{tested} tests in this follow-up; each p is adjusted so that the chance of any false "
-            "verdict among them stays below 5 %",
+            f"verdict among them stays below {ALPHA:.0%}",
         },
     }
 

@@ -31,6 +31,7 @@ __all__ = [
     "Evidence",
     "Examination",
     "IntakeEntry",
+    "MissingEvidence",
     "Period",
     "Prescription",
     "SignEntry",
@@ -105,12 +106,21 @@ class Cause(_Contract):
     likelihood: float = Field(ge=0, le=1)
 
 
+class MissingEvidence(_Contract):
+    """A sign the dysfunction reads that these records cannot give, and why."""
+
+    id: str
+    reason: str | None = None
+
+
 class Diagnosis(_Contract):
     id: str
     name: str
     verdict: Literal["present", "possible", "absent", "undetermined"]
     likelihood: float = Field(ge=0, le=1)
+    confidence: float = Field(default=1.0, ge=0, le=1)
     evidence: list[Evidence] = Field(default_factory=list)
+    missing: list[MissingEvidence] = Field(default_factory=list)
     causes: list[Cause] = Field(default_factory=list)
 
 

@@ -12,6 +12,7 @@ docs/adr/0007-diagnosis-evidence-sufficiency-and-contrasts.md.
 
 from __future__ import annotations
 
+import math
 import statistics
 from typing import Any
 
@@ -25,13 +26,15 @@ from itsm_doctor.signs.common import collapsed, hours_between, incident_interval
 
 __all__ = ["CONTRAST_SIGNS"]
 
-_MIN_CLASS = 10  # resolved incidents a priority class needs to be compared
+_MIN_CLASS = 20  # resolved incidents a priority class needs to be compared
 _MIN_GROUP = 30  # resolved incidents a group needs to be compared with its peers
 _MIN_RESOLVERS = 3  # agents who resolved a group's incidents, for a key-person reading
 _MIN_PAIR = 20  # incidents handed between two groups, for a ping-pong reading
+_EDGE_QUANTILE = 0.75  # of incidents' durations in weeks: the edges cut from the window
 _MIN_WEEKS = 6  # weeks of window left after the edges are cut, for a backlog trend
 _RECUR_DAYS = 30
 _WEEK_S = 7 * 86400
+_MINUTE_H = 1 / 60  # resolution times are floored at a minute before their logarithm
 
 
 # --- class vs class: priority ------------------------------------------------------------
@@ -41,7 +44,10 @@ def _priority_classes(r: Records) -> ibis.Table:
     t = of_type(r, "incident").filter(_.resolved_at.notnull() & _.priority.notnull())
     h = hours_between(t.opened_at, t.resolved_at)
     t = t.mutate(h=h).filter(_.h >= 0)
-    return t.group_by("priority").aggregate(n=_.count(), median_h=_.h.quantile(0.5))
+    # the geometric mean: a class mixes tickets the desk solves in minutes with escalated ones
+    # taking days, and a median flips between the two modes with a few tickets
+    log_h = t.h.clip(lower=_MINUTE_H).ln()
+    return t.group_by("priority").aggregate(n=_.count(), log_mean=log_h.mean())
 
 
 def _priority_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
@@ -49,10 +55,9 @@ def _priority_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     if len(rows) < 2:
         return None, {"_reason": f"fewer than two priority classes with {_MIN_CLASS} resolved incidents"}
     urgent, least = rows[0], rows[-1]
-    if not least["median_h"]:
-        return None, {"_reason": "the least urgent class resolves in no time"}
-    per_class = {str(x["priority"]): {"value": x["median_h"], "n": x["n"]} for x in rows}
-    return urgent["median_h"] / least["median_h"], {"priority": per_class, "_n": sum(x["n"] for x in rows)}
+    per_class = {str(x["priority"]): {"value": math.exp(x["log_mean"]), "n": x["n"]} for x in rows}
+    ratio = math.exp(urgent["log_mean"] - least["log_mean"])
+    return ratio, {"priority": per_class, "_n": sum(x["n"] for x in rows)}
 
 
 # --- group vs peers: one person carries a group ------------------------------------------
@@ -148,16 +153,17 @@ def _backlog_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     )
     closed_only = all(x["end_week"] is not None for x in rows)
     # Left edge: incidents opened before the extract are missing, so the backlog fills from 0;
-    # skip the weeks most incidents take to end. Right edge: the drain after the last arrival
+    # skip the weeks three quarters of incidents take to end (a p90 would let a few stuck
+    # tickets swallow the whole window). Right edge: the drain after the last arrival
     # is the extract, not the organisation; and in a closed-only extract, incidents opened
     # late are present only if they ended quickly, so cut the same margin again.
-    margin = durations[int(0.9 * (len(durations) - 1))] + 1 if durations else 1
+    margin = durations[int(_EDGE_QUANTILE * (len(durations) - 1))] + 1 if durations else 1
     start = first + margin
     stop = last - (margin if closed_only else 0)
     if stop - start + 1 < _MIN_WEEKS:
         return None, {
             "_reason": f"fewer than {_MIN_WEEKS} weeks between the fill-up and the end of arrivals "
-            f"({'closed-only extract, ' if closed_only else ''}90 % of incidents end within {margin} weeks)"
+            f"({'closed-only extract, ' if closed_only else ''}75 % of incidents end within {margin} weeks)"
         }
     weeks = range(start, stop + 1)
     open_at = {w: 0 for w in weeks}
@@ -216,8 +222,8 @@ CONTRAST_SIGNS: tuple[Sign, ...] = (
         unit="ratio",
         direction="lower",
         definition=(
-            "Median hours to resolve of the most urgent priority class with ≥ 10 resolved incidents, divided by "
-            "that of the least urgent such class. Compares the classes themselves, so it holds when most "
+            "Geometric mean of hours to resolve (floored at a minute) of the most urgent priority class with "
+            "≥ 20 resolved incidents, divided by that of the least urgent such class. Compares the classes themselves, so it holds when most "
             "incidents share one priority (where a rank correlation is flattened by ties); near 1 when priority "
             "does not change how fast work is done."
         ),
@@ -299,7 +305,7 @@ CONTRAST_SIGNS: tuple[Sign, ...] = (
             "Mean open incidents at week ends in the second half of the observed window divided by the first "
             "half, minus 1. The window leaves out the fill-up after the extract starts and the drain after the "
             "last arrival (and, in a closed-only extract, as many weeks again before it, since late incidents "
-            "appear only if they ended early); the edge is the weeks in which 90 % of incidents end."
+            "appear only if they ended early); the edge is the weeks in which 75 % of incidents end."
         ),
         benchmark=Benchmark(good=0.10, poor=0.50, source="no published benchmark; ITSM Doctor working band"),
         needs=("ticket.opened_at",),

@@ -190,7 +190,7 @@ def report(summary: dict[str, Any], *, tickets: int, count: int, seconds: float)
             lines.append(f"- {truth}: " + ", ".join(f"{k} ×{v}" for k, v in sorted(others.items())))
     else:
         lines.append("- none")
-    return lines + [""]
+    return [*lines, ""]
 
 
 def run(*, tickets: int, calibration: bool, work: Path) -> tuple[dict[str, Any], list[Any], int]:

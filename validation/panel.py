@@ -35,7 +35,7 @@ from itsm_doctor.signs import SIGNS, compute
 from itsm_doctor.simulate import DYSFUNCTIONS, Scenario, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
-import independent  # noqa: E402  (validation/ is a folder of scripts, not a package)
+import independent  # validation/ is a folder of scripts, not a package
 
 FIRST_SEED = 9_000
 _SIGNS = [dataclasses.replace(s, breakdowns=()) for s in SIGNS]
@@ -188,9 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         started2 = time.time()
         with tempfile.TemporaryDirectory() as tmp:
             summary2, _raw, count = independent.run(tickets=args.panel2_tickets, calibration=False, work=Path(tmp))
-        panel2 = independent.report(
-            summary2, tickets=args.panel2_tickets, count=count, seconds=time.time() - started2
-        )
+        panel2 = independent.report(summary2, tickets=args.panel2_tickets, count=count, seconds=time.time() - started2)
     args.out.write_text(
         report(
             summary, patients=args.patients, healthy=args.healthy, tickets=args.tickets, seconds=seconds, panel2=panel2

@@ -105,6 +105,12 @@ def examine_command(
             help="Your circle of influence: team, department or enterprise; prescriptions beyond it are left out."
         ),
     ] = "enterprise",
+    roles: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML file of group name or id → support tier (1–3), overriding tiers inferred from routing."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     if source not in SOURCE_NAMES:
@@ -134,6 +140,7 @@ def examine_command(
                 patient=patient,
                 symptoms=symptoms,
                 progress=lambda msg: progress.update(task, description=msg),
+                roles=roles,
             )
     except (IntakeError, EngineError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)

@@ -64,9 +64,7 @@ def _priority_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
 
 
 def _resolvers(r: Records) -> ibis.Table:
-    t = of_type(r, "incident").filter(
-        _.resolved_at.notnull() & _.assigned_group_id.notnull() & _.assignee_id.notnull()
-    )
+    t = of_type(r, "incident").filter(_.resolved_at.notnull() & _.assigned_group_id.notnull() & _.assignee_id.notnull())
     return t.group_by(["assigned_group_id", "assignee_id"]).aggregate(n=_.count())
 
 
@@ -223,9 +221,9 @@ CONTRAST_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition=(
             "Geometric mean of hours to resolve (floored at a minute) of the most urgent priority class with "
-            "≥ 20 resolved incidents, divided by that of the least urgent such class. Compares the classes themselves, so it holds when most "
-            "incidents share one priority (where a rank correlation is flattened by ties); near 1 when priority "
-            "does not change how fast work is done."
+            "≥ 20 resolved incidents, divided by that of the least urgent such class. Compares the classes "
+            "themselves, so it holds when most incidents share one priority (where a rank correlation is flattened "
+            "by ties); near 1 when priority does not change how fast work is done."
         ),
         benchmark=Benchmark(
             good=0.25,

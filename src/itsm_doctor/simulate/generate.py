@@ -264,7 +264,11 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     ev.add(early_wait, ids, t, kind="customer_reply", status="in_progress")
 
     s_pp = s("assignment-ping-pong")
-    p_l1 = (0.60 if sc.realistic else 0.76) * (1 - s("desk-role-ambiguity") * desk_skill[a1]) * (1 - 0.55 * s("push-to-front-failure"))
+    p_l1 = (
+        (0.60 if sc.realistic else 0.76)
+        * (1 - s("desk-role-ambiguity") * desk_skill[a1])
+        * (1 - 0.55 * s("push-to-front-failure"))
+    )
     solved_l1 = is_request | (rng.random(n) < p_l1)
     escalated = ~solved_l1
     quick = escalated & (rng.random(n) < 0.9 * s("push-to-front-failure"))
@@ -305,7 +309,9 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     # (realistic: resolver groups take most of a working day, as the shared real logs show)
     l2_hours, l3_hours = (10.0, 24.0) if sc.realistic else (3.0, 8.0)
     work = np.where(
-        l3, _lognorm(rng, l3_hours, 0.8, n), np.where(escalated, _lognorm(rng, l2_hours, 0.8, n), _lognorm(rng, 0.4, 0.7, n))
+        l3,
+        _lognorm(rng, l3_hours, 0.8, n),
+        np.where(escalated, _lognorm(rng, l2_hours, 0.8, n), _lognorm(rng, 0.4, 0.7, n)),
     )
     work = np.where(is_request, _lognorm(rng, 8, 0.8, n), work * f_prio**0.75) * backlog
     # customer neglect by resolver groups: a picked-up incident is left untouched for hours

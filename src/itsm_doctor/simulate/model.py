@@ -78,7 +78,9 @@ class Scenario:
         if self.base not in BASES:
             raise ValueError(f"unknown base {self.base!r}; use one of {', '.join(BASES)}")
         if not 0.5 <= self.dominant_priority_share <= 0.99:
-            raise ValueError(f"dominant_priority_share must be between 0.5 and 0.99, not {self.dominant_priority_share}")
+            raise ValueError(
+                f"dominant_priority_share must be between 0.5 and 0.99, not {self.dominant_priority_share}"
+            )
         unknown = sorted(set(self.dysfunctions) - set(DYSFUNCTIONS))
         if unknown:
             raise ValueError(f"unknown dysfunction(s) {', '.join(unknown)}; known: {', '.join(DYSFUNCTIONS)}")

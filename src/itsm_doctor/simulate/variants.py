@@ -61,7 +61,7 @@ def write_snapshot_variant(canonical: Path, out: Path, *, variant: str = "snapsh
                 "(s.sys_mod_count::INTEGER = 0 OR s.sys_mod_count::INTEGER = last_mod "
                 f"OR hash(s.number || ':' || s.sys_mod_count || ':' || ?) % 1000 >= {int(GAP_SHARE * 1000)})"
             )
-        params: list[object] = [str(full)] + ([str(seed)] if gaps else []) + [str(out)]
+        params = [str(full), *([str(seed)] if gaps else []), str(out)]
         con.execute(
             f"""
             COPY (

@@ -305,7 +305,12 @@ CONTRAST_SIGNS: tuple[Sign, ...] = (
             "last arrival (and, in a closed-only extract, as many weeks again before it, since late incidents "
             "appear only if they ended early); the edge is the weeks in which 75 % of incidents end."
         ),
-        benchmark=Benchmark(good=0.10, poor=0.50, source="no published benchmark; ITSM Doctor working band"),
+        benchmark=Benchmark(
+            good=0.25,
+            poor=0.75,
+            source="no published benchmark; a steady organisation's halves differ by up to a fifth over a quarter "
+            "(simulated panels); ITSM Doctor working band",
+        ),
         needs=("ticket.opened_at",),
         summary=_backlog_weeks,
         finish=_backlog_finish,
@@ -343,7 +348,12 @@ CONTRAST_SIGNS: tuple[Sign, ...] = (
             "Share of incidents opened within 30 days after another incident on the same configuration item. "
             "Only the CI: categories are too coarse (most incidents share one with a recent other)."
         ),
-        benchmark=Benchmark(good=0.08, poor=0.20, source="no published benchmark; ITSM Doctor working band"),
+        benchmark=Benchmark(
+            good=0.15,
+            poor=0.30,
+            source="no published benchmark; the shared ServiceNow sample reads 0.125 on the incidents naming a CI; "
+            "ITSM Doctor working band",
+        ),
         needs=("ticket.ci_id",),
         per_ticket=_ci_recurrence,
     ),

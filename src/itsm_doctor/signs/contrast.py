@@ -31,6 +31,8 @@ _MIN_GROUP = 30  # resolved incidents a group needs to be compared with its peer
 _MIN_RESOLVERS = 3  # agents who resolved a group's incidents, for a key-person reading
 _MIN_PAIR = 20  # incidents handed between two groups, for a ping-pong reading
 _EDGE_QUANTILE = 0.75  # of incidents' durations in weeks: the edges cut from the window
+_STEADY_SHARE = 0.25  # of the median week's arrivals: weeks below it are the extract's thin edges
+_ARRIVAL_SWING = 3.0  # arrivals between the window's halves beyond this factor: an extract's selection
 _MIN_WEEKS = 6  # weeks of window left after the edges are cut, for a backlog trend
 _RECUR_DAYS = 30
 _WEEK_S = 7 * 86400
@@ -144,8 +146,17 @@ def _backlog_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     rows = table.to_pylist()
     if not rows:
         return None, {"_reason": "no incident opened"}
-    first = min(int(x["open_week"]) for x in rows)
-    last = max(int(x["open_week"]) for x in rows)
+    arrivals: dict[int, int] = {}
+    for x in rows:
+        arrivals[int(x["open_week"])] = arrivals.get(int(x["open_week"]), 0) + int(x["n"])
+    span = range(min(arrivals), max(arrivals) + 1)
+    # The observed window: weeks whose arrivals reach a quarter of a busy week's (the 90th
+    # percentile). An extract often holds a thin tail of very old incidents (or of the first
+    # days of a new tool) that would make the early backlog look empty.
+    weekly = sorted(arrivals.get(w, 0) for w in span)
+    floor = _STEADY_SHARE * weekly[int(0.9 * (len(weekly) - 1))]
+    steady = [w for w in span if arrivals.get(w, 0) >= floor]
+    first, last = steady[0], steady[-1]
     durations = sorted(
         d for x in rows if x["end_week"] is not None for d in [int(x["end_week"]) - int(x["open_week"])] * int(x["n"])
     )
@@ -164,6 +175,14 @@ def _backlog_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
             f"({'closed-only extract, ' if closed_only else ''}75 % of incidents end within {margin} weeks)"
         }
     weeks = range(start, stop + 1)
+    half_weeks = len(weeks) // 2
+    early = sum(arrivals.get(w, 0) for w in weeks[:half_weeks])
+    late = sum(arrivals.get(w, 0) for w in weeks[-half_weeks:])
+    if not early or not 1 / _ARRIVAL_SWING <= late / early <= _ARRIVAL_SWING:
+        return None, {
+            "_reason": f"arrivals change more than {_ARRIVAL_SWING:g}-fold between the window's halves "
+            f"({early} → {late}): the extract selects incidents by period, its backlog is not the organisation's"
+        }
     open_at = {w: 0 for w in weeks}
     for x in rows:
         o, e, n = int(x["open_week"]), x["end_week"], int(x["n"])
@@ -301,7 +320,9 @@ CONTRAST_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition=(
             "Mean open incidents at week ends in the second half of the observed window divided by the first "
-            "half, minus 1. The window leaves out the fill-up after the extract starts and the drain after the "
+            "half, minus 1. The window runs over the weeks whose arrivals reach a quarter of a busy week's (the "
+            "90th percentile), n/a when arrivals change more than threefold between its halves, "
+            "and leaves out the fill-up after the extract starts and the drain after the "
             "last arrival (and, in a closed-only extract, as many weeks again before it, since late incidents "
             "appear only if they ended early); the edge is the weeks in which 75 % of incidents end."
         ),

@@ -153,12 +153,14 @@ def _f(x: float | None) -> str:
     return "—" if x is None else f"{x:.2f}"
 
 
-def report(summary: dict[str, Any], *, tickets: int, count: int, seconds: float) -> list[str]:
+def report(
+    summary: dict[str, Any], *, tickets: int, count: int, seconds: float, first_seed: int = FIRST_SEED
+) -> list[str]:
     """The panel's section of docs/validation.md."""
     lines = [
         "## Panel 2: realistic organisations through the ServiceNow snapshot layout",
         "",
-        f"{count} patients, {tickets:,} incidents each, seeds {FIRST_SEED} onwards (bands and weights were set "
+        f"{count} patients, {tickets:,} incidents each, seeds {first_seed} onwards (bands and weights were set "
         f"looking at calibration seeds from {CALIBRATION_SEED}, never at these). Realistic base rates (about 40 % "
         "reassigned, 1 % reopened, 75–94 % at one priority, 1–4 % linked to a problem); each dysfunction alone at "
         f"mild {SEVERITIES['mild']}, moderate {SEVERITIES['moderate']} and strong {SEVERITIES['strong']} severity, "
@@ -214,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         summary, raw, count = run(tickets=args.tickets, calibration=args.calibration, work=Path(tmp))
-    print("\n".join(report(summary, tickets=args.tickets, count=count, seconds=time.time() - started)))
+    first = CALIBRATION_SEED if args.calibration else FIRST_SEED
+    print(
+        "\n".join(report(summary, tickets=args.tickets, count=count, seconds=time.time() - started, first_seed=first))
+    )
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "patients": raw}, indent=1), encoding="utf-8")
     return 0

@@ -14,7 +14,8 @@ the weight of the dysfunction's supporting rules — but never blocks: the verdi
 no symptom was answered, or when it needs more visits than there are — never ``absent`` for
 lack of data. A likelihood at the ``present`` level on less than half of the evidence weight
 (``confidence`` < 0.5) reads ``possible``: partial evidence may raise a suspicion, not settle
-it. Causes are scored the same way from their own evidence, starting from the dysfunction's
+it; and a likelihood below ``possible`` is ``absent`` only when the measured evidence leans
+against the dysfunction or covers half its weight — else ``undetermined``. Causes are scored the same way from their own evidence, starting from the dysfunction's
 likelihood. See docs/adr/0003-diagnosis-method.md.
 """
 
@@ -129,6 +130,8 @@ def _diagnose_one(
         verdict = "present"
     elif likelihood >= POSSIBLE:
         verdict = "possible"
+    elif total > 0 and confidence < MIN_CONFIDENCE and not answered:
+        verdict = "undetermined"  # the little that is measured leans towards it: not enough to clear it
     else:
         verdict = "absent"
     causes: list[dict[str, Any]] = []

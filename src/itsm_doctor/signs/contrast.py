@@ -160,13 +160,15 @@ def _backlog_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     durations = sorted(
         d for x in rows if x["end_week"] is not None for d in [int(x["end_week"]) - int(x["open_week"])] * int(x["n"])
     )
+    if not durations:
+        return None, {"_reason": "no incident ends in these records: their lifecycle cannot be told, nor a backlog"}
     closed_only = all(x["end_week"] is not None for x in rows)
     # Left edge: incidents opened before the extract are missing, so the backlog fills from 0;
     # skip the weeks three quarters of incidents take to end (a p90 would let a few stuck
     # tickets swallow the whole window). Right edge: the drain after the last arrival
     # is the extract, not the organisation; and in a closed-only extract, incidents opened
     # late are present only if they ended quickly, so cut the same margin again.
-    margin = durations[int(_EDGE_QUANTILE * (len(durations) - 1))] + 1 if durations else 1
+    margin = durations[int(_EDGE_QUANTILE * (len(durations) - 1))] + 1
     start = first + margin
     stop = last - (margin if closed_only else 0)
     if stop - start + 1 < _MIN_WEEKS:

@@ -11,12 +11,13 @@ rests on whatever evidence the records allow. A sign the records cannot give is 
 ``missing`` (with the examination's reason) and lowers ``confidence`` — the measured share of
 the weight of the dysfunction's supporting rules — but never blocks: the verdict is
 ``undetermined`` only when fewer than ``min_signs`` *discriminating* signs can be measured and
-no symptom was answered, or when it needs more visits than there are — never ``absent`` for
-lack of data. A likelihood at the ``present`` level on less than half of the evidence weight
-(``confidence`` < 0.5) reads ``possible``: partial evidence may raise a suspicion, not settle
-it; and a likelihood below ``possible`` is ``absent`` only when the measured evidence leans
-against the dysfunction or covers half its weight — else ``undetermined``. Causes are scored the same way from their own evidence, starting from the dysfunction's
-likelihood. See docs/adr/0003-diagnosis-method.md.
+no symptom was answered, or when it needs more visits than there are. A likelihood at the
+``present`` level on less than half of the evidence weight (``confidence`` < 0.5) reads
+``possible``: partial evidence may raise a suspicion, not settle it; and a likelihood below
+``possible`` is ``absent`` only when the measured evidence leans against the dysfunction or
+covers half its weight — else ``undetermined``: never ``absent`` for lack of data. Causes are
+scored the same way from their own evidence, starting from the dysfunction's likelihood. See
+docs/adr/0003-diagnosis-method.md.
 """
 
 from __future__ import annotations

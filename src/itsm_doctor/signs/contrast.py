@@ -35,6 +35,8 @@ _STEADY_SHARE = 0.25  # of the median week's arrivals: weeks below it are the ex
 _ARRIVAL_SWING = 3.0  # arrivals between the window's halves beyond this factor: an extract's selection
 _MIN_WEEKS = 6  # weeks of window left after the edges are cut, for a backlog trend
 _RECUR_DAYS = 30
+_MIN_CI = 30  # incidents naming a CI, and their share, before recurrence on CIs is read
+_MIN_CI_SHARE = 0.2
 _WEEK_S = 7 * 86400
 _MINUTE_H = 1 / 60  # resolution times are floored at a minute before their logarithm
 
@@ -218,11 +220,21 @@ def _silence_after_pickup(r: Records) -> ibis.Table:
 
 
 def _ci_recurrence(r: Records) -> ibis.Table:
-    t = of_type(r, "incident").filter(_.opened_at.notnull() & _.ci_id.notnull())
+    incidents = of_type(r, "incident").filter(_.opened_at.notnull())
+    t = incidents.filter(_.ci_id.notnull())
     w = ibis.window(group_by=t.ci_id, order_by=[t.opened_at, t.ticket_id])
     t = t.mutate(prev_opened=t.opened_at.lag().over(w))
     recent = t.prev_opened.notnull() & (hours_between(t.prev_opened, t.opened_at) <= _RECUR_DAYS * 24)
-    return t.select("ticket_id", value=share(recent))
+    counts = t.aggregate(with_ci=_.count(), recurring=recent.ifelse(1, 0).sum())
+    return counts.cross_join(incidents.aggregate(incidents=_.count()))
+
+
+def _ci_recurrence_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
+    row = table.to_pylist()[0]
+    with_ci, whole = int(row["with_ci"] or 0), int(row["incidents"] or 0)
+    if with_ci < _MIN_CI or with_ci < _MIN_CI_SHARE * whole:
+        return None, {"_reason": f"only {with_ci} of {whole} incidents name a configuration item"}
+    return int(row["recurring"] or 0) / with_ci, {"incidents_with_ci": with_ci, "_n": with_ci}
 
 
 def _problem_linked(r: Records) -> ibis.Table:
@@ -369,7 +381,8 @@ CONTRAST_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition=(
             "Share of incidents opened within 30 days after another incident on the same configuration item. "
-            "Only the CI: categories are too coarse (most incidents share one with a recent other)."
+            "Only the CI: categories are too coarse (most incidents share one with a recent other). n/a when "
+            "fewer than 30 incidents, or fewer than a fifth of them, name a CI."
         ),
         benchmark=Benchmark(
             good=0.15,
@@ -378,7 +391,8 @@ CONTRAST_SIGNS: tuple[Sign, ...] = (
             "ITSM Doctor working band",
         ),
         needs=("ticket.ci_id",),
-        per_ticket=_ci_recurrence,
+        summary=_ci_recurrence,
+        finish=_ci_recurrence_finish,
     ),
     Sign(
         id="incident.problem_link_share",

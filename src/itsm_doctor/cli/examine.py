@@ -48,11 +48,12 @@ def print_examination(exam: Examination) -> None:
     present = [d for d in exam.diagnoses if d.verdict in ("present", "possible")]
     if present:
         dx = Table(title="Diagnoses", title_justify="left")
-        for col in ("dysfunction", "verdict", "likelihood", "evidence for"):
+        for col in ("dysfunction", "verdict", "likelihood", "evidence for", "missing"):
             dx.add_column(col)
         for d in present:
             support = ", ".join(e.id for e in d.evidence if e.supports)[:80]
-            dx.add_row(d.name, d.verdict, f"{d.likelihood:.0%}", support)
+            missing = ", ".join(m.id for m in d.missing)[:60]
+            dx.add_row(d.name, d.verdict, f"{d.likelihood:.0%}", support, missing)
         out.print(dx)
     for note in exam.notes:
         out.print(f"[dim]note:[/dim] {note}", highlight=False)

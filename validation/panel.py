@@ -157,7 +157,10 @@ _HONESTY = [
     "ones, and a mild dysfunction close to healthy variation may be missed (the mild column says how often).",
     "Where an export cannot carry a dysfunction's discriminating evidence (desk-role conflict needs closure",
     "codes or surveys, which the snapshot layout does not have), the verdict is `undetermined` with the",
-    "missing evidence named — counted here as a miss on both sides. The real logs are argued in",
+    "missing evidence named — counted here as a miss on both sides. Priority not driving work is the least",
+    "stable verdict of panel 2: with 75–94 % of 2,000 incidents at one priority, the urgent and the least",
+    "urgent classes hold a few dozen incidents each, and their contrast is noisy enough to call a healthy",
+    "patient sick now and then (a variance-aware contrast is the next step). The real logs are argued in",
     "`docs/case-studies/`; every verdict lists its evidence for and against, and what was missing.",
 ]
 

@@ -159,8 +159,8 @@ _HONESTY = [
     "codes or surveys, which the snapshot layout does not have), the verdict is `undetermined` with the",
     "missing evidence named — counted here as a miss on both sides. Priority not driving work is the least",
     "stable verdict of panel 2: with 75–94 % of 2,000 incidents at one priority, the urgent and the least",
-    "urgent classes hold a few dozen incidents each, and their contrast is noisy enough to call a healthy",
-    "patient sick now and then (a variance-aware contrast is the next step). The real logs are argued in",
+    "urgent classes hold a few dozen incidents each, so their contrast is taken one standard error below its",
+    "estimate, and a mild case is rarely found. The real logs are argued in",
     "`docs/case-studies/`; every verdict lists its evidence for and against, and what was missing.",
 ]
 

@@ -47,7 +47,7 @@ def _priority_classes(r: Records) -> ibis.Table:
     # the geometric mean: a class mixes tickets the desk solves in minutes with escalated ones
     # taking days, and a median flips between the two modes with a few tickets
     log_h = t.h.clip(lower=_MINUTE_H).ln()
-    return t.group_by("priority").aggregate(n=_.count(), log_mean=log_h.mean())
+    return t.group_by("priority").aggregate(n=_.count(), log_mean=log_h.mean(), log_var=log_h.var(how="sample"))
 
 
 def _priority_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
@@ -56,8 +56,11 @@ def _priority_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
         return None, {"_reason": f"fewer than two priority classes with {_MIN_CLASS} resolved incidents"}
     urgent, least = rows[0], rows[-1]
     per_class = {str(x["priority"]): {"value": math.exp(x["log_mean"]), "n": x["n"]} for x in rows}
-    ratio = math.exp(urgent["log_mean"] - least["log_mean"])
-    return ratio, {"priority": per_class, "_n": sum(x["n"] for x in rows)}
+    # one standard error below the estimate: two classes of a few dozen incidents each do not
+    # pass for "as slow as each other" on noise alone
+    se = math.sqrt(sum((x["log_var"] or 0.0) / x["n"] for x in (urgent, least)))
+    ratio = math.exp(urgent["log_mean"] - least["log_mean"] - se)
+    return ratio, {"priority": per_class, "standard_error": se, "_n": sum(x["n"] for x in rows)}
 
 
 # --- group vs peers: one person carries a group ------------------------------------------
@@ -209,7 +212,8 @@ CONTRAST_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition=(
             "Geometric mean of hours to resolve (floored at a minute) of the most urgent priority class with "
-            "≥ 20 resolved incidents, divided by that of the least urgent such class. Compares the classes "
+            "≥ 20 resolved incidents, divided by that of the least urgent such class, taken one standard error "
+            "below its estimate (small classes do not pass for equally slow on noise). Compares the classes "
             "themselves, so it holds when most incidents share one priority (where a rank correlation is flattened "
             "by ties); near 1 when priority does not change how fast work is done."
         ),

@@ -3,7 +3,9 @@
 A case starts from the tiny log in base_log.yaml (``base: true``, the default) or from
 nothing (``base: false``), then ``drop``s whole tables, ``add``s rows. A row with
 ``repeat: N`` stands for N rows whose ``ticket_id`` gets the suffix ``-0`` … ``-N-1``.
-``expected`` is the headline value (compared to 1e-9) or ``n/a``.
+``expected`` is the headline value (compared to 1e-9) or ``n/a``; an n/a case names its
+``reason`` (a part of the finding's reason, which must say why the records cannot show the sign).
+``n`` is the number of tickets (or other units) measured, when given.
 """
 
 from __future__ import annotations
@@ -89,9 +91,12 @@ def check(sign_id: str, case: dict[str, Any], engine: str = "duckdb") -> None:
     expected = case["expected"]
     if expected == "n/a":
         assert finding.value is None and finding.status == "n/a", finding
-        assert finding.reason
+        assert finding.reason and case["reason"] in finding.reason, finding.reason
     else:
         assert finding.value == pytest.approx(float(expected), abs=1e-9), finding
+        assert finding.reason is None, finding.reason
+        if "n" in case:
+            assert finding.n == case["n"], finding
         for key, value in (case.get("breakdowns") or {}).items():
             got_all = finding.breakdowns[key]
             if isinstance(value, dict):
@@ -121,6 +126,13 @@ def test_every_sign_has_cases_with_a_value_and_an_na() -> None:
     for sign_id, expected in covered.items():
         assert any(e != "n/a" for e in expected), f"{sign_id} has no case with a value"
         assert any(e == "n/a" for e in expected), f"{sign_id} has no n/a case"
+
+
+def test_every_na_case_names_its_reason() -> None:
+    for path in CASES.glob("*.yaml"):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+            if case["expected"] == "n/a":
+                assert case.get("reason"), f"{path.name} :: {case['name']}: an n/a case must name its reason"
 
 
 def test_every_sign_documents_itself() -> None:

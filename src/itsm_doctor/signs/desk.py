@@ -80,9 +80,11 @@ def _agents_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
         return None, {"_reason": f"fewer than two tier-1 agents with {_MIN_AGENT_TICKETS} tickets"}
     shares = [r["kept"] / r["n"] for r in rows]
     mean = statistics.fmean(shares)
-    cv = statistics.pstdev(shares) / mean if mean > 0 else None
     per_agent = {str(r["agent"]): {"value": r["kept"] / r["n"], "n": r["n"]} for r in rows}
-    return cv, {"agent": per_agent, "_n": sum(r["n"] for r in rows)}
+    extra = {"agent": per_agent, "_n": sum(r["n"] for r in rows)}
+    if mean <= 0:  # a coefficient of variation needs a mean to divide by
+        return None, extra | {"_reason": "no tier-1 agent kept a ticket in tier 1"}
+    return statistics.pstdev(shares) / mean, extra
 
 
 DESK_SIGNS: tuple[Sign, ...] = (

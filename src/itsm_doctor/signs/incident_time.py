@@ -139,8 +139,10 @@ def _monthly_mttr(r: Records) -> ibis.Table:
 def _trend_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     rows = sorted((r for r in table.to_pylist() if r["n"] >= _MIN_MONTH_TICKETS), key=lambda r: r["month"])
     rows = rows[:-1]  # the last month is cut short: its long tickets are not resolved yet
-    if len(rows) < 3 or not rows[0]["median"]:
+    if len(rows) < 3:
         return None, {"_reason": f"fewer than three full months with {_MIN_MONTH_TICKETS} resolved incidents"}
+    if not rows[0]["median"]:
+        return None, {"_reason": "the first month's median time to resolve is 0: no change relative to it"}
     first, last = rows[0]["median"], rows[-1]["median"]
     change = (last - first) / first
     return (None if math.isnan(change) else change), {

@@ -52,7 +52,10 @@ SCOPES: dict[str, Scope] = {
         ),
     ),
     "diagnosis": Scope(mutate=("src/itsm_doctor/diagnosis/*",), tests=("tests/diagnosis/test_diagnosis.py",)),
-    "effect": Scope(mutate=("src/itsm_doctor/followup/effect.py",), tests=("tests/followup/test_spc_and_effect.py",)),
+    "effect": Scope(
+        mutate=("src/itsm_doctor/followup/effect.py",),
+        tests=("tests/followup/test_spc_and_effect.py", "tests/followup/test_judge.py"),
+    ),
 }
 
 # what the tests read besides src/ and tests/ (docs/signs.md is compared with its generator)

@@ -80,7 +80,7 @@ def test_mixed_date_formats_quarantine_the_unreadable_rows(tmp_path: Path) -> No
     result = run_intake([path], source="bpic2013", workspace=tmp_path / "ws")
     [f] = result.files
     assert (f.rows_read, f.rows_quarantined, f.reasons) == (4, 1, {"unparseable_time": 1})
-    assert f.examples[0]["row"] == 4 and f.examples[0]["column"] == "Change Date+Time"
+    assert f.examples[0]["row"] == 5 and f.examples[0]["column"] == "Change Date+Time"  # the file's line
     code, _ = _cli(path, tmp_path / "ws2")
     assert code == 1  # 25 % quarantined, above the default 1 %
     code, _ = _cli(path, tmp_path / "ws3", "--max-quarantine", "30%")
@@ -147,7 +147,8 @@ def test_quoted_line_break_in_a_cell_is_kept_and_rows_stay_numbered(tmp_path: Pa
     f = result.files[0]
     _balanced(result)
     assert (f.rows_read, f.rows_quarantined, f.reasons) == (5_001, 1, {"unparseable_time": 1})
-    assert [(e["row"], e["column"]) for e in f.examples] == [(5_001, "Change Date+Time")]
+    # record 5,002 (the header is 1), one line further down for the line break in a cell
+    assert [(e["row"], e["column"]) for e in f.examples] == [(5_003, "Change Date+Time")]
     owners = duckdb.sql(
         f"SELECT DISTINCT to_agent_id FROM read_parquet('{tmp_path}/ws/records/event/*.parquet') "
         "WHERE ticket_id = 'bpic2013:1-2500'"

@@ -25,6 +25,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -65,6 +66,13 @@ TICKET_KEYS: dict[str, str] = {
 
 class WorkspaceError(Exception):
     """The workspace cannot be read or written as asked; the message names the file or the setting."""
+
+
+def _crash_point(name: str) -> None:
+    """Fault injection for the crash tests: ``ITSM_DOCTOR_CRASH_AT=name`` kills the process
+    here with SIGKILL, as a power cut or ``kill -9`` would."""
+    if os.environ.get("ITSM_DOCTOR_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -178,6 +186,7 @@ class WorkspaceWriter:
     def commit(self, entry: dict[str, Any], *, files: dict[str, Path], quarantine: Path | None) -> list[str]:
         """Make a staged batch visible: dedupe tickets across batches, move the files in, write
         the manifest. Returns the notes the user sees about the dedupe."""
+        _crash_point("staged")
         manifest = self.manifest()
         notes, rewritten, retired = self._dedupe(manifest, entry, files)
         written: dict[str, str] = {}
@@ -185,6 +194,7 @@ class WorkspaceWriter:
             final = self._final_name(table, entry["batch"])
             os.replace(staged, final)
             written[table] = str(final.relative_to(self.workspace))
+            _crash_point("moving")
         for table_entry, table, new in rewritten:
             final = self._final_name(table, table_entry["batch"])
             if new is not None:
@@ -206,7 +216,9 @@ class WorkspaceWriter:
         for folder in {self.workspace / "records" / t for t in files} | {self.workspace / "quarantine"}:
             if folder.is_dir():
                 _fsync_dir(folder)
+        _crash_point("moved")
         _save_manifest(self.workspace, manifest, run=self.run)
+        _crash_point("committed")
         self.collect(retired)
         return notes
 

@@ -606,7 +606,8 @@ class IntakeSession:
         ).fetchone()[0]  # type: ignore[index]
         if n:
             rep.notes.append(
-                f"{n} row(s) hold spreadsheet formulas (e.g. '=HYPERLINK(...)'): kept as plain text and "
+                f"{n} row(s) hold cells a spreadsheet would read as formulas (=, +, - or @ first, e.g. "
+                "'=HYPERLINK(...)'): kept as plain text and "
                 "never evaluated; every CSV ITSM Doctor writes (batches quarantine --csv) prefixes them with '"
             )
 

@@ -173,6 +173,16 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
         )
     # Drop every staged row that came from a quarantined source row.
     marks = session.quarantined_rows_sql()
+    # a ticket no single row gave (aggregated from its file's events) goes with the last of them
+    con.execute(
+        f"""
+        DELETE FROM stage_ticket t WHERE t._row IS NULL AND EXISTS (
+            SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e._file = t._file AND e._row IS NOT NULL)
+        AND NOT EXISTS (
+            SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e._file = t._file AND (e._row IS NULL
+                OR NOT EXISTS (SELECT 1 FROM ({marks}) q WHERE q.file = e._file AND q._row = e._row)))
+        """
+    )
     for table in TABLES:
         con.execute(
             f"DELETE FROM {quote_ident('stage_' + table)} s WHERE s._row IS NOT NULL "

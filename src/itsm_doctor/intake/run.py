@@ -179,6 +179,7 @@ def _report_from_json(data: dict[str, Any]) -> FileReport:
     rep = FileReport(file=data["file"], source=data["source"], fingerprint=data["fingerprint"])
     rep.rows_read = data["rows_read"]
     rep.rows_quarantined = data["rows_quarantined"]
+    rep.accepted_counted = data.get("rows_accepted")
     rep.reasons = data["reasons"]
     rep.examples = data["examples"]
     rep.notes = data["notes"]

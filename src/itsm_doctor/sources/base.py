@@ -133,10 +133,13 @@ class FileReport:
     reasons: dict[str, int] = field(default_factory=dict)
     examples: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the rows counted as still accepted once quarantine was final (None: the reader loaded
+    # no text table for the file, and accepted is read - quarantined)
+    accepted_counted: int | None = None
 
     @property
     def rows_accepted(self) -> int:
-        return self.rows_read - self.rows_quarantined
+        return self.rows_read - self.rows_quarantined if self.accepted_counted is None else self.accepted_counted
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -475,18 +478,36 @@ class IntakeSession:
             self._number_lines(name, rejects, n_fields=n_fields, skip=skip)
         except duckdb.Error as exc:
             raise IntakeError(_duck_message(exc), file=str(path)) from exc
+        # one entry per rejected line: its first error (DuckDB counts columns from 1)
         rejected = self.con.execute(
-            f"SELECT column_idx, error_type, error_message, csv_line, _line FROM {rejects} ORDER BY line"
+            f"SELECT arg_min(column_idx, column_idx), arg_min(error_type, column_idx), "
+            f"arg_min(error_message, column_idx), any_value(csv_line), _line FROM {rejects} "
+            "GROUP BY _line ORDER BY _line"
         ).fetchall()
         raw = RawTable(name=name, file=str(path), header=tuple(header))
         self._raw.append(raw)
         data_rows = self.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
-        rep.rows_read = data_rows + len({r[4] for r in rejected})
+        entries: list[list[object]] = []
         for column_idx, etype, msg, csv_line, line in rejected:
-            self.con.execute(
-                "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)",
-                [str(path), int(line), _header_name(header, column_idx), "malformed_line", f"{etype}: {msg}", csv_line],
-            )
+            column = _header_name(header, column_idx - 1 if isinstance(column_idx, int) else None)
+            entries.append([str(path), int(line), column, "malformed_line", f"{etype}: {msg}", csv_line])
+            if etype == "UNQUOTED VALUE" and csv_line and "\n" in csv_line.rstrip("\r\n"):
+                # a quote never closed swallows the lines after it: each is a row read, and
+                # quarantined, not hidden inside one malformed record
+                for k, text in enumerate(csv_line.rstrip("\r\n").split("\n")[1:], start=1):
+                    entries.append(
+                        [
+                            str(path),
+                            int(line) + k,
+                            None,
+                            "malformed_line",
+                            f"inside the quote opened on line {line} and never closed",
+                            text,
+                        ]
+                    )
+        if entries:
+            self.con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)", entries)
+        rep.rows_read = data_rows + len(entries)
         return raw
 
     def _number_lines(self, name: str, rejects: str, *, n_fields: int, skip: int) -> None:
@@ -681,6 +702,10 @@ class IntakeSession:
         The accepted rows live on in the staged records; dropping their text copies frees
         the memory the windows over 10 M events need."""
         for raw in self._raw:
+            # accepted rows are counted, never derived: read = accepted + quarantined is then a check
+            [(n,)] = self.con.execute(f"SELECT count(*) FROM {raw.name} WHERE _q IS NULL").fetchall()
+            rep = self.report_for(raw.file)
+            rep.accepted_counted = (rep.accepted_counted or 0) + int(n)
             if raw.name not in self._kept:
                 self.con.execute(
                     f"CREATE OR REPLACE TEMP TABLE {raw.name} AS SELECT * FROM {raw.name} WHERE _q IS NOT NULL"
@@ -751,6 +776,11 @@ class IntakeSession:
                 {"row": r, "column": c, "reason": why, "detail": d, "record": (rec or "")[:500]}
                 for r, c, why, d, rec in ex
             ]
+            if rep.accepted_counted is not None and rep.rows_read != rep.accepted_counted + rep.rows_quarantined:
+                rep.notes.append(
+                    f"accounting gap: {rep.rows_read:,} rows read, {rep.accepted_counted:,} accepted and "
+                    f"{rep.rows_quarantined:,} quarantined — please report this file's layout"
+                )
 
 
 def _json_key(header: str, index: int, all_headers: tuple[str, ...]) -> str:

@@ -28,6 +28,8 @@ from itsm_doctor.intake.workspace import writing
 from itsm_doctor.records.schema import TABLES, duckdb_columns
 from itsm_doctor.sources import get_source
 from itsm_doctor.sources.base import FileReport, IntakeError, IntakeSession, SourceOptions, fingerprint, quote_ident
+from itsm_doctor.sources.files import check_regular
+from itsm_doctor.sources.mapping import load_mapping
 
 __all__ = ["IntakeResult", "expand_paths", "intake_memory", "run_intake"]
 
@@ -81,6 +83,10 @@ def expand_paths(paths: Sequence[Path], *, recognises: Callable[[Path], bool]) -
                 raise IntakeError("the folder holds no file this source recognises", file=str(p))
             out.extend(found)
         elif p.exists():
+            # a FIFO or a device (/dev/zero) would hang the fingerprint: refused before it
+            refused = check_regular(p)
+            if refused:
+                raise IntakeError(refused, file=str(p))
             out.append(p)
         else:
             raise IntakeError("no such file or folder", file=str(p))
@@ -123,6 +129,8 @@ def run_intake(
     ``intake.workspace``): an intake that fails or is killed leaves the workspace as it was."""
     options = options or SourceOptions()
     reader = get_source(source)
+    if options.mapping is not None:
+        load_mapping(options.mapping)  # a bad mapping is refused before any file is read
     files = expand_paths(paths, recognises=reader.recognises)
     digests = {str(f): fingerprint(f) for f in files}
     batch = _batch_id(source, digests, options)
@@ -145,7 +153,12 @@ def run_intake(
             # large exports spill to the workspace instead of growing in RAM
             con.execute(f"SET memory_limit = '{os.environ.get('ITSM_DOCTOR_INTAKE_MEMORY') or intake_memory()}'")
             session = IntakeSession(con=con, progress=say, fingerprints=digests, scratch=writer.stage)
-            reader.read(session, files, options)
+            try:
+                reader.read(session, files, options)
+            except RecursionError:
+                # JSON or XML nested deeper than a parser recurses (e.g. 100,000 brackets)
+                where = session.files[-1].file if session.files else None
+                raise IntakeError("the file nests deeper than intake can read: not an export", file=where) from None
             say("checking and deriving records")
             derive(session)
             session.finish_files()

@@ -166,6 +166,7 @@ class RawTable:
     name: str
     file: str
     header: tuple[str, ...]
+    header_line: int = 1  # the header's line in the file (2 after Excel's "sep=" line)
 
     def has(self, *names: str) -> bool:
         return all(self._index(n) is not None for n in names)
@@ -208,7 +209,7 @@ class RawTable:
             raise IntakeError(
                 f"required column(s) {', '.join(map(repr, missing))} missing; the header has {shown}.{hint}",
                 file=self.file,
-                row=1,
+                row=self.header_line,
                 column=missing[0],
             )
 
@@ -484,7 +485,7 @@ class IntakeSession:
             f"arg_min(error_message, column_idx), any_value(csv_line), _line FROM {rejects} "
             "GROUP BY _line ORDER BY _line"
         ).fetchall()
-        raw = RawTable(name=name, file=str(path), header=tuple(header))
+        raw = RawTable(name=name, file=str(path), header=tuple(header), header_line=1 + skip)
         self._raw.append(raw)
         data_rows = self.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
         entries: list[list[object]] = []

@@ -69,7 +69,7 @@ def test_events_by_row_are_whole_again_when_written(tmp_path: Path) -> None:
     assert counts["event"] == 5 and counts["ticket"] == 2
     assert staged["event"] == tmp_path / "stage" / "event.parquet"
     assert _events(tmp_path / "stage") == [
-        ("T1", 1, "T1:1", "status_change", None, "assigned", None, "G1", "row 2"),  # the file's line: the header is line 1
+        ("T1", 1, "T1:1", "status_change", None, "assigned", None, "G1", "row 2"),  # line 1 is the header
         ("T1", 2, "T1:2", "status_change", "assigned", "in_progress", "G1", "G1", "row 3"),
         ("T1", 3, "T1:3", "status_change", "in_progress", "resolved", "G1", "G2", "row 4"),
         ("T2", 1, "T2:1", "group_change", None, None, None, "G3", None),

@@ -27,7 +27,7 @@ import os
 import shutil
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +46,6 @@ __all__ = [
     "committed_files",
     "load_manifest",
     "open_reader_lock",
-    "reading",
     "remove_batch",
     "writing",
 ]
@@ -147,23 +146,6 @@ def _lock(path: Path, mode: int) -> IO[bytes]:
     return fh
 
 
-@contextmanager
-def reading(workspace: Path) -> Iterator[None]:
-    """Hold the readers' shared lock: the files named by the manifest read now stay on disk."""
-    if not workspace.is_dir():
-        yield
-        return
-    try:
-        fh = _lock(workspace / ".readers.lock", fcntl.LOCK_SH)
-    except OSError:  # a read-only workspace has no writer either
-        yield
-        return
-    try:
-        yield
-    finally:
-        fh.close()
-
-
 def open_reader_lock(workspace: Path) -> IO[bytes] | None:
     """The readers' shared lock, held until the returned file is closed (None: not lockable)."""
     try:
@@ -225,7 +207,7 @@ class WorkspaceWriter:
     def save(self, manifest: dict[str, Any]) -> None:
         _save_manifest(self.workspace, manifest, run=self.run)
 
-    def collect(self, retired: list[Path] = ()) -> None:  # type: ignore[assignment]
+    def collect(self, retired: Sequence[Path] = ()) -> None:
         """Delete record files no committed batch names (a killed writer's, or retired ones),
         unless a reader holds the readers' lock: then the next writer deletes them."""
         try:
@@ -409,7 +391,7 @@ def remove_batch(workspace: Path, *, batch: str) -> dict[str, Any]:
             raise WorkspaceError(f"no batch {batch!r} in {workspace / MANIFEST}; `itsm-doctor batches list` shows them")
         if len(matches) > 1:
             raise WorkspaceError(f"{batch!r} names {len(matches)} batches: give more of the id")
-        [entry] = matches
+        entry: dict[str, Any] = matches[0]
         manifest["batches"] = [e for e in manifest["batches"] if e is not entry]
         writer.save(manifest)
         writer.collect()

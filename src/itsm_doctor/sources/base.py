@@ -25,12 +25,21 @@ import duckdb
 
 from itsm_doctor.records.schema import TABLES, duckdb_columns
 from itsm_doctor.sources.files import (
+    SEPARATORS,
     FileRefused,
+    cell_text,
     check_gzip,
     check_regular,
+    decode_head,
+    detect_encoding,
     excel_sep_line,
+    header_name,
+    is_gzip,
     layout_hint,
+    lf_copy,
+    max_fields,
     read_sheet,
+    sniff_separator,
     utf16_without_bom,
 )
 
@@ -65,7 +74,6 @@ EVENT_CORE = (
     "from_agent_id",
     "to_agent_id",
 )
-_SEPARATORS = (",", ";", "\t", "|")
 # records/text.py's FORMULA_PATTERN in the regular expressions DuckDB knows (no look-ahead)
 _FORMULA_SQL = (
     "(regexp_matches({c}, '^[\\t\\r]*[=@]') OR (regexp_matches({c}, '^[\\t\\r]*[+-]') "
@@ -204,7 +212,7 @@ class RawTable:
         if missing:
             shown = ", ".join(repr(h) for h in self.header[:12])
             hint = ""
-            if len(self.header) == 1 and any(s in self.header[0] for s in _SEPARATORS):
+            if len(self.header) == 1 and any(s in self.header[0] for s in SEPARATORS):
                 hint = " The header is a single column: is the separator right?"
             raise IntakeError(
                 f"required column(s) {', '.join(map(repr, missing))} missing; the header has {shown}.{hint}",
@@ -236,14 +244,9 @@ def fingerprint(path: Path) -> str:
     return h.hexdigest()
 
 
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
-
-
 def _head_bytes(path: Path) -> bytes:
     """The first MiB of the file, decompressed when gzip."""
-    if _is_gzip(path):
+    if is_gzip(path):
         try:
             with gzip.open(path, "rb") as fh:
                 return fh.read(_SNIFF_BYTES)
@@ -251,39 +254,6 @@ def _head_bytes(path: Path) -> bytes:
             raise IntakeError(f"the gzip stream is damaged or truncated ({exc})", file=str(path)) from exc
     with path.open("rb") as fh:
         return fh.read(_SNIFF_BYTES)
-
-
-def _detect_encoding(head: bytes, declared: str | None) -> tuple[str, str | None]:
-    """(encoding for DuckDB, note for the report)."""
-    if declared:
-        return declared, None
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8", "UTF-8 with byte-order mark"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16", "UTF-16 with byte-order mark"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the sniff boundary
-            return "latin-1", "not valid UTF-8: read as latin-1"
-    return "utf-8", None
-
-
-def _decode(head: bytes, encoding: str) -> str:
-    text = head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
-    return text
-
-
-def _sniff_separator(first_line: str) -> str:
-    counts = {s: 0 for s in _SEPARATORS}
-    in_quotes = False
-    for ch in first_line:
-        if ch == '"':
-            in_quotes = not in_quotes
-        elif not in_quotes and ch in counts:
-            counts[ch] += 1
-    best = max(_SEPARATORS, key=lambda s: counts[s])
-    return best if counts[best] else ","
 
 
 class IntakeSession:
@@ -354,7 +324,7 @@ class IntakeSession:
             raise IntakeError(refused, file=str(path))
         if path.stat().st_size == 0:
             raise IntakeError("the file is empty (0 bytes): nothing to take in", file=str(path))
-        if _is_gzip(path):
+        if is_gzip(path):
             refused = check_gzip(path)
             if refused:
                 raise IntakeError(refused, file=str(path))
@@ -400,10 +370,10 @@ class IntakeSession:
                 file=str(path),
                 row=1,
             )
-        enc, note = _detect_encoding(head, encoding)
+        enc, note = detect_encoding(head, encoding)
         if note:
             rep.notes.append(note)
-        text = _decode(head, enc)
+        text = decode_head(head, enc)
         first_line = text.splitlines()[0] if text else ""
         skip = 0
         if declared := excel_sep_line(first_line):
@@ -412,7 +382,7 @@ class IntakeSession:
             rep.notes.append(f"line 1 is Excel's separator line {first_line.strip()!r}: the header is line 2")
             text = text.split("\n", 1)[1] if "\n" in text else ""
             first_line = text.splitlines()[0] if text else ""
-        sep = sep or _sniff_separator(first_line)
+        sep = sep or sniff_separator(first_line)
         try:
             header = next(csv.reader(io.StringIO(text), delimiter=sep))
         except (csv.Error, StopIteration) as exc:
@@ -432,7 +402,7 @@ class IntakeSession:
         n_fields = len(header)
         # Rows may carry more trailing empty fields than the header keeps: read the
         # widest shape and check the surplus is empty.
-        width = min(max(n_fields, _max_fields(text, sep)), _MAX_COLUMNS)
+        width = min(max(n_fields, max_fields(text, sep)), _MAX_COLUMNS)
         names = [f"c{i}" for i in range(width)]
         options = {
             "delim": sep,
@@ -449,7 +419,7 @@ class IntakeSession:
             "rejects_table": rejects,
             "rejects_scan": scans,
             "max_line_size": 64 << 20,
-            "compression": "gzip" if _is_gzip(path) else "none",
+            "compression": "gzip" if is_gzip(path) else "none",
             "parallel": True,
         }
         opt_sql = ", ".join(f"{k} := ?" for k in options)
@@ -473,7 +443,7 @@ class IntakeSession:
                 # read a copy with every line ending made LF (lines keep their numbers)
                 if "invalid state" not in str(exc).lower() or self._scratch is None:
                     raise
-                copy = _lf_copy(path, self._scratch / f"{name}.csv")
+                copy = lf_copy(path, self._scratch / f"{name}.csv")
                 rep.notes.append("line endings mix CRLF and LF: read with every line ending as LF")
                 self._read_csv_into(select, str(copy), {**options, "compression": "none"}, opt_sql, (rejects, scans))
             self._number_lines(name, rejects, n_fields=n_fields, skip=skip)
@@ -490,7 +460,7 @@ class IntakeSession:
         data_rows = self.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
         entries: list[list[object]] = []
         for column_idx, etype, msg, csv_line, line in rejected:
-            column = _header_name(header, column_idx - 1 if isinstance(column_idx, int) else None)
+            column = header_name(header, column_idx - 1 if isinstance(column_idx, int) else None)
             entries.append([str(path), int(line), column, "malformed_line", f"{etype}: {msg}", csv_line])
             if etype == "UNQUOTED VALUE" and csv_line and "\n" in csv_line.rstrip("\r\n"):
                 # a quote never closed swallows the lines after it: each is a row read, and
@@ -588,7 +558,7 @@ class IntakeSession:
         lines: list[int] = []
         extra: list[str | None] = []
         for idx, row in enumerate(rows[1:], start=2):  # the sheet's row number: the header is row 1
-            cells = [_cell_text(v) for v in row] + [None] * (width - len(row))
+            cells = [cell_text(v) for v in row] + [None] * (width - len(row))
             lines.append(idx)
             for i in range(len(header)):
                 columns[f"c{i}"].append(cells[i])
@@ -789,51 +759,6 @@ def _json_key(header: str, index: int, all_headers: tuple[str, ...]) -> str:
     if all_headers.count(header) > 1:
         key = f"{key} ({all_headers[: index + 1].count(header)})"
     return key
-
-
-def _cell_text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[no-any-return]
-    return str(value)
-
-
-def _header_name(header: Sequence[str], index: object) -> str | None:
-    """The header of the column at 0-based ``index`` (DuckDB's reject), named as people see it."""
-    if not isinstance(index, int) or index < 0:
-        return None
-    if index < len(header):
-        return header[index] or f"column {index + 1}"
-    return f"column {index + 1} (beyond the header)"
-
-
-def _lf_copy(path: Path, target: Path) -> Path:
-    """A copy of the (possibly gzip) text file with every CRLF made LF, streamed."""
-    opener = gzip.open if _is_gzip(path) else open
-    with opener(path, "rb") as src, target.open("wb") as dst:  # type: ignore[operator]
-        carry = b""
-        while block := src.read(1 << 20):
-            block = carry + block
-            carry = b"\r" if block.endswith(b"\r") else b""
-            dst.write(block[: len(block) - len(carry)].replace(b"\r\n", b"\n"))
-        dst.write(carry)
-    return target
-
-
-def _max_fields(text: str, sep: str) -> int:
-    """The widest row among the sniffed lines (short files: all of them)."""
-    widest = 0
-    try:
-        for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
-            widest = max(widest, len(row))
-            if i > 2000:
-                break
-    except csv.Error:
-        pass
-    return widest
 
 
 def _duck_message(exc: duckdb.Error) -> str:

@@ -3,22 +3,38 @@ text encoding and layout intake can read — or a clear message naming the file 
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import os
 import stat
 import zipfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "SEPARATORS",
     "FileRefused",
+    "cell_text",
     "check_gzip",
     "check_regular",
+    "decode_head",
+    "detect_encoding",
     "excel_sep_line",
+    "header_name",
+    "is_gzip",
     "layout_hint",
+    "lf_copy",
+    "max_fields",
     "read_sheet",
+    "sniff_separator",
     "utf16_without_bom",
 ]
+
+
+SEPARATORS = (",", ";", "\t", "|")
 
 
 class FileRefused(Exception):
@@ -150,3 +166,86 @@ def read_sheet(path: Path) -> list[list[Any]]:
             f"{max_cells:,} cells (ITSM_DOCTOR_MAX_SHEET_CELLS): export it as CSV instead"
         )
     return sheet.to_python(skip_empty_area=False)
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def detect_encoding(head: bytes, declared: str | None) -> tuple[str, str | None]:
+    """(encoding for DuckDB, note for the report)."""
+    if declared:
+        return declared, None
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8", "UTF-8 with byte-order mark"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", "UTF-16 with byte-order mark"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the sniff boundary
+            return "latin-1", "not valid UTF-8: read as latin-1"
+    return "utf-8", None
+
+
+def decode_head(head: bytes, encoding: str) -> str:
+    text = head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
+    return text
+
+
+def sniff_separator(first_line: str) -> str:
+    counts = {s: 0 for s in SEPARATORS}
+    in_quotes = False
+    for ch in first_line:
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes and ch in counts:
+            counts[ch] += 1
+    best = max(SEPARATORS, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def cell_text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # type: ignore[no-any-return]
+    return str(value)
+
+
+def header_name(header: Sequence[str], index: object) -> str | None:
+    """The header of the column at 0-based ``index`` (DuckDB's reject), named as people see it."""
+    if not isinstance(index, int) or index < 0:
+        return None
+    if index < len(header):
+        return header[index] or f"column {index + 1}"
+    return f"column {index + 1} (beyond the header)"
+
+
+def lf_copy(path: Path, target: Path) -> Path:
+    """A copy of the (possibly gzip) text file with every CRLF made LF, streamed."""
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as src, target.open("wb") as dst:  # type: ignore[operator]
+        carry = b""
+        while block := src.read(1 << 20):
+            block = carry + block
+            carry = b"\r" if block.endswith(b"\r") else b""
+            dst.write(block[: len(block) - len(carry)].replace(b"\r\n", b"\n"))
+        dst.write(carry)
+    return target
+
+
+def max_fields(text: str, sep: str) -> int:
+    """The widest row among the sniffed lines (short files: all of them)."""
+    widest = 0
+    try:
+        for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
+            widest = max(widest, len(row))
+            if i > 2000:
+                break
+    except csv.Error:
+        pass
+    return widest

@@ -4,6 +4,7 @@ keeps the prescriptions within the user's circle of influence."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -62,7 +63,8 @@ def test_stagnation_is_judged_from_the_second_visit(tmp_path: Path) -> None:
     # the same sick organisation a quarter later: nothing improved, nothing done. The simulator
     # numbers tickets from 1 again, so its records go to their own folder (in one workspace the
     # second export's tickets would replace the first's: the latest version of a ticket wins)
-    simulate(Scenario(seed=42, tickets=2_000, months=3, dysfunctions=sick), tmp_path / "v2")
+    later = Scenario(seed=41, tickets=2_000, months=3, dysfunctions=sick, start=date(2026, 4, 1))
+    simulate(later, tmp_path / "v2")
     second = _examine(tmp_path, tmp_path / "v2", "v2", records="ws-v2")
     stagnant = next(d for d in second["diagnoses"] if d["id"] == "stagnant-improvement")  # type: ignore[union-attr]
     assert stagnant["verdict"] == "present"

@@ -411,7 +411,7 @@ def test_a_ticket_resolved_before_it_was_opened_is_quarantined(tmp_path: Path) -
     csv = tmp_path / "t.csv"
     csv.write_text(
         "Id,State,Opened,Resolved\n1,closed,2026-01-05 10:00,2026-01-05 12:00\n"
-        "2,closed,2026-01-05 10:00,2026-01-04 09:00\n",
+        "2,closed,2026-01-05 10:00,2026-01-04 09:00\n3,closed,,\n",
         encoding="utf-8",
     )
     mapping = tmp_path / "m.yaml"
@@ -432,10 +432,10 @@ def test_a_ticket_resolved_before_it_was_opened_is_quarantined(tmp_path: Path) -
         str(ws),
         "-q",
         "--max-quarantine",
-        "60%",
+        "70%",
     )
     assert result.exit_code == 0, result.output
-    assert _quarantine(ws) == [("t.csv", 3, None, "resolved_before_opened")]
+    assert _quarantine(ws) == [("t.csv", 3, None, "resolved_before_opened"), ("t.csv", 4, None, "missing_time")]
     assert "resolved or closed (2026-01-04 09:00:00+00) before it was opened" in " ".join(result.output.split())
 
 
@@ -463,3 +463,42 @@ def test_control_characters_in_names_never_reach_the_report(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     for text in (report.read_text(encoding="utf-8"), md.read_text(encoding="utf-8")):
         assert not re.search("[\x00\x0b\x1b\ufffe]", text)
+
+
+def test_jira_changelog_events_without_key_of_unknown_ticket_or_garbage_time_are_quarantined(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "Summary,Issue key,Issue Type,Status,Priority,Created,Resolved\n"
+        "VPN drops,ITSM-1,Incident,Resolved,High,24/Nov/26 3:15 PM,24/Nov/26 5:45 PM\n",
+        encoding="utf-8",
+    )
+
+    def history(created: str) -> dict[str, Any]:
+        return {"created": created, "items": [{"field": "status", "fromString": "Open", "toString": "In Progress"}]}
+
+    log = {
+        "issues": [
+            {"key": "ITSM-1", "changelog": {"histories": [history("2026-11-24T15:20:00.000+0000")]}},
+            {"key": None, "changelog": {"histories": [history("2026-11-24T15:30:00.000+0000")]}},
+            {"key": "ITSM-99", "changelog": {"histories": [history("2026-11-24T15:40:00.000+0000")]}},
+            {"key": "ITSM-1", "changelog": {"histories": [history("garbage")]}},
+        ]
+    }
+    (tmp_path / "changelog.json").write_text(json.dumps(log), encoding="utf-8")
+    result = run_intake([export, tmp_path / "changelog.json"], source="jira", workspace=tmp_path / "ws")
+    by_file = {Path(f.file).name: f for f in result.files}
+    f = by_file["changelog.json"]
+    # four changelog rows: the first taken in; no key and ITSM-99 name no ticket; "garbage" is no time
+    assert (f.rows_read, f.rows_accepted, f.rows_quarantined) == (4, 1, 3)
+    assert f.reasons == {"missing_time": 1, "unknown_ticket": 2}
+    assert [(e["row"], e["reason"]) for e in f.examples] == [
+        (4, "missing_time"),
+        (2, "unknown_ticket"),
+        (3, "unknown_ticket"),
+    ]
+    events = duckdb.execute(
+        f"SELECT count(*) FROM read_parquet('{tmp_path}/ws/records/event/*.parquet') WHERE origin = 'history'"
+    ).fetchone()
+    assert events == (1,)

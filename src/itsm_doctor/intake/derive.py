@@ -154,7 +154,8 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
             rows_sql=(
                 "SELECT e._row FROM stage_event e WHERE e._file = "
                 + _lit(file)
-                + " AND e.ticket_id NOT IN (SELECT ticket_id FROM stage_ticket)"
+                # NOT EXISTS: an event naming no ticket at all (no key) is unknown too
+                + " AND NOT EXISTS (SELECT 1 FROM stage_ticket t WHERE t.ticket_id = e.ticket_id)"
             ),
             reason="unknown_ticket",
             column=None,
@@ -304,6 +305,19 @@ def _quarantine_implausible(session: IntakeSession, files: list[str]) -> None:
         """,
         files=files,
         reason="implausible_time",
+    )
+    _quarantine_ticket_rows(
+        session,
+        bad="""
+            SELECT DISTINCT _file AS file, ticket_id,
+                   'ticket ' || ticket_id || ' has no opening time and no event to tell it' AS detail
+            FROM stage_ticket t
+            WHERE t._row IS NOT NULL AND t.opened_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e.ts IS NOT NULL)
+        """,
+        files=files,
+        reason="missing_time",
+        column=None,
     )
     _quarantine_ticket_rows(
         session,

@@ -277,6 +277,7 @@ class IntakeSession:
         self.keyed_events: list[KeyedEmission] = []
         self.whole_events = False  # whether emit() staged any event whole
         self._kept: set[str] = set()  # raw tables a keyed emission still reads
+        self._direct: set[str] = set()  # files without a text table whose rows were quarantined directly
         self._progress = progress or (lambda _msg: None)
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET preserve_insertion_order = true")  # rows keep their file order (see _load_csv)
@@ -660,12 +661,21 @@ class IntakeSession:
         )
 
     def quarantine_rows(self, *, file: str, rows_sql: str, reason: str, column: str | None, detail_sql: str) -> None:
-        """Quarantine rows found after emission (``rows_sql`` yields ``_row``)."""
-        for raw in self._raw:
-            if raw.file == file:
-                self.quarantine_where(
-                    raw, reason=reason, column=column, condition=f"_row IN ({rows_sql})", detail=detail_sql
-                )
+        """Quarantine rows found after emission (``rows_sql`` yields ``_row``). A file read without
+        a text table (a JSON changelog) has its rows put in the quarantine directly."""
+        raws = [raw for raw in self._raw if raw.file == file]
+        for raw in raws:
+            self.quarantine_where(
+                raw, reason=reason, column=column, condition=f"_row IN ({rows_sql})", detail=detail_sql
+            )
+        if not raws:
+            self._direct.add(file)
+            self.con.execute(
+                f"INSERT INTO quarantine SELECT ?, _row, ?, ?, {detail_sql}, NULL "
+                f"FROM (SELECT DISTINCT * FROM ({rows_sql})) r(_row) WHERE _row IS NOT NULL AND _row NOT IN "
+                '(SELECT "row" FROM quarantine WHERE file = ?)',
+                [file, column, reason, file],
+            )
 
     def release_accepted_raw(self) -> None:
         """Once quarantine is final, keep of each loaded file only its quarantined rows.
@@ -685,6 +695,7 @@ class IntakeSession:
     def quarantined_rows_sql(self) -> str:
         """SQL yielding (file, _row) of every source row quarantined so far."""
         parts = [f"SELECT {sql_str(r.file)} AS file, _row FROM {r.name} WHERE _q IS NOT NULL" for r in self._raw]
+        parts += [f'SELECT file, "row" AS _row FROM quarantine WHERE file = {sql_str(f)}' for f in sorted(self._direct)]
         return " UNION ALL ".join(parts) or "SELECT NULL::VARCHAR AS file, NULL::BIGINT AS _row WHERE FALSE"
 
     # -- emitting ------------------------------------------------------------------

@@ -246,20 +246,13 @@ def _referential(tables: dict[str, pa.Table]) -> bool:
     return True
 
 
-def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
-    """The records of every batch committed in ``workspace`` (the files its manifest names:
-    a batch being written, or left by a killed intake, is never read), on ``engine``."""
-    from itsm_doctor.intake.workspace import WorkspaceError, committed_files, open_reader_lock
+def _open_committed(workspace: Path, engine: str) -> tuple[BaseBackend, dict[str, ibis.Table], dict[str, int]]:
+    """A connection on ``engine`` and a table per canonical table over the committed files."""
+    from itsm_doctor.intake.workspace import WorkspaceError, committed_files
 
-    root = workspace / "records"
-    if not root.is_dir():
-        raise EngineError(f"{workspace} holds no records: run `itsm-doctor intake … --workspace {workspace}` first")
-    guard = open_reader_lock(workspace)
     try:
         committed = committed_files(workspace)
     except WorkspaceError as exc:
-        if guard is not None:
-            guard.close()
         raise EngineError(str(exc)) from exc
     con = _connect(engine)
     tag = uuid.uuid4().hex[:10]
@@ -269,8 +262,6 @@ def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
         files = [str(p) for p in committed.get(name, [])]
         missing = [f for f in files if not Path(f).is_file()]
         if missing:
-            if guard is not None:
-                guard.close()
             raise EngineError(f"file {missing[0]}: a record file the workspace manifest names is missing")
         if files:
             if engine == "duckdb":
@@ -287,6 +278,24 @@ def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
                 t = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
             counts[name] = 0
         out[name] = t
+    return con, out, counts
+
+
+def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
+    """The records of every batch committed in ``workspace`` (the files its manifest names:
+    a batch being written, or left by a killed intake, is never read), on ``engine``."""
+    from itsm_doctor.intake.workspace import open_reader_lock
+
+    root = workspace / "records"
+    if not root.is_dir():
+        raise EngineError(f"{workspace} holds no records: run `itsm-doctor intake … --workspace {workspace}` first")
+    guard = open_reader_lock(workspace)
+    try:
+        con, out, counts = _open_committed(workspace, engine)
+    except BaseException:
+        if guard is not None:
+            guard.close()
+        raise
     # intake quarantines every event naming an unknown ticket
     records = Records(engine=engine, con=con, tables=out, counts=counts, referential=True, _guard=guard)
     if guard is not None:  # the lock lasts as long as the records are in use

@@ -97,8 +97,8 @@ def test_quarantine_within_the_allowed_share_exits_0(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--source", "nosuch"], "unknown source 'nosuch'"),
-        (["--source", "bpic2013", "--engine", "oracle"], "unknown engine 'oracle'"),
+        (["--source", "nosuch"], "--source 'nosuch': unknown source"),
+        (["--source", "bpic2013", "--engine", "oracle"], "--engine 'oracle': unknown engine"),
         (["--source", "bpic2013", "--symptoms", "missing.yaml"], "no such answers file"),
     ],
     ids=["unknown-source", "unknown-engine", "missing-symptoms"],

@@ -318,6 +318,8 @@ def test_crlf_line_among_lf_lines_is_read(base: Path, tmp_path: Path) -> None:
     result, ws = _intake_keeps_base(base, tmp_path, p, "--max-quarantine", "50%")
     assert result.exit_code == 0, result.output
     assert "line endings mix CRLF and LF" in result.output
+    # the data error names the file's line, as a header error does (the 3rd data row is line 4)
+    assert "crlf.csv row 4, column 'Change Date+Time': unparseable_time" in " ".join(result.output.split())
     assert _quarantine(ws) == [("crlf.csv", 4, "Change Date+Time", "unparseable_time")]
 
 

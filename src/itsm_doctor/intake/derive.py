@@ -174,14 +174,22 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
         )
     # Drop every staged row that came from a quarantined source row.
     marks = session.quarantined_rows_sql()
-    # a ticket no single row gave (aggregated from its file's events) goes with the last of them
+    # a ticket no single row gave (aggregated from its file's events) goes with the last of
+    # them; only tickets with a quarantined event are looked at (a join of a few rows)
     con.execute(
         f"""
-        DELETE FROM stage_ticket t WHERE t._row IS NULL AND EXISTS (
-            SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e._file = t._file AND e._row IS NOT NULL)
+        CREATE OR REPLACE TEMP TABLE _hit AS
+        SELECT DISTINCT e._file, e.ticket_id FROM stage_event e JOIN ({marks}) q ON q.file = e._file AND q._row = e._row
+        """
+    )
+    con.execute(
+        f"""
+        DELETE FROM stage_ticket t WHERE t._row IS NULL
+        AND EXISTS (SELECT 1 FROM _hit h WHERE h._file = t._file AND h.ticket_id = t.ticket_id)
         AND NOT EXISTS (
-            SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e._file = t._file AND (e._row IS NULL
-                OR NOT EXISTS (SELECT 1 FROM ({marks}) q WHERE q.file = e._file AND q._row = e._row)))
+            SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e._file = t._file
+            AND e.ticket_id IN (SELECT ticket_id FROM _hit)
+            AND (e._row IS NULL OR NOT EXISTS (SELECT 1 FROM ({marks}) q WHERE q.file = e._file AND q._row = e._row)))
         """
     )
     for table in TABLES:

@@ -137,7 +137,9 @@ def test_the_formula_detector_and_its_neutraliser(cell: str, formula: bool) -> N
     assert is_formula(cell) is formula
     assert neutralise_formula(cell) == ("'" + cell if formula else cell)
     # the intake's own detector (SQL) agrees with the one every written CSV uses
-    [(n,)] = duckdb.execute(
-        "SELECT count(*) FROM (SELECT ? AS c0) WHERE " + _FORMULA_SQL.format(c="c0"), [cell]
-    ).fetchall()
+    [(n,)] = (
+        duckdb.connect()
+        .execute("SELECT count(*) FROM (SELECT ? AS c0) WHERE " + _FORMULA_SQL.format(c="c0"), [cell])
+        .fetchall()
+    )
     assert bool(n) is formula

@@ -291,10 +291,14 @@ def test_jira_json_nested_deep_or_a_list_exits_2(tmp_path: Path) -> None:
 
 def _quarantine(ws: Path) -> list[tuple[Any, ...]]:
     files = [str(p) for p in (ws / "quarantine").glob("*.parquet")]
-    return duckdb.execute(
-        'SELECT regexp_extract(file, \'[^/]+$\'), "row", "column", reason FROM read_parquet(?) ORDER BY 1, 2',
-        [files],
-    ).fetchall()
+    return (
+        duckdb.connect()
+        .execute(
+            'SELECT regexp_extract(file, \'[^/]+$\'), "row", "column", reason FROM read_parquet(?) ORDER BY 1, 2',
+            [files],
+        )
+        .fetchall()
+    )
 
 
 def _intake_keeps_base(base: Path, tmp_path: Path, path: Path, *extra: str) -> tuple[Result, Path]:
@@ -500,7 +504,9 @@ def test_jira_changelog_events_without_key_of_unknown_ticket_or_garbage_time_are
         (2, "unknown_ticket"),
         (3, "unknown_ticket"),
     ]
-    events = duckdb.execute(
-        f"SELECT count(*) FROM read_parquet('{tmp_path}/ws/records/event/*.parquet') WHERE origin = 'history'"
-    ).fetchone()
+    events = (
+        duckdb.connect()
+        .execute(f"SELECT count(*) FROM read_parquet('{tmp_path}/ws/records/event/*.parquet') WHERE origin = 'history'")
+        .fetchone()
+    )
     assert events == (1,)

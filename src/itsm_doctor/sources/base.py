@@ -165,7 +165,7 @@ class FileReport:
 
 @dataclass(frozen=True)
 class RawTable:
-    """An export file loaded into DuckDB: every cell text, plus ``_row`` (1-based data row).
+    """An export file loaded into DuckDB: every cell text, plus ``_row`` (the row's line in the file).
 
     Columns are stored positionally as ``c0, c1, …`` so that repeated, empty or odd
     header names survive; ``col`` and ``cols`` translate header names to identifiers.

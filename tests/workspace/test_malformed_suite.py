@@ -284,6 +284,9 @@ def test_jira_json_nested_deep_or_a_list_exits_2(tmp_path: Path) -> None:
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     result = _run("intake", str(tmp_path / "deep.json"), "--source", "jira", "--workspace", str(tmp_path / "w"), "-q")
     _refused(result, "deep.json", "nests deeper than intake can read")
+    (tmp_path / "list.json").write_text('[1, 2, {"key": 3}]')
+    result = _run("intake", str(tmp_path / "list.json"), "--source", "jira", "--workspace", str(tmp_path / "w"), "-q")
+    _refused(result, "list.json", "structure is not a jira export", "is --source right?")
 
 
 # -- rows quarantined with their line and column; the earlier batch stays as it was ----------

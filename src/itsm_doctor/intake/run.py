@@ -159,6 +159,14 @@ def run_intake(
                 # JSON or XML nested deeper than a parser recurses (e.g. 100,000 brackets)
                 where = session.files[-1].file if session.files else None
                 raise IntakeError("the file nests deeper than intake can read: not an export", file=where) from None
+            except (AttributeError, TypeError, KeyError) as exc:
+                # a JSON or XML document of another shape than the source's (a list where an
+                # object is expected…); --debug shows where the reader stopped
+                where = session.files[-1].file if session.files else None
+                raise IntakeError(
+                    f"the file's structure is not a {source} export ({type(exc).__name__}: {exc}); is --source right?",
+                    file=where,
+                ) from exc
             say("checking and deriving records")
             derive(session)
             session.finish_files()

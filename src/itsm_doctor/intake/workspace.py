@@ -255,18 +255,35 @@ class WorkspaceWriter:
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
+            everyone = [*earlier, (entry, files)]
+            # committed batches hold each id once already: only ids of the new batch can repeat,
+            # and only those are looked at further (no event of an untouched ticket is read)
+            held = " UNION ALL ".join(
+                f"SELECT ticket_id FROM read_parquet({_lit(str(f['ticket']))})" for _e, f in earlier
+            )
+            con.execute(
+                f"CREATE TEMP TABLE dup AS SELECT DISTINCT ticket_id FROM read_parquet({_lit(str(files['ticket']))}) "
+                f"WHERE ticket_id IN ({held})"
+            )
+            [(n_dup,)] = con.execute("SELECT count(*) FROM dup").fetchall()
+            if not n_dup:
+                return [], [], []
             parts = []
             params: list[object] = []
-            for pos, (e, f) in enumerate([*earlier, (entry, files)]):
+            for pos, (e, f) in enumerate(everyone):
                 reach = (
                     "greatest(t.opened_at, t.resolved_at, t.closed_at, t.cancelled_at, "
                     "(SELECT max(ev.ts) FROM ev WHERE ev.ticket_id = t.ticket_id AND ev.pos = ?))"
                 )
-                parts.append(f"SELECT ticket_id, ? AS pos, ? AS batch, {reach} AS reach FROM read_parquet(?) t")
+                parts.append(
+                    f"SELECT ticket_id, ? AS pos, ? AS batch, {reach} AS reach FROM read_parquet(?) t "
+                    "WHERE ticket_id IN (SELECT ticket_id FROM dup)"
+                )
                 params += [pos, e["batch"], pos, str(f["ticket"])]
             events = [
-                f"SELECT ticket_id, ts, {pos} AS pos FROM read_parquet({_lit(str(f['event']))})"
-                for pos, (_e, f) in enumerate([*earlier, (entry, files)])
+                f"SELECT ticket_id, ts, {pos} AS pos FROM read_parquet({_lit(str(f['event']))}) "
+                "WHERE ticket_id IN (SELECT ticket_id FROM dup)"
+                for pos, (_e, f) in enumerate(everyone)
                 if "event" in f
             ] or ["SELECT NULL::VARCHAR AS ticket_id, NULL::TIMESTAMPTZ AS ts, NULL::INTEGER AS pos WHERE FALSE"]
             con.execute(f"CREATE TEMP TABLE ev AS {' UNION ALL '.join(events)}")
@@ -290,7 +307,6 @@ class WorkspaceWriter:
             notes: list[str] = []
             rewritten: list[tuple[dict[str, Any], str, Path | None]] = []
             retired: list[Path] = []
-            everyone = [*earlier, (entry, files)]
             for pos, n in sorted(lost.items()):
                 e, f = everyone[pos]
                 for table, path in f.items():

@@ -213,8 +213,14 @@ def load_jira_mapping(path: Path | None) -> JiraMapping:
         return JiraMapping()
     if not path.exists():
         raise IntakeError("no such mapping file", file=str(path))
+    if path.is_dir():
+        raise IntakeError("the mapping is a folder, not a YAML file", file=str(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise IntakeError(f"the mapping is not UTF-8 ({exc.reason})", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise IntakeError(f"the mapping is not valid YAML: {exc}", file=str(path)) from None
     try:

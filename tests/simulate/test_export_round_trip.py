@@ -110,17 +110,41 @@ def test_servicenow_list_with_sys_audit_round_trip(simulated: Path, tmp_path: Pa
 def test_jira_round_trip(simulated: Path, tmp_path: Path) -> None:
     from itsm_doctor.simulate.export import write_jira
 
-    n = write_jira(simulated, tmp_path / "jira.csv")
-    result = run_intake([tmp_path / "jira.csv"], source="jira", workspace=tmp_path / "ws")
-    assert (result.files[0].rows_read, result.files[0].rows_quarantined) == (n, 0)
+    issues, items = write_jira(simulated, tmp_path / "jira")
+    result = run_intake([tmp_path / "jira"], source="jira", workspace=tmp_path / "ws")
+    assert {Path(f.file).name: (f.rows_read, f.rows_quarantined) for f in result.files} == {
+        "jira_export.csv": (issues, 0),
+        "jira_changelog.json": (items, 0),
+    }
+    assert issues == 800
     canon = f"read_parquet('{simulated}/ticket.parquet')"
-    # Jira's export keeps minutes: compare at that precision
+    # Jira's CSV keeps minutes; the first resolution comes from the changelog, to the second
     original = _q(
-        f"SELECT source_key, ticket_type, date_trunc('minute', opened_at), priority FROM {canon} "
-        "WHERE ticket_type IN ('incident', 'request') ORDER BY 1"
+        f"SELECT source_key, ticket_type, date_trunc('minute', opened_at), resolved_at, priority FROM {canon} "
+        "WHERE ticket_type IN ('incident', 'request') AND resolved_at IS NOT NULL ORDER BY 1"
     )
     again = _q(
-        f"SELECT source_key, ticket_type, opened_at, priority FROM read_parquet('{tmp_path}/ws/records/ticket/"
-        "*.parquet') ORDER BY 1"
+        f"SELECT source_key, ticket_type, opened_at, resolved_at, priority FROM read_parquet('{tmp_path}/ws/records/"
+        f"ticket/*.parquet') WHERE source_key IN (SELECT source_key FROM {canon} WHERE resolved_at IS NOT NULL) "
+        "ORDER BY 1"
     )
-    assert again == original
+    assert again == original and len(original) > 700
+    # the group sequence (hence ping-pong) survives the trip, as through the ServiceNow log
+    events = f"read_parquet('{simulated}/event.parquet')"
+    groups = (
+        "SELECT count(*) FROM (SELECT ticket_id, to_group_id, lag(to_group_id) OVER (PARTITION BY ticket_id "
+        "ORDER BY seq) AS prev FROM {t} WHERE to_group_id IS NOT NULL) WHERE prev IS DISTINCT FROM to_group_id"
+    )
+    assert _q(groups.format(t=events)) == _q(groups.format(t=f"read_parquet('{tmp_path}/ws/records/event/*.parquet')"))
+    # what the CSV cells carry: CI, category, SLA outcome, satisfaction (in stars, to the minute)
+    fields = "SELECT {key}, {ci}, category, sla_met FROM {t} WHERE ticket_type IN ('incident', 'request') ORDER BY 1"
+    back = f"read_parquet('{tmp_path}/ws/records/ticket/*.parquet')"
+    assert _q(fields.format(key="source_key", ci="ci_id", t=canon)) == _q(
+        fields.format(key="source_key", ci="replace(ci_id, 'jira:', '')", t=back)
+    )
+    surveys = (
+        "SELECT replace(ticket_id, 'jira:', ''), round(score), date_trunc('minute', answered_at) FROM {t} ORDER BY 1"
+    )
+    original = _q(surveys.format(t=f"read_parquet('{simulated}/survey_response.parquet')"))
+    assert original == _q(surveys.format(t=f"read_parquet('{tmp_path}/ws/records/survey_response/*.parquet')"))
+    assert len(original) > 50

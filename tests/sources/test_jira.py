@@ -4,8 +4,10 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from itsm_doctor.intake.run import run_intake
+from itsm_doctor.sources.base import SourceOptions
 
 CSV = (
     "Summary,Issue key,Issue id,Issue Type,Status,Priority,Assignee,Reporter,Created,Resolved,Component/s,Component/s,"
@@ -67,7 +69,8 @@ def test_jira_csv_with_repeated_columns_and_its_changelog(tmp_path: Path) -> Non
         ("jira:ITSM-3", "change", "resolved", None, 4, None, None, "2026-11-20 10:00:00+00"),
     ]
     assert _q(tmp_path / "ws", "link", "SELECT * EXCLUDE (source) FROM t") == [
-        ("jira:ITSM-3", "jira:ITSM-1", "caused_by")
+        # ITSM-3 "causes" ITSM-1: the incident is caused by the change
+        ("jira:ITSM-1", "jira:ITSM-3", "caused_by")
     ]
     history = _q(
         tmp_path / "ws",
@@ -78,7 +81,519 @@ def test_jira_csv_with_repeated_columns_and_its_changelog(tmp_path: Path) -> Non
         ("created", "new", None, "derived"),
         ("status_change", "in_progress", None, "history"),
         ("assignee_change", None, "jira:ana", "history"),
-        # same minute: the history (changelog.json) sorts before the export's derived event
+        # the changelog's resolution (17:45:00) is the Resolved cell's minute: no second, derived one
         ("status_change", "resolved", None, "history"),
-        ("resolve", "resolved", None, "derived"),
     ]
+
+
+# --- issue 21: each bullet on a small export ------------------------------------------------
+
+
+def _history(key: str, *entries: tuple[str, str, list[tuple[str, str | None, str | None]]]) -> dict[str, object]:
+    """An issue of the REST search: entries are (created, author, [(field, from, to)])."""
+    return {
+        "key": key,
+        "changelog": {
+            "histories": [
+                {
+                    "created": created,
+                    "author": {"displayName": author},
+                    "items": [{"field": f, "fromString": a, "toString": b} for f, a, b in items],
+                }
+                for created, author, items in entries
+            ]
+        },
+    }
+
+
+def _intake(tmp_path: Path, csv: str, issues: list[dict[str, object]] | None = None, **files: str) -> Path:
+    folder = tmp_path / "export"
+    folder.mkdir(parents=True)
+    (folder / "export.csv").write_text(csv, encoding="utf-8")
+    if issues is not None:
+        (folder / "changelog.json").write_text(json.dumps({"issues": issues}), encoding="utf-8")
+    for name, text in files.items():
+        (folder / name.replace("_", ".")).write_text(text, encoding="utf-8")
+    mapping = folder / "mapping.yaml" if "mapping_yaml" in files else None
+    paths = [folder / "export.csv", *([folder / "changelog.json"] if issues is not None else [])]
+    run_intake(paths, source="jira", workspace=tmp_path / "ws", options=SourceOptions(mapping=mapping))
+    return tmp_path / "ws"
+
+
+def _sign(ws: Path, sign_id: str) -> float | None:
+    from itsm_doctor.engine import open_records
+    from itsm_doctor.signs import examine_signs, get_sign
+
+    [finding] = examine_signs(open_records(ws), signs=[get_sign(sign_id)])
+    return finding.value
+
+
+TEAMS = (
+    "Issue key,Issue Type,Status,Priority,Reporter,Created,Resolved,Custom field (Team)\n"
+    "ITSM-1,Incident,Resolved,High,cy,05/Jan/26 9:00 AM,05/Jan/26 5:00 PM,Network\n"
+    "ITSM-2,Incident,Resolved,High,cy,05/Jan/26 9:00 AM,05/Jan/26 11:00 AM,Service Desk\n"
+)
+BOUNCES = [
+    _history(
+        "ITSM-1",
+        ("2026-01-05T10:00:00.000+0000", "ana", [("Team", "Service Desk", "Network")]),
+        ("2026-01-05T12:00:00.000+0000", "ned", [("Team", "Network", "Service Desk")]),
+        ("2026-01-05T13:00:00.000+0000", "ana", [("Team", "Service Desk", "Network")]),
+        ("2026-01-05T17:00:00.000+0000", "ned", [("status", "Open", "Resolved")]),
+    ),
+    _history("ITSM-2", ("2026-01-05T11:00:00.000+0000", "ana", [("status", "Open", "Resolved")])),
+]
+
+
+def test_group_history_from_the_team_field(tmp_path: Path) -> None:
+    ws = _intake(tmp_path, TEAMS, BOUNCES)
+    path = _q(
+        ws,
+        "event",
+        "SELECT ticket_id, list(to_group_id ORDER BY seq) FILTER (WHERE to_group_id IS NOT NULL) FROM t "
+        "GROUP BY 1 ORDER BY 1",
+    )
+    assert path == [
+        ("jira:ITSM-1", ["jira:Service Desk", "jira:Network", "jira:Service Desk", "jira:Network"]),
+        # no Team change in its history: created with the team it still has
+        ("jira:ITSM-2", ["jira:Service Desk"]),
+    ]
+    assert _q(ws, "group", "SELECT group_id FROM t ORDER BY 1") == [("jira:Network",), ("jira:Service Desk",)]
+    # ITSM-1 went SD → NET → SD → NET: reassigned, ping-pong; ITSM-2 stayed at the desk
+    assert _sign(ws, "incident.reassignment_rate") == 0.5
+    assert _sign(ws, "incident.ping_pong_rate") == 0.5
+    assert _sign(ws, "desk.first_contact_resolution") == 0.5
+
+
+def test_group_field_named_by_the_mapping_and_components_as_fallback(tmp_path: Path) -> None:
+    csv = TEAMS.replace("Custom field (Team)", "Custom field (Support team)")
+    issues = json.loads(json.dumps(BOUNCES).replace('"Team"', '"Support team"'))
+    ws = _intake(tmp_path, csv, issues, mapping_yaml='group_fields: ["Support team"]\n')
+    assert _sign(ws, "incident.ping_pong_rate") == 0.5
+    # no Team or Assignment group anywhere: the components are the groups
+    csv = TEAMS.replace("Custom field (Team)", "Component/s")
+    issues = json.loads(json.dumps(BOUNCES).replace('"Team"', '"Component"'))
+    ws = _intake(tmp_path / "components", csv, issues)
+    assert _sign(ws, "incident.reassignment_rate") == 0.5
+    # a CSV alone shows no group history: unknown, not "never reassigned"
+    ws = _intake(tmp_path / "csv-only", TEAMS)
+    assert _sign(ws, "incident.reassignment_rate") is None
+    assert _q(ws, "ticket", "SELECT assigned_group_id FROM t ORDER BY ticket_id") == [
+        ("jira:Network",),
+        ("jira:Service Desk",),
+    ]
+
+
+LINKS = (
+    "Issue key,Issue Type,Status,Created,Outward issue link (Causes),Inward issue link (Causes),"
+    "Outward issue link (Problem/Incident),Inward issue link (Problem/Incident),Outward issue link (Duplicate),"
+    "Outward issue link (Relates),Outward issue link (Polaris work item link)\n"
+    "INC-1,Incident,Open,05/Jan/26 9:00 AM,,CHG-1,,PRB-1,,,\n"
+    "INC-2,Incident,Open,05/Jan/26 9:00 AM,,,,,INC-1,INC-3,\n"
+    "INC-3,Incident,Open,05/Jan/26 9:00 AM,,,,,,,IDEA-1\n"
+    "CHG-1,Change,Done,04/Jan/26 9:00 AM,INC-3,,,,,,\n"
+    "PRB-1,Problem,Open,05/Jan/26 9:00 AM,,,INC-2,,,,\n"
+)
+
+
+def test_every_link_type_read_as_a_canonical_link(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(LINKS, encoding="utf-8")
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    ws = tmp_path / "ws"
+    assert _q(ws, "link", "SELECT from_ticket_id, to_ticket_id, relation FROM t ORDER BY ALL") == [
+        ("jira:INC-1", "jira:CHG-1", "caused_by"),  # Inward on INC-1: INC-1 is caused by CHG-1
+        ("jira:INC-2", "jira:INC-1", "duplicate_of"),
+        ("jira:INC-2", "jira:INC-3", "related"),
+        ("jira:INC-3", "jira:CHG-1", "caused_by"),  # Outward on CHG-1: CHG-1 causes INC-3
+        ("jira:INC-3", "jira:IDEA-1", "related"),  # a type no mapping knows: related (and noted)
+        ("jira:PRB-1", "jira:INC-1", "problem_of"),  # Inward on INC-1: its problem is PRB-1
+        ("jira:PRB-1", "jira:INC-2", "problem_of"),  # Outward on PRB-1: PRB-1 is INC-2's problem
+    ]
+    assert any("Polaris work item link" in n and "related" in n for n in result.notes)
+    assert _q(
+        ws,
+        "ticket",
+        "SELECT ticket_id, problem_id, caused_by_change_id FROM t WHERE ticket_type = 'incident' ORDER BY 1",
+    ) == [
+        ("jira:INC-1", "jira:PRB-1", "jira:CHG-1"),
+        ("jira:INC-2", "jira:PRB-1", None),
+        ("jira:INC-3", None, "jira:CHG-1"),
+    ]
+    assert _sign(ws, "problem.incident_link_rate") == 2 / 3
+
+
+def test_an_incident_caused_by_a_change_either_way_round(tmp_path: Path) -> None:
+    """Issue 20: "A causes B" (outward on the change) and "B is caused by A" (inward on the incident)."""
+    header = "Issue key,Issue Type,Status,Created,{}\n"
+    outward = header.format("Outward issue link (Causes)") + (
+        "INC-1,Incident,Open,05/Jan/26 9:00 AM,\nCHG-1,Change,Done,04/Jan/26 9:00 AM,INC-1\n"
+    )
+    inward = header.format("Inward issue link (Causes)") + (
+        "INC-1,Incident,Open,05/Jan/26 9:00 AM,CHG-1\nCHG-1,Change,Done,04/Jan/26 9:00 AM,\n"
+    )
+    for name, csv in (("outward", outward), ("inward", inward)):
+        ws = _intake(tmp_path / name, csv)
+        assert _q(ws, "link", "SELECT from_ticket_id, to_ticket_id, relation FROM t") == [
+            ("jira:INC-1", "jira:CHG-1", "caused_by")
+        ]
+        assert _sign(ws, "incident.change_induced_share") == 1.0
+
+
+COMMENTS = (
+    "Issue key,Issue Type,Status,Reporter,Reporter Id,Assignee,Assignee Id,Created,Resolved,Comment,Comment,Comment\n"
+    "ITSM-1,Incident,Resolved,Cy Customer,acc-cy,Ana Agent,acc-ana,05/Jan/26 9:00 AM,05/Jan/26 5:00 PM,"
+    "05/Jan/26 11:00 AM;acc-ana;Could you send a screenshot?,"
+    '"05/Jan/26 1:00 PM;acc-cy;Here it is; see the attachment\nthanks",'
+    "yesterday;acc-ana;no date\n"
+)
+
+
+def test_comments_are_events_with_their_authors_role(tmp_path: Path) -> None:
+    ws = _intake(tmp_path, COMMENTS)
+    assert _q(
+        ws, "event", "SELECT ts::VARCHAR, kind, actor_id, raw->>'comment' FROM t WHERE field = 'comment' ORDER BY ts"
+    ) == [
+        ("2026-01-05 11:00:00+00", "comment_public", "jira:Ana Agent", "Could you send a screenshot?"),
+        ("2026-01-05 13:00:00+00", "customer_reply", "jira:Cy Customer", "Here it is; see the attachment\nthanks"),
+    ]
+    # 9:00 → 11:00 → 13:00 → 17:00: the longest silence is 4 h, not the 8 h of creation to resolution
+    assert _sign(ws, "incident.longest_silence") == 4.0
+    assert _sign(ws, "desk.time_to_first_response") == 2.0
+    # the REST comments, when given, replace the CSV's: they carry seconds and JSM's internal flag
+    issue = {
+        "key": "ITSM-1",
+        "fields": {
+            "comment": {
+                "comments": [
+                    {
+                        "created": "2026-01-05T10:30:15.000+0000",
+                        "author": {"accountId": "acc-ana", "displayName": "Ana Agent"},
+                        "jsdPublic": False,
+                        "body": {
+                            "type": "doc",
+                            "content": [{"type": "paragraph", "content": [{"type": "text", "text": "checking logs"}]}],
+                        },
+                    },
+                    {
+                        "created": "2026-01-05T12:00:00.000+0000",
+                        "author": {"accountId": "acc-cy", "displayName": "Cy Customer"},
+                        "jsdPublic": True,
+                        "body": "still broken",
+                    },
+                ]
+            }
+        },
+        "changelog": {"histories": []},
+    }
+    ws = _intake(tmp_path / "rest", COMMENTS, [issue])
+    assert _q(ws, "event", "SELECT ts::VARCHAR, kind, raw->>'comment' FROM t WHERE field = 'comment' ORDER BY ts") == [
+        ("2026-01-05 10:30:15+00", "comment_internal", "checking logs"),
+        ("2026-01-05 12:00:00+00", "customer_reply", "still broken"),
+    ]
+
+
+def test_a_comment_without_a_date_is_noted_not_lost_silently(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(COMMENTS, encoding="utf-8")
+    result = run_intake([folder / "export.csv"], source="jira", workspace=tmp_path / "ws")
+    [report] = result.files
+    assert (report.rows_read, report.rows_quarantined) == (1, 0)
+    assert report.notes == ["1 comment(s) in column 12 (Comment) have no readable date (date;author;text): left out"]
+
+
+PRIORITIES = (
+    "Issue key,Issue Type,Status,Priority,Created\n"
+    "ITSM-1,Incident,Open,Low,05/Jan/26 9:00 AM\n"
+    "ITSM-2,Incident,Open,Highest,05/Jan/26 9:00 AM\n"
+    "ITSM-3,Incident,Open,Lowest,05/Jan/26 9:00 AM\n"
+    "ITSM-4,Incident,Open,P2 - Urgent,05/Jan/26 9:00 AM\n"
+)
+
+
+def test_priority_names_by_rank_so_downgrades_are_measured(tmp_path: Path) -> None:
+    issues = [
+        _history("ITSM-1", ("2026-01-05T09:10:00.000+0000", "ana", [("priority", "High", "Low")])),
+        _history("ITSM-2", ("2026-01-05T09:10:00.000+0000", "ana", [("priority", "Medium", "Highest")])),
+        _history("ITSM-3", ("2026-01-05T09:10:00.000+0000", "ana", [("priority", "Low", "Lowest")])),
+    ]
+    ws = _intake(tmp_path, PRIORITIES, issues)
+    assert _q(ws, "ticket", "SELECT ticket_id, priority, priority_raw FROM t ORDER BY 1") == [
+        ("jira:ITSM-1", 4, "Low"),
+        ("jira:ITSM-2", 1, "Highest"),
+        ("jira:ITSM-3", 4, "Lowest"),  # five levels fold into four
+        ("jira:ITSM-4", 2, "P2 - Urgent"),  # a scheme of its own: the leading number
+    ]
+    assert _q(
+        ws,
+        "event",
+        "SELECT ticket_id, from_raw, to_raw, raw->>'toString' FROM t WHERE kind = 'priority_change' ORDER BY 1",
+    ) == [
+        ("jira:ITSM-1", "2 - High", "4 - Low", "Low"),
+        ("jira:ITSM-2", "3 - Medium", "1 - Highest", "Highest"),
+        ("jira:ITSM-3", "4 - Low", "5 - Lowest", "Lowest"),
+    ]
+    # ITSM-1 and ITSM-3 were lowered, ITSM-2 raised, ITSM-4 never changed
+    assert _sign(ws, "incident.priority_downgrade_rate") == 0.5
+    ws = _intake(tmp_path / "own", PRIORITIES, issues[:1], mapping_yaml="priorities: {P2 - Urgent: 1}\n")
+    assert _q(ws, "ticket", "SELECT priority FROM t WHERE ticket_id = 'jira:ITSM-4'") == [(1,)]
+
+
+MINUTE = (
+    "Issue key,Issue Type,Status,Created,Resolved\n"
+    "ITSM-1,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 10:05 AM\n"
+    "ITSM-2,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 10:05 AM\n"
+    "ITSM-3,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 4:00 PM\n"
+)
+
+
+def test_same_minute_ordering_never_invents_a_reopen(tmp_path: Path) -> None:
+    issues = [
+        # the resolution is in the changelog (10:05:40), in the Resolved cell's minute
+        _history(
+            "ITSM-1",
+            ("2026-01-05T10:05:10.000+0000", "cy", [("status", "Waiting for customer", "In Progress")]),
+            ("2026-01-05T10:05:40.000+0000", "ana", [("status", "In Progress", "Resolved")]),
+        ),
+        # the changelog lacks the resolution: the derived one comes after the minute's entries
+        _history("ITSM-2", ("2026-01-05T10:05:30.000+0000", "cy", [("status", "Waiting for customer", "In Progress")])),
+        # a true reopen
+        _history(
+            "ITSM-3",
+            ("2026-01-05T10:00:00.000+0000", "ana", [("status", "Open", "Resolved")]),
+            ("2026-01-05T12:00:00.000+0000", "cy", [("status", "Resolved", "Reopened")]),
+            ("2026-01-05T16:00:20.000+0000", "ana", [("status", "Reopened", "Resolved")]),
+        ),
+    ]
+    ws = _intake(tmp_path, MINUTE, issues)
+    assert _q(
+        ws,
+        "event",
+        "SELECT ticket_id, list(kind ORDER BY seq), list(strftime(ts, '%H:%M:%S') ORDER BY seq) FROM t "
+        "GROUP BY 1 ORDER BY 1",
+    ) == [
+        ("jira:ITSM-1", ["created", "status_change", "status_change"], ["09:00:00", "10:05:10", "10:05:40"]),
+        ("jira:ITSM-2", ["created", "status_change", "resolve"], ["09:00:00", "10:05:30", "10:05:30"]),
+        (
+            "jira:ITSM-3",
+            ["created", "status_change", "reopen", "status_change"],
+            ["09:00:00", "10:00:00", "12:00:00", "16:00:20"],
+        ),
+    ]
+    # the first resolution, from the changelog (Resolved holds the last one)
+    assert _q(ws, "ticket", "SELECT ticket_id, strftime(resolved_at, '%H:%M:%S') FROM t ORDER BY 1") == [
+        ("jira:ITSM-1", "10:05:40"),
+        ("jira:ITSM-2", "10:05:00"),
+        ("jira:ITSM-3", "10:00:00"),
+    ]
+    assert _sign(ws, "incident.reopen_rate") == 1 / 3
+
+
+def test_a_folder_yields_only_the_files_the_reader_recognises(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(TEAMS, encoding="utf-8")
+    (folder / "changelog.json").write_text(json.dumps({"issues": BOUNCES}), encoding="utf-8")
+    (folder / "truth.json").write_text(json.dumps({"seed": 1, "tickets": 2, "dysfunctions": {}}), encoding="utf-8")
+    (folder / "incident.csv").write_text("number,state\nINC1,New\n", encoding="utf-8")
+    (folder / "ticket.parquet").write_bytes(b"PAR1")
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    assert sorted((Path(f.file).name, f.rows_read) for f in result.files) == [("changelog.json", 5), ("export.csv", 2)]
+
+
+def test_the_bulk_changelog_is_keyed_by_issue_id(tmp_path: Path) -> None:
+    csv = TEAMS.replace("Issue key,", "Issue key,Issue id,").replace("ITSM-1,", "ITSM-1,10001,")
+    csv = csv.replace("ITSM-2,", "ITSM-2,10002,")
+    bulk = {
+        "issueChangeLogs": [
+            {"issueId": "10001", "changeHistories": BOUNCES[0]["changelog"]["histories"]},  # type: ignore[index]
+            {"issueId": "99999", "changeHistories": BOUNCES[1]["changelog"]["histories"]},  # type: ignore[index]
+        ]
+    }
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(csv, encoding="utf-8")
+    (folder / "bulk.json").write_text(json.dumps(bulk), encoding="utf-8")
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    by_file = {Path(f.file).name: (f.rows_read, f.rows_quarantined, f.reasons) for f in result.files}
+    assert by_file == {"export.csv": (2, 0, {}), "bulk.json": (5, 1, {"missing_key": 1})}
+    assert _sign(tmp_path / "ws", "incident.ping_pong_rate") == 1.0  # ITSM-2's history named no known issue
+
+
+def test_a_wrong_mapping_stops_intake_naming_file_and_key(tmp_path: Path) -> None:
+
+    from itsm_doctor.sources.base import IntakeError
+
+    with pytest.raises(IntakeError, match=r"mapping\.yaml.*link_types\.Fixes\.relation.*not a canonical link"):
+        _intake(tmp_path, TEAMS, mapping_yaml="link_types:\n  Fixes: {relation: repairs}\n")
+
+
+def test_request_participants_reply_as_customers_and_status_categories_place_unknown_statuses(
+    tmp_path: Path,
+) -> None:
+    csv = (
+        "Issue key,Issue Type,Status,Status Category,Reporter,Created,Custom field (Request participants),"
+        "Custom field (Request participants),Comment,Comment\n"
+        "ITSM-1,Incident,Triage,In Progress,cy,05/Jan/26 9:00 AM,dee,eve,"
+        "05/Jan/26 10:00 AM;eve;same here,05/Jan/26 11:00 AM;ana;looking\n"
+        "ITSM-2,Incident,Fixed,Done,cy,05/Jan/26 9:00 AM,,,,\n"
+        "ITSM-3,Incident,Teleported,,cy,05/Jan/26 9:00 AM,,,,\n"
+    )
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(csv, encoding="utf-8")
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    assert result.files[0].reasons == {"unknown_status": 1}  # no status category to fall back on
+    assert _q(tmp_path / "ws", "ticket", "SELECT ticket_id, status, status_raw FROM t ORDER BY 1") == [
+        ("jira:ITSM-1", "in_progress", "Triage"),
+        ("jira:ITSM-2", "resolved", "Fixed"),
+    ]
+    assert _q(tmp_path / "ws", "event", "SELECT actor_id, kind FROM t WHERE field = 'comment' ORDER BY ts") == [
+        ("jira:eve", "customer_reply"),
+        ("jira:ana", "comment_public"),
+    ]
+
+
+def test_a_json_that_is_no_jira_changelog_is_refused_when_named(tmp_path: Path) -> None:
+
+    from itsm_doctor.sources.base import IntakeError
+
+    (tmp_path / "export.csv").write_text(TEAMS, encoding="utf-8")
+    (tmp_path / "truth.json").write_text('{"seed": 1}', encoding="utf-8")
+    with pytest.raises(IntakeError, match=r"truth\.json: not a Jira changelog"):
+        run_intake([tmp_path / "export.csv", tmp_path / "truth.json"], source="jira", workspace=tmp_path / "ws")
+    (tmp_path / "changelog.json").write_text(json.dumps({"issues": BOUNCES}), encoding="utf-8")
+    with pytest.raises(IntakeError, match=r"changelog\.json: a Jira changelog .* give that CSV too"):
+        run_intake([tmp_path / "changelog.json"], source="jira", workspace=tmp_path / "ws")
+
+
+def test_the_jsm_example_export(tmp_path: Path) -> None:
+    """examples/jsm: six issues, each figure checkable by hand from the two files."""
+    folder = Path(__file__).parents[2] / "examples" / "jsm"
+    result = run_intake(
+        [folder], source="jira", workspace=tmp_path / "ws", options=SourceOptions(mapping=folder / "mapping.yaml")
+    )
+    assert sorted((Path(f.file).name, f.rows_read, f.rows_quarantined) for f in result.files) == [
+        ("jira_changelog.json", 29, 0),
+        ("jira_export.csv", 6, 0),
+    ]
+    figures = {
+        # incidents HELP-1 (Service Desk → Network → Service Desk → Network), HELP-2, HELP-3
+        "incident.reassignment_rate": 2 / 3,  # HELP-1, HELP-3 (Service Desk → Applications)
+        "incident.ping_pong_rate": 1 / 3,  # HELP-1
+        "incident.reopen_rate": 1 / 3,  # HELP-2: Resolved → Reopened
+        "desk.first_contact_resolution": 1 / 3,  # HELP-2 stayed at the desk
+        "incident.priority_downgrade_rate": 1 / 3,  # HELP-1: High → Medium
+        "incident.change_induced_share": 1 / 3,  # HELP-3 is caused by the change HELP-5
+        "problem.incident_link_rate": 1 / 3,  # HELP-3's problem is HELP-4
+        # longest gaps to the first resolution: 23.04 h, 30 min 13 s, 2 h 43 min 30 s → median 2.725 h
+        "incident.longest_silence": 2.725,
+    }
+    for sign_id, value in figures.items():
+        assert _sign(tmp_path / "ws", sign_id) == pytest.approx(value), sign_id
+
+
+def test_the_cli_passes_the_site_mapping_to_the_jira_reader(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from itsm_doctor.cli import app
+
+    example = Path(__file__).parents[2] / "examples" / "jsm"
+    mapping = tmp_path / "site.yaml"
+    # this site keeps its teams in the components: HELP-1 then never left "VPN"
+    mapping.write_text("group_fields: [Component/s]\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        [
+            "intake",
+            str(example),
+            "--source",
+            "jira",
+            "--mapping",
+            str(mapping),
+            "--workspace",
+            str(tmp_path / "ws"),
+            "--json",
+            str(tmp_path / "intake.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "Jira groups read from the field 'Component/s'" in json.loads((tmp_path / "intake.json").read_text())["notes"]
+    )
+    assert _sign(tmp_path / "ws", "incident.reassignment_rate") == 0.0
+
+
+def test_category_configuration_item_and_sla_cells(tmp_path: Path) -> None:
+    csv = (
+        "Issue key,Issue Type,Status,Created,Resolved,Custom field (Request Type),Custom field (Category),"
+        "Custom field (Affected hardware),Custom field (Time to resolution)\n"
+        "ITSM-1,Incident,Open,05/Jan/26 9:00 AM,,Report a system problem,Network,LAPTOP-17,breached\n"
+        "ITSM-2,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 9:30 AM,Get IT help,,,0:30\n"
+        "ITSM-3,Incident,Open,05/Jan/26 9:00 AM,,,,,-2:15\n"
+        "ITSM-4,Incident,Open,05/Jan/26 9:00 AM,,,,,1:30\n"
+    )
+    ws = _intake(tmp_path, csv)
+    assert _q(ws, "ticket", "SELECT ticket_id, category, ci_id, sla_met FROM t ORDER BY 1") == [
+        ("jira:ITSM-1", "Network", "jira:LAPTOP-17", False),
+        ("jira:ITSM-2", "Get IT help", None, True),  # no category: the request type; resolved with time left
+        ("jira:ITSM-3", None, None, False),  # time left below zero: the target passed
+        ("jira:ITSM-4", None, None, None),  # time left on an open issue: no outcome yet
+    ]
+
+
+def test_changelog_rows_that_cannot_be_taken_in_lend_the_ticket_nothing(tmp_path: Path) -> None:
+    csv = "Issue key,Issue Type,Status,Created\nA-1,Incident,Open,05/Jan/26 9:00 AM\n"
+    done = [("status", "Open", "Done")]
+    issues = [
+        _history("A-9", ("2026-01-05T10:00:00.000+0000", "ana", done)),
+        _history("A-1", ("garbage", "ana", done), ("2026-01-04T10:00:00.000+0000", "ana", done)),
+    ]
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(csv, encoding="utf-8")
+    (folder / "changelog.json").write_text(json.dumps({"issues": issues}), encoding="utf-8")
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    log = next(f for f in result.files if f.file.endswith(".json"))
+    assert (log.rows_read, log.rows_accepted, log.rows_quarantined) == (3, 0, 3)
+    assert log.reasons == {"event_before_creation": 1, "unknown_ticket": 1, "unparseable_time": 1}
+    # the quarantined resolution of 4 January is not A-1's resolution
+    assert _q(tmp_path / "ws", "ticket", "SELECT ticket_id, status, resolved_at FROM t") == [("jira:A-1", "new", None)]
+
+
+def test_resolutions_and_satisfaction_ratings(tmp_path: Path) -> None:
+    csv = (
+        "Issue key,Issue Type,Status,Created,Resolved,Resolution,Satisfaction rating,"
+        "Custom field (Satisfaction date)\n"
+        "ITSM-1,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 10:00 AM,Done,4,06/Jan/26 8:00 AM\n"
+        "ITSM-2,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 10:00 AM,Won't Do,1,06/Jan/26 8:30 AM\n"
+        "ITSM-3,Incident,Resolved,05/Jan/26 9:00 AM,05/Jan/26 10:00 AM,Moved elsewhere,,\n"
+    )
+    ws = _intake(tmp_path, csv)
+    assert _q(ws, "ticket", "SELECT ticket_id, resolution_code, resolution_code_raw FROM t ORDER BY 1") == [
+        ("jira:ITSM-1", "solved", "Done"),
+        ("jira:ITSM-2", "rejected", "Won't Do"),
+        ("jira:ITSM-3", "other", "Moved elsewhere"),
+    ]
+    assert _q(ws, "survey_response", "SELECT ticket_id, score, score_norm, answered_at::VARCHAR FROM t ORDER BY 1") == [
+        ("jira:ITSM-1", 4.0, 0.75, "2026-01-06 08:00:00+00"),
+        ("jira:ITSM-2", 1.0, 0.0, "2026-01-06 08:30:00+00"),
+    ]
+    assert _sign(ws, "incident.customer_satisfaction") == 0.375
+    assert _sign(ws, "incident.out_of_scope_rate") == 1 / 3
+
+
+def test_a_history_given_twice_counts_once(tmp_path: Path) -> None:
+    """Overlapping search pages repeat an issue: its entries (same id) are exact duplicates."""
+    issue = _history("ITSM-1", ("2026-01-05T10:00:00.000+0000", "ana", [("Team", "Service Desk", "Network")]))
+    issue["changelog"]["histories"][0]["id"] = "5001"  # type: ignore[index]
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(TEAMS, encoding="utf-8")
+    (folder / "changelog.json").write_text(json.dumps({"issues": [issue, issue]}), encoding="utf-8")
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws")
+    log = next(f for f in result.files if f.file.endswith(".json"))
+    assert (log.rows_read, log.rows_quarantined, log.reasons) == (2, 1, {"exact_duplicate": 1})
+    assert _q(tmp_path / "ws", "event", "SELECT count(*) FROM t WHERE kind = 'group_change'") == [(1,)]

@@ -27,9 +27,8 @@ from itsm_doctor.followup.compare import followup_signs
 from itsm_doctor.intake.workspace import check_writable
 from itsm_doctor.report import render_html, render_markdown
 from itsm_doctor.report.view import AREAS, format_value
-from itsm_doctor.sources import SOURCE_NAMES
+from itsm_doctor.sources import SOURCE_NAMES, check_mapping
 from itsm_doctor.sources.base import SourceOptions
-from itsm_doctor.sources.mapping import load_mapping
 from itsm_doctor.store import Store
 
 __all__ = ["EXAMINE_HELP", "examine_command", "print_examination", "rediagnose"]
@@ -96,7 +95,12 @@ def rediagnose(data: dict[str, Any], *, store: Store, who: Any, symptoms: Path |
 def examine_command(
     paths: Annotated[list[Path], typer.Argument(help="Export files or folders.", show_default=False)],
     source: Annotated[str, typer.Option("--source", "-s", help=f"Source reader: {', '.join(SOURCE_NAMES)}.")],
-    mapping: Annotated[Path | None, typer.Option(help="YAML column mapping (source csv).")] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML mapping: columns for --source csv (a preset's override); the site's fields for --source jira."
+        ),
+    ] = None,
     symptoms: Annotated[
         Path | None, typer.Option(help="Answers file (YAML/CSV) whose symptom statements enter the diagnosis.")
     ] = None,
@@ -140,7 +144,7 @@ def examine_command(
         if symptoms is not None:
             load_answers(symptoms)
         if mapping is not None:
-            load_mapping(mapping)
+            check_mapping(source=source, path=mapping)
         check_writable(workspace)
         store = Store.open(workspace=workspace, database=database)
         with progress_display(enabled=not quiet) as progress:

@@ -62,7 +62,7 @@ def simulate_command(
             "--format",
             help="canonical (Parquet per table, always written); servicenow adds the snapshot log "
             "incident_event_log.csv; servicenow-list adds incident.csv + sys_audit.csv; jira adds "
-            "jira_export.csv; xes adds log.xes.gz.",
+            "jira_export.csv + jira_changelog.json; xes adds log.xes.gz.",
         ),
     ] = "canonical",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -99,7 +99,7 @@ def simulate_command(
     elif output_format == "servicenow-list":
         write_servicenow_list(out_dir, out_dir)
     elif output_format == "jira":
-        write_jira(out_dir, out_dir / "jira_export.csv")
+        write_jira(out_dir, out_dir)
     elif output_format == "xes":
         write_xes(out_dir, out_dir / "log.xes.gz")
     shown = ", ".join(f"{k} {v:,}" for k, v in counts.items() if k in ("ticket", "event", "survey_response"))

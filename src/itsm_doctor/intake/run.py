@@ -26,10 +26,9 @@ import duckdb
 from itsm_doctor.intake.derive import derive, final_event_sql
 from itsm_doctor.intake.workspace import writing
 from itsm_doctor.records.schema import TABLES, duckdb_columns
-from itsm_doctor.sources import get_source
+from itsm_doctor.sources import check_mapping, get_source
 from itsm_doctor.sources.base import FileReport, IntakeError, IntakeSession, SourceOptions, fingerprint, quote_ident
 from itsm_doctor.sources.files import check_regular
-from itsm_doctor.sources.mapping import load_mapping
 
 __all__ = ["IntakeResult", "expand_paths", "intake_memory", "run_intake"]
 
@@ -130,7 +129,7 @@ def run_intake(
     options = options or SourceOptions()
     reader = get_source(source)
     if options.mapping is not None:
-        load_mapping(options.mapping)  # a bad mapping is refused before any file is read
+        check_mapping(source=source, path=options.mapping)  # a bad mapping is refused before any file is read
     files = expand_paths(paths, recognises=reader.recognises)
     digests = {str(f): fingerprint(f) for f in files}
     batch = _batch_id(source, digests, options)

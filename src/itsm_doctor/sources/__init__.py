@@ -6,10 +6,11 @@ Adding a source = adding one module that defines ``SOURCE`` and one line below.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 from itsm_doctor.sources.base import Source
 
-__all__ = ["SOURCE_NAMES", "get_source"]
+__all__ = ["SOURCE_NAMES", "check_mapping", "get_source"]
 
 _MODULES: dict[str, str] = {
     "bpic2013": "itsm_doctor.sources.bpic2013",
@@ -35,3 +36,16 @@ def get_source(name: str) -> Source:
         raise ValueError(f"unknown source {name!r}; known: {', '.join(SOURCE_NAMES)}") from None
     sources: dict[str, Source] = getattr(module, "SOURCES", {})
     return sources.get(name) or module.SOURCE  # type: ignore[no-any-return]
+
+
+def check_mapping(*, source: str, path: Path) -> None:
+    """Refuse a bad ``--mapping`` file before any export is read: the Jira reader's own keys
+    for ``jira`` (docs/records.md), the column mapping (docs/mapping.md) for the others."""
+    if source == "jira":
+        from itsm_doctor.sources.jira_mapping import load_jira_mapping
+
+        load_jira_mapping(path)
+    else:
+        from itsm_doctor.sources.mapping import load_mapping
+
+        load_mapping(path)

@@ -1,0 +1,165 @@
+"""The Jira changelog and comments as canonical events (the CSV's issues are ``jira_issue``).
+
+``stage_history`` types the changelog rows (``jira_hist``) and sums up what the CSV's own
+events need from them (``jira_facts``: the first status, group and assignee, the first
+resolution); ``emit_history`` writes them as events with origin ``history``.
+"""
+
+from __future__ import annotations
+
+from itsm_doctor.sources.base import IntakeSession, RawTable, sql_str
+from itsm_doctor.sources.jira_mapping import group_field_names
+
+__all__ = ["emit_history", "stage_history"]
+
+SRC = "jira"
+_ISO = "%Y-%m-%dT%H:%M:%S.%g%z"
+
+
+def _ts(col: str) -> str:
+    v = f"nullif(trim({col}), '')"
+    return f"coalesce(try_cast({v} AS TIMESTAMPTZ), try_strptime({v}, {sql_str(_ISO)}))"
+
+
+def _group_names(group: str | None) -> str:
+    names = group_field_names(group)[1] if group else ()
+    return "(" + ", ".join(sql_str(n) for n in names) + ")" if names else "(NULL)"
+
+
+def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | None) -> None:
+    """``jira_hist`` (accepted changelog rows, typed, keyed by issue key) and ``jira_facts``."""
+    con = session.con
+    parts = [
+        "SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row, NULL::VARCHAR AS record, NULL::VARCHAR AS key, "
+        "NULL::TIMESTAMPTZ AS ts, NULL::VARCHAR AS field, NULL::VARCHAR AS from_id, NULL::VARCHAR AS from_s, "
+        "NULL::VARCHAR AS to_id, NULL::VARCHAR AS to_s, NULL::VARCHAR AS author, NULL::VARCHAR AS author_ref, "
+        "NULL::VARCHAR AS public, NULL::VARCHAR AS body WHERE false"
+    ]
+    for log in logs:
+        c = log.col
+        by_id = f"(SELECT min(i.key) FROM jira_issue i WHERE i.issue_id = {c('issue id')})"
+        key = f"coalesce(nullif(trim({c('issue key')}), ''), {by_id})"
+        session.quarantine_where(
+            log,
+            reason="missing_key",
+            column="issue key",
+            condition=f"({key}) IS NULL",
+            detail=f"coalesce('issue id ' || {c('issue id')} || ' names no issue of the CSV export', 'empty')",
+        )
+        session.quarantine_unparseable(log, column="created", expr=_ts(c("created")))
+        # the same history entry or comment twice (overlapping search pages): once is enough
+        session.quarantine_duplicates(log)
+        # what intake would quarantine after emission, quarantined now: these rows must not
+        # lend the tickets a first resolution or group either (same reasons as intake/derive)
+        session.quarantine_where(
+            log,
+            reason="unknown_ticket",
+            condition=f"({key}) NOT IN (SELECT key FROM jira_issue WHERE key IS NOT NULL)",
+            detail="'the event names a ticket no file describes'",
+        )
+        session.quarantine_where(
+            log,
+            reason="event_before_creation",
+            condition=f"{_ts(c('created'))} < (SELECT min(i.created) FROM jira_issue i WHERE i.key = ({key})) "
+            "- INTERVAL 1 MINUTE",
+            detail="'an event is dated before its ticket was opened'",
+        )
+        parts.append(
+            f"""
+            SELECT {sql_str(log.file)}, _row, {c("record")}, {key}, {_ts(c("created"))}, lower({c("field")}),
+                   {c("from")}, {c("from string")}, {c("to")}, {c("to string")}, {c("author")}, {c("author id")},
+                   {c("public")}, {c("body")}
+            FROM {log.accepted}
+            """
+        )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE jira_hist AS
+        SELECT h.*, CASE WHEN h.field = 'status' THEN st.status END AS to_status,
+               CASE WHEN h.field = 'status' AND st.status = 'pending' THEN st.reason END AS reason,
+               CASE WHEN h.field = 'status' THEN fs.status END AS from_status,
+               CASE WHEN h.field = 'status' AND fs.status = 'pending' THEN fs.reason END AS from_reason,
+               h.field IN {_group_names(group)} AS is_group
+        FROM ({" UNION ALL ".join(parts)}) h
+        LEFT JOIN jira_status st ON st.label = lower(h.to_s)
+        LEFT JOIN jira_status fs ON fs.label = lower(h.from_s)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE jira_facts AS
+        SELECT key,
+               min(ts) FILTER (WHERE to_status IN ('resolved', 'closed')) AS first_resolved,
+               arg_min(from_status, (ts, _row)) FILTER (WHERE field = 'status') AS first_status,
+               arg_min(from_reason, (ts, _row)) FILTER (WHERE field = 'status') AS first_reason,
+               bool_or(is_group) AS group_changed,
+               arg_min(from_s, (ts, _row)) FILTER (WHERE is_group) AS first_group,
+               bool_or(field = 'assignee') AS agent_changed,
+               arg_min(from_s, (ts, _row)) FILTER (WHERE field = 'assignee') AS first_agent
+        FROM jira_hist WHERE record = 'history' GROUP BY key
+        """
+    )
+    unknown = con.execute(
+        "SELECT DISTINCT to_s FROM jira_hist WHERE field = 'status' AND to_status IS NULL AND to_s IS NOT NULL "
+        "ORDER BY 1 LIMIT 10"
+    ).fetchall()
+    if unknown:
+        session.notes.append(
+            "Jira changelog status(es) with no canonical meaning, kept as raw status changes: "
+            f"{', '.join(str(u) for (u,) in unknown)}; map them with --mapping statuses"
+        )
+
+
+def emit_history(session: IntakeSession, *, group: str | None) -> None:
+    """Every staged changelog item and REST comment as an event."""
+    ranked = (
+        "CASE WHEN {v} IS NULL OR regexp_matches({v}, '\\d') THEN {v} "
+        "ELSE coalesce((SELECT p.rank || ' - ' FROM jira_priority p WHERE p.label = lower({v})), '') || {v} END"
+    )
+    agent = "CASE WHEN h.field = 'assignee' AND {v} IS NOT NULL THEN '" + SRC + ":' || {v} END"
+    grp = "CASE WHEN h.is_group AND {v} IS NOT NULL THEN '" + SRC + ":' || {v} END"
+    session.emit(
+        "event",
+        f"""
+        SELECT '{SRC}:' || h.key AS ticket_id, h.ts, 1 AS seq,
+               CASE WHEN h.field = 'status' THEN 'status_change' WHEN h.field = 'assignee' THEN 'assignee_change'
+                    WHEN h.field = 'priority' THEN 'priority_change' WHEN h.is_group THEN 'group_change'
+                    ELSE 'field_change' END AS kind,
+               h.field,
+               -- a priority name carries its rank ("2 - High"), as ServiceNow's display values do;
+               -- the exact source strings stay in raw
+               CASE WHEN h.field = 'priority' THEN {ranked.format(v="h.from_s")} ELSE h.from_s END AS from_raw,
+               CASE WHEN h.field = 'priority' THEN {ranked.format(v="h.to_s")} ELSE h.to_s END AS to_raw,
+               h.to_status, h.reason AS pending_reason,
+               {grp.format(v="h.to_s")} AS to_group_id, {agent.format(v="h.to_s")} AS to_agent_id,
+               CASE WHEN h.author IS NOT NULL THEN '{SRC}:' || h.author END AS actor_id,
+               json_object('from', h.from_id, 'fromString', h.from_s, 'to', h.to_id, 'toString', h.to_s) AS raw,
+               'history' AS origin, '{SRC}' AS source, h._file, h._row
+        FROM jira_hist h WHERE h.record = 'history'
+        """,
+    )
+    session.emit(
+        "event",
+        f"""
+        SELECT '{SRC}:' || h.key AS ticket_id, h.ts, 1 AS seq,
+               CASE WHEN h.author_ref IN (i.reporter_ref) OR h.author IN (i.reporter)
+                         OR list_contains(i.participants, h.author) OR list_contains(i.participants, h.author_ref)
+                    THEN 'customer_reply'
+                    WHEN h.public = 'false' THEN 'comment_internal' ELSE 'comment_public' END AS kind,
+               'comment' AS field,
+               CASE WHEN h.author IS NOT NULL THEN '{SRC}:' || h.author END AS actor_id,
+               json_object('comment', h.body, 'author', h.author_ref, 'public', h.public) AS raw,
+               'history' AS origin, '{SRC}' AS source, h._file, h._row
+        FROM jira_hist h LEFT JOIN (SELECT DISTINCT ON (key) * FROM jira_issue) i ON i.key = h.key
+        WHERE h.record = 'comment'
+        """,
+    )
+    session.emit(
+        "group",
+        f"""
+        SELECT DISTINCT '{SRC}:' || name AS group_id, name, 'unknown' AS kind, '{SRC}' AS source, name AS source_id
+        FROM (SELECT grp AS name FROM jira_issue
+              UNION SELECT from_s FROM jira_hist WHERE is_group UNION SELECT to_s FROM jira_hist WHERE is_group)
+        WHERE name IS NOT NULL
+        """,
+    )

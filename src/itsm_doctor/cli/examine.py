@@ -11,7 +11,9 @@ from rich.table import Table
 
 from itsm_doctor.assessment.answers import AnswersError, load_answers
 from itsm_doctor.cli._common import EXIT_INTAKE, EXIT_USAGE, err, out, progress_display
+from itsm_doctor.cli._patient import DatabaseOpt, OrganisationOpt, PatientOpt, WorkspaceOpt, open_store, resolve_patient
 from itsm_doctor.cli.intake import print_intake
+from itsm_doctor.cli.register import print_prescriptions
 from itsm_doctor.engine import ENGINES, EngineError
 from itsm_doctor.examination import Examination, examine
 from itsm_doctor.followup.compare import followup_signs
@@ -88,9 +90,10 @@ def examine_command(
     symptoms: Annotated[
         Path | None, typer.Option(help="Answers file (YAML/CSV) whose symptom statements enter the diagnosis.")
     ] = None,
-    workspace: Annotated[Path, typer.Option(help="The patient's workspace folder.")] = Path("itsm-doctor-workspace"),
-    database: Annotated[str | None, typer.Option(help="Store URL instead of the workspace's SQLite file.")] = None,
-    patient: Annotated[str, typer.Option(help="Patient name in the store.")] = "patient",
+    workspace: WorkspaceOpt = Path("itsm-doctor-workspace"),
+    database: DatabaseOpt = None,
+    patient: PatientOpt = None,
+    organisation: OrganisationOpt = None,
     engine: Annotated[str, typer.Option(help=f"Query engine: {', '.join(ENGINES)}.")] = "duckdb",
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the examination JSON here.")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the self-contained HTML report here.")] = None,
@@ -122,6 +125,9 @@ def examine_command(
         except AnswersError as exc:
             err.print(f"error: {exc}", markup=False, highlight=False)
             raise typer.Exit(EXIT_USAGE) from None
+    # the patient first: an ambiguous workspace is a usage error before the long work
+    store = open_store(workspace=workspace, database=database, create=True)
+    who = resolve_patient(store=store, patient=patient, organisation=organisation, create=True)
     try:
         with progress_display(enabled=not quiet) as progress:
             task = progress.add_task("examining", total=None)
@@ -131,7 +137,7 @@ def examine_command(
                 workspace=workspace,
                 options=SourceOptions(mapping=mapping, timezone=timezone),
                 engine=engine,
-                patient=patient,
+                patient=who.slug,
                 symptoms=symptoms,
                 progress=lambda msg: progress.update(task, description=msg),
             )
@@ -139,10 +145,9 @@ def examine_command(
         err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
     print_intake(result)
-    store = Store.open(workspace=workspace, database=database)
-    who = store.patient(slug=patient)
     data = rediagnose(exam.as_json(), store=store, who=who, symptoms=symptoms, sphere=sphere)
     print_examination(Examination.model_validate(data))
+    print_prescriptions(data, workspace=workspace)
     store.record_visit(
         patient=who,
         examination=data,

@@ -12,11 +12,12 @@ import typer
 from rich.table import Table
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out
+from itsm_doctor.cli._patient import DatabaseOpt, OrganisationOpt, PatientOpt, WorkspaceOpt, open_store, resolve_patient
 from itsm_doctor.engine import EngineError
 from itsm_doctor.followup.compare import AdoptedPrescription, followup
 from itsm_doctor.report import render_markdown, write_html
 from itsm_doctor.report.view import format_p, format_value
-from itsm_doctor.store import Store, StoreError
+from itsm_doctor.store import Store
 
 __all__ = ["FOLLOWUP_HELP", "followup_command", "print_followup", "run_followup"]
 
@@ -116,23 +117,19 @@ def run_followup(store: Store, who: Any, workspace: Path, visits: Sequence[Any])
 
 
 def followup_command(
-    workspace: Annotated[Path, typer.Option(help="The patient's workspace folder.")] = Path("itsm-doctor-workspace"),
-    database: Annotated[str | None, typer.Option(help="Store URL instead of the workspace's SQLite file.")] = None,
-    patient: Annotated[str, typer.Option(help="Patient name in the store.")] = "patient",
-    organisation: Annotated[str, typer.Option(help="Organisation the patient belongs to.")] = "default",
+    workspace: WorkspaceOpt = Path("itsm-doctor-workspace"),
+    database: DatabaseOpt = None,
+    patient: PatientOpt = None,
+    organisation: OrganisationOpt = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report (latest visit + follow-up) here.")] = None,
     markdown: Annotated[Path | None, typer.Option(help="Write the report as Markdown here.")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the follow-up as JSON here.")] = None,
 ) -> None:
-    try:
-        store = Store.open(workspace=workspace, database=database)
-    except StoreError as exc:
-        err.print(f"error: {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-    who = store.patient(slug=patient, organisation=organisation)
+    store = open_store(workspace=workspace, database=database, create=False)
+    who = resolve_patient(store=store, patient=patient, organisation=organisation, create=False)
     visits = store.visits(patient=who)
     if not visits:
-        err.print(f"error: {patient!r} has no visit yet; run `itsm-doctor examine … --workspace {workspace}` first")
+        err.print(f"error: {who.slug!r} has no visit yet; run `itsm-doctor examine … --workspace {workspace}` first")
         raise typer.Exit(EXIT_USAGE)
     result = run_followup(store, who, workspace, visits)
     print_followup(result)
@@ -140,7 +137,7 @@ def followup_command(
     if json_file:
         json_file.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     if report:
-        write_html(report, latest, followup=result)
+        write_html(report, latest, followup=result, visits=[v.examination for v in visits])
         out.print(f"Report: {report.resolve()}", highlight=False)
     if markdown:
         markdown.write_text(render_markdown(latest, followup=result), encoding="utf-8")

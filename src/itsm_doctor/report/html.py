@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,26 @@ _ENV = Environment(
 )
 
 
-def render_html(examination: Mapping[str, Any], *, followup: Mapping[str, Any] | None = None) -> str:
-    """The report as one HTML document; every value from the data is escaped by the template."""
-    view = report_view(examination, followup=followup, version=__version__)
+def render_html(
+    examination: Mapping[str, Any],
+    *,
+    followup: Mapping[str, Any] | None = None,
+    visits: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The report as one HTML document; every value from the data is escaped by the template.
+    ``visits`` (every visit's examination, oldest first) dates the trends across visits."""
+    view = report_view(examination, followup=followup, visits=visits, version=__version__)
     return _ENV.get_template("report.html.j2").render(**view)
 
 
-def write_html(path: Path, examination: Mapping[str, Any], *, followup: Mapping[str, Any] | None = None) -> Path:
+def write_html(
+    path: Path,
+    examination: Mapping[str, Any],
+    *,
+    followup: Mapping[str, Any] | None = None,
+    visits: Sequence[Mapping[str, Any]] = (),
+) -> Path:
+    """Write the report to ``path`` (its folder created); returns ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(examination, followup=followup), encoding="utf-8")
+    path.write_text(render_html(examination, followup=followup, visits=visits), encoding="utf-8")
     return path

@@ -9,9 +9,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from itsm_doctor.report.charts import control_chart_svg, handover_heatmap_svg, radar_svg, status_map_svg, trend_svg
+from itsm_doctor.report.charts import handover_heatmap_svg, radar_svg, status_map_svg, trend_svg
+from itsm_doctor.report.plots import control_charts, in_days, monthly_trends, no_chart_reason, visit_label
 
-__all__ = ["AREAS", "SPHERES", "STATUS_ORDER", "format_p", "format_value", "report_view"]
+__all__ = ["AREAS", "SPHERES", "STATUS_ORDER", "format_p", "format_value", "report_view", "verdict_words"]
 
 AREAS = ("compliance", "quality", "performance", "value")
 SPHERES = ("team", "department", "enterprise")
@@ -21,10 +22,12 @@ _EFFORT_RANK = {"low": 0, "small": 0, "medium": 1, "high": 2, "large": 2}
 
 
 def format_p(p: float | None) -> str:
-    """A p-value for people: 3 significant digits; one too small for a float shows as < 1e-300."""
+    """A p-value for people: "< 0.001" below a thousandth, else two significant digits."""
     if p is None:
         return "n/a"
-    return "< 1e-300" if p == 0 else f"{p:.3g}"
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.2g}"
 
 
 def format_value(value: Any, unit: str | None) -> str:
@@ -42,19 +45,27 @@ def format_value(value: Any, unit: str | None) -> str:
     return f"{value:,.2f}"
 
 
-def _band(sign: Mapping[str, Any]) -> tuple[str, str]:
+def _band(sign: Mapping[str, Any]) -> tuple[str, str, bool]:
+    """The band as people read it (good ≤ 5.0 % · poor ≥ 15.0 %), its source, and whether it
+    is a working band (no published benchmark behind it)."""
     bench = sign.get("benchmark") or {}
     unit = sign.get("unit")
     good, poor = bench.get("good"), bench.get("poor")
+    source = str(bench.get("source") or "")
+    working = not source or source.casefold().startswith("no published")
     if good is None and poor is None:
-        return "—", str(bench.get("source") or "no published benchmark")
-    return f"{format_value(good, unit)} / {format_value(poor, unit)}", str(bench.get("source") or "")
+        return "—", source or "no published benchmark", False
+    better, worse = ("≥", "≤") if sign.get("direction") == "higher" else ("≤", "≥")
+    band = f"good {better} {format_value(good, unit)} · poor {worse} {format_value(poor, unit)}"
+    return band, source, working
 
 
-def _sign_rows(signs: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def _sign_rows(
+    signs: Sequence[Mapping[str, Any]], no_chart: Mapping[str, str]
+) -> list[tuple[str, list[dict[str, Any]]]]:
     grouped: dict[str, list[dict[str, Any]]] = {a: [] for a in AREAS}
     for s in signs:
-        band, source = _band(s)
+        band, source, working = _band(s)
         status = str(s.get("status") or "n/a")
         grouped.setdefault(str(s.get("area") or "other"), []).append(
             {
@@ -64,77 +75,104 @@ def _sign_rows(signs: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[dict[
                 "status": status,
                 "status_class": "na" if status == "n/a" else status,
                 "band": band,
+                "working_band": working,
                 "source": source,
                 "reason": s.get("reason"),
+                "no_chart": no_chart.get(str(s["id"])),
                 "examples": list(s.get("examples") or [])[:5],
             }
         )
     return [(area, rows) for area, rows in grouped.items() if rows]
 
 
-def _monthly_trends(signs: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
-    """A small chart per sign that has a month breakdown with at least three months."""
-    out: dict[str, list[str]] = {}
-    for s in signs:
-        month = (s.get("breakdowns") or {}).get("month")
-        if not isinstance(month, Mapping) or len(month) < 3:
-            continue
-        labels = sorted(month)
-        values = [_headline(month[m]) for m in labels]
-        if sum(v is not None for v in values) < 3:
-            continue
-        chart = trend_svg(labels=labels, values=values, title=str(s.get("name") or s["id"]), unit=str(s.get("unit")))
-        out.setdefault(str(s.get("area")), []).append(chart)
-    return out
+def verdict_words(verdict: str, *, likelihood: float, supported: bool) -> str:
+    """The verdict as a manager reads it: "absent" would read as ruled out, so it says so only
+    when nothing points for the dysfunction and its likelihood is below 5 %; otherwise the
+    dysfunction is "not indicated" (the evidence falls short of possible)."""
+    if verdict == "absent":
+        return "ruled out" if not supported and likelihood < 0.05 else "not indicated"
+    if verdict == "undetermined":
+        return "undetermined: not measurable on these records"
+    return verdict
 
 
-def _headline(cell: Any) -> float | None:
-    if isinstance(cell, Mapping):
-        cell = cell.get("value")
-    return float(cell) if isinstance(cell, int | float) and not math.isnan(float(cell)) else None
+def _reconcile(dysfunction: str, effects: Sequence[Mapping[str, Any]]) -> str | None:
+    """How the diagnosis and the follow-up of its adopted prescriptions read together."""
+    mine = [e for e in effects if e.get("dysfunction") == dysfunction]
+    if not mine:
+        return None
+    verdicts = [str(e.get("verdict")) for e in mine]
+    since = min(str(e.get("since") or "") for e in mine) or "its adoption"
+    healing = verdicts.count("healing")
+    if "relapsing" in verdicts:
+        trend = "worsening since the remedy"
+    elif healing == len(verdicts):
+        trend = "improving since the remedy"
+    elif healing:
+        trend = "partly improving since the remedy"
+    else:
+        trend = "no effect of the remedy yet"
+    return f"{trend} (adopted {since}; {healing} of {len(verdicts)} signs healing)"
 
 
-def _diagnoses(diagnoses: Sequence[Mapping[str, Any]], signs_by_id: Mapping[str, Mapping[str, Any]]) -> list[Any]:
+def _diagnoses(
+    diagnoses: Sequence[Mapping[str, Any]],
+    signs_by_id: Mapping[str, Mapping[str, Any]],
+    effects: Sequence[Mapping[str, Any]],
+) -> list[Any]:
     rows = []
     for d in sorted(diagnoses, key=lambda d: (_VERDICT_RANK.get(d.get("verdict", ""), 9), -(d.get("likelihood") or 0))):
         evidence = []
         for e in d.get("evidence") or []:
-            unit = signs_by_id.get(str(e.get("id")), {}).get("unit") if e.get("kind") == "sign" else None
+            sign = signs_by_id.get(str(e.get("id")), {}) if e.get("kind") == "sign" else {}
             evidence.append(
                 {
                     "id": e.get("id", ""),
+                    "name": sign.get("name") or e.get("id", ""),
                     "kind": e.get("kind", ""),
                     "supports": bool(e.get("supports")),
-                    "shown": format_value(e.get("value"), unit),
+                    "shown": format_value(e.get("value"), sign.get("unit")),
                 }
             )
-        lead = next((e["id"] for e in evidence if e.get("supports")), None)
+        lead = next((e for e in evidence if e["supports"]), None)
+        verdict = str(d.get("verdict", "undetermined"))
+        likelihood = float(d.get("likelihood") or 0.0)
+        found = verdict in ("present", "possible")
         rows.append(
             {
                 "id": d.get("id", ""),
                 "name": d.get("name") or d.get("id", ""),
-                "verdict": d.get("verdict", "undetermined"),
-                "likelihood": float(d.get("likelihood") or 0.0),
+                "verdict": verdict,
+                "words": verdict_words(verdict, likelihood=likelihood, supported=lead is not None),
+                "likelihood": likelihood,
                 "evidence": evidence,
-                "lead": lead,
+                "lead": f"{lead['name']} {lead['shown']}" if lead else None,
+                "followup": _reconcile(str(d.get("id", "")), effects),
+                # causes of a dysfunction not found would only list zeros
                 "causes": [
                     {"name": c.get("name") or c.get("id"), "likelihood": float(c.get("likelihood") or 0.0)}
                     for c in list(d.get("causes") or [])[:3]
+                    if found and (c.get("likelihood") or 0) > 0
                 ],
             }
         )
     return rows
 
 
-def _prescriptions(prescriptions: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+def _prescriptions(
+    prescriptions: Sequence[Mapping[str, Any]],
+    signs_by_id: Mapping[str, Mapping[str, Any]],
+    dysfunctions: Mapping[str, str],
+) -> list[tuple[str, list[Mapping[str, Any]]]]:
     grouped: dict[str, list[Mapping[str, Any]]] = {s: [] for s in SPHERES}
     for p in prescriptions:
         row = {
+            "id": p.get("id", ""),
             "title": p.get("title") or p.get("id", ""),
-            "dysfunction": p.get("dysfunction", ""),
+            "dysfunction": dysfunctions.get(str(p.get("dysfunction")), str(p.get("dysfunction", ""))),
             "practice": p.get("practice", ""),
             "effort": p.get("effort", ""),
-            "moves": list(p.get("moves") or []),
+            "moves": [str(signs_by_id.get(str(m), {}).get("name") or m) for m in p.get("moves") or []],
             "follow_up_days": p.get("follow_up_days", ""),
         }
         grouped.setdefault(str(p.get("sphere") or "department"), []).append(row)
@@ -157,7 +195,34 @@ def _maturity(maturity: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {"radar": radar_svg(levels), "rows": rows}
 
 
-def _followup(followup: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _visits_table(
+    visits: Sequence[Mapping[str, Any]], followup: Mapping[str, Any], signs_by_id: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """The signs that changed across visits, first → last, headed by each visit's period."""
+    if len(visits) < 2:
+        return None
+    rows = []
+    for t in followup.get("trends") or []:
+        known = [v for v in t.get("values") or [] if v is not None]
+        if len(known) < 2 or known[0] == known[-1]:
+            continue
+        unit = t.get("unit")
+        rows.append(
+            {
+                "name": str(signs_by_id.get(str(t.get("sign")), {}).get("name") or t.get("title") or t.get("sign")),
+                "first": format_value(known[0], unit),
+                "last": format_value(known[-1], unit),
+            }
+        )
+    return {"first": visit_label(visits[0]), "last": visit_label(visits[-1]), "rows": rows}
+
+
+def _followup(
+    followup: Mapping[str, Any] | None,
+    signs_by_id: Mapping[str, Mapping[str, Any]],
+    visits: Sequence[Mapping[str, Any]],
+    draw: bool,
+) -> dict[str, Any] | None:
     if not followup:
         return None
     effects = []
@@ -166,7 +231,9 @@ def _followup(followup: Mapping[str, Any] | None) -> dict[str, Any] | None:
         effects.append(
             {
                 "title": e.get("title") or e.get("prescription"),
-                "sign": e.get("sign"),
+                "prescription": e.get("prescription", ""),
+                "since": e.get("since") or "",
+                "sign": str(signs_by_id.get(str(e.get("sign")), {}).get("name") or e.get("sign")),
                 "before": format_value(e.get("before"), unit),
                 "after": format_value(e.get("after"), unit),
                 "p": format_p(e.get("p_value")),
@@ -174,36 +241,53 @@ def _followup(followup: Mapping[str, Any] | None) -> dict[str, Any] | None:
                 "verdict": e.get("verdict"),
             }
         )
-    charts = [
-        control_chart_svg(c["chart"], title=str(c.get("title") or c.get("sign")), unit=str(c.get("unit")))
-        for c in followup.get("control_charts") or []
-    ]
-    charts += [
-        trend_svg(
-            labels=t["labels"], values=t["values"], title=str(t.get("title") or t.get("sign")), unit=str(t.get("unit"))
-        )
-        for t in followup.get("trends") or []
-        if len(t.get("labels") or []) >= 2
-    ]
-    return {"effects": effects, "charts": charts}
+    charts, skipped = control_charts(followup, signs_by_id, draw=draw)
+    trends = []
+    labels = [visit_label(v) for v in visits] if len(visits) == len(followup.get("visits") or visits) else None
+    for t in followup.get("trends") or []:
+        sign = signs_by_id.get(str(t.get("sign")), {})
+        points = labels or list(t.get("labels") or [])
+        values = [None if v is None else float(v) for v in t.get("values") or []]
+        if len(points) != len(values) or no_chart_reason(headline=None, labels=points, values=values):
+            continue  # fewer than three visits: the table across visits says it instead
+        name = str(sign.get("name") or t.get("title") or t.get("sign"))
+        unit = str(t.get("unit"))
+        days = in_days(sign.get("value"), unit)
+        svg = trend_svg(labels=points, values=values, title=name, unit=unit, days=days) if draw else ""
+        trends.append({"sign": str(t.get("sign")), "name": name, "svg": svg})
+    return {
+        "effects": effects,
+        "charts": charts,
+        "skipped": skipped,
+        "trends": trends,
+        "across": _visits_table(visits, followup, signs_by_id),
+    }
 
 
 def report_view(
     examination: Mapping[str, Any],
     *,
     followup: Mapping[str, Any] | None = None,
+    visits: Sequence[Mapping[str, Any]] = (),
     version: str,
+    charts: bool = True,
 ) -> dict[str, Any]:
-    """Everything the report template shows, computed from the examination JSON."""
+    """Everything the template shows, computed from the examination JSON, the follow-up and
+    the examinations of every visit (oldest first; they date the trends across visits); without
+    ``charts`` no SVG is drawn (the Markdown report has none)."""
     signs = list(examination.get("signs") or [])
     signs_by_id = {str(s["id"]): s for s in signs}
-    diagnoses = _diagnoses(examination.get("diagnoses") or [], signs_by_id)
+    effects = list((followup or {}).get("effects") or [])
+    diagnoses = _diagnoses(examination.get("diagnoses") or [], signs_by_id, effects)
+    dysfunctions = {str(d["id"]): str(d["name"]) for d in diagnoses}
     process = examination.get("process") or {}
     records = examination.get("records") or {}
+    trends, no_chart = monthly_trends(signs, draw=charts)
     return {
         "version": version,
         "patient": examination.get("patient") or "patient",
         "visit": examination.get("visit") or {},
+        "period": visit_label(examination),
         "counts": {
             "present": sum(d.get("verdict") == "present" for d in diagnoses),
             "possible": sum(d.get("verdict") == "possible" for d in diagnoses),
@@ -212,12 +296,14 @@ def report_view(
         },
         "top": [d for d in diagnoses if d.get("verdict") in ("present", "possible")][:5],
         "diagnoses": diagnoses,
-        "prescriptions": _prescriptions(examination.get("prescriptions") or []),
-        "signs": _sign_rows(signs),
-        "trends": _monthly_trends(signs),
-        "status_map": status_map_svg(process.get("status_dfg") or [], order=STATUS_ORDER),
-        "handovers": handover_heatmap_svg(process.get("handovers") or []) if process.get("handovers") else "",
-        "maturity": _maturity(examination.get("maturity")),
-        "followup": _followup(followup),
+        "prescriptions": _prescriptions(examination.get("prescriptions") or [], signs_by_id, dysfunctions),
+        "signs": _sign_rows(signs, no_chart),
+        "trends": trends,
+        "status_map": status_map_svg(process.get("status_dfg") or [], order=STATUS_ORDER) if charts else "",
+        "handovers": handover_heatmap_svg(process.get("handovers") or [])
+        if charts and process.get("handovers")
+        else "",
+        "maturity": _maturity(examination.get("maturity")) if charts else None,
+        "followup": _followup(followup, signs_by_id, list(visits) or [examination], draw=charts),
         "intake": list(examination.get("intake") or []),
     }

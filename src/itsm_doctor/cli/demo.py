@@ -13,12 +13,14 @@ import typer
 from rich.markup import escape
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out, progress_display
+from itsm_doctor.cli._progress import sign_steps
 from itsm_doctor.cli.examine import rediagnose
 from itsm_doctor.cli.followup import print_followup, run_followup
 from itsm_doctor.cli.register import adopt_prescription, print_prescriptions
 from itsm_doctor.examination import examine
 from itsm_doctor.report import render_markdown, write_html
 from itsm_doctor.report.view import format_value
+from itsm_doctor.signs import SIGNS
 from itsm_doctor.simulate import Scenario, Treatment, simulate
 from itsm_doctor.store import Store
 
@@ -136,7 +138,7 @@ def _visit(
         source="canonical",
         workspace=records or folder,
         patient=who.slug,
-        progress=lambda msg: progress.update(task, description=f"{label}: {msg}"),
+        progress=sign_steps(progress, task, label=f"{label}: ", signs={s.id for s in SIGNS}),
     )
     data = rediagnose(exam.as_json(), store=store, who=who, symptoms=None, sphere="enterprise")
     store.record_visit(

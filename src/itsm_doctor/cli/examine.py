@@ -12,6 +12,7 @@ from rich.table import Table
 from itsm_doctor.assessment.answers import AnswersError, load_answers
 from itsm_doctor.cli._common import EXIT_INTAKE, EXIT_USAGE, err, out, progress_display
 from itsm_doctor.cli._patient import DatabaseOpt, OrganisationOpt, PatientOpt, WorkspaceOpt, open_store, resolve_patient
+from itsm_doctor.cli._progress import sign_steps
 from itsm_doctor.cli.intake import print_intake
 from itsm_doctor.cli.register import print_prescriptions
 from itsm_doctor.engine import ENGINES, EngineError
@@ -19,6 +20,7 @@ from itsm_doctor.examination import Examination, examine
 from itsm_doctor.followup.compare import followup_signs
 from itsm_doctor.report import render_markdown, write_html
 from itsm_doctor.report.view import AREAS, format_value
+from itsm_doctor.signs import SIGNS
 from itsm_doctor.sources import SOURCE_NAMES
 from itsm_doctor.sources.base import IntakeError, SourceOptions
 from itsm_doctor.store import Store
@@ -139,7 +141,7 @@ def examine_command(
                 engine=engine,
                 patient=who.slug,
                 symptoms=symptoms,
-                progress=lambda msg: progress.update(task, description=msg),
+                progress=sign_steps(progress, task, label="", signs={s.id for s in SIGNS}),
             )
     except (IntakeError, EngineError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)

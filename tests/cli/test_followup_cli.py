@@ -36,6 +36,11 @@ def _examination(at: str, ping_pong: float) -> dict[str, object]:
 def test_followup_without_visits_says_what_to_do(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["followup", "--workspace", str(tmp_path)])
     assert result.exit_code == 2
+    assert "holds no patient yet" in result.output and "itsm-doctor examine" in result.output
+    assert not (tmp_path / "itsm-doctor.db").exists()  # a read-only command creates no store
+    Store.open(workspace=tmp_path).patient(slug="patient")
+    result = CliRunner().invoke(app, ["followup", "--workspace", str(tmp_path)])
+    assert result.exit_code == 2
     assert "no visit yet" in result.output
 
 

@@ -57,7 +57,7 @@ class Axis:
 def _nice_step(span: float) -> float:
     raw = span / 4
     power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 def value_axis(*, unit: str, values: Sequence[float], days: bool) -> Axis:
@@ -70,7 +70,7 @@ def value_axis(*, unit: str, values: Sequence[float], days: bool) -> Axis:
     first = math.floor(lo / step) * step
     ticks = [first + i * step for i in range(math.ceil((hi - first) / step - 1e-9) + 1)]
     decimals = max(0, -math.floor(math.log10(step) + 1e-9))
-    if step * 10**decimals % 1:  # a step of 2.5 needs one more decimal
+    if round(step * 10**decimals, 9) % 1:  # a step that is not a whole number of its last decimal
         decimals += 1
     scale = 100 if unit == "ratio" else 1
     fmt = f".{decimals}%" if unit == "ratio" else f",.{decimals}f"
@@ -90,7 +90,7 @@ def trend_svg(*, labels: Sequence[str], values: Sequence[float | None], title: s
             y=alt.Y(
                 "value:Q",
                 title=axis.title or None,
-                axis=alt.Axis(format=axis.fmt, values=list(axis.ticks)),
+                axis=alt.Axis(format=axis.fmt, values=list(axis.ticks), labelOverlap=False),
                 scale=alt.Scale(domain=[axis.ticks[0], axis.ticks[-1]], zero=False),
             ),
             tooltip=["period:O", alt.Tooltip("value:Q", format=axis.fmt)],
@@ -134,7 +134,7 @@ def control_chart_svg(
         )
     ]
     scale = alt.Scale(domain=[axis.ticks[0], axis.ticks[-1]], zero=False)
-    y = alt.Y("value:Q", title=axis.title or None, axis=alt.Axis(format=axis.fmt, values=list(axis.ticks)), scale=scale)
+    y = alt.Y("value:Q", title=axis.title or None, axis=alt.Axis(format=axis.fmt, values=list(axis.ticks), labelOverlap=False), scale=scale)
     base = alt.Chart(_data(rows)).encode(x=alt.X("period:O", title=None, sort=None))
     limits = base.mark_line(strokeDash=[4, 3], color=_MUTED).encode(y=alt.Y("upper:Q", scale=scale)) + base.mark_line(
         strokeDash=[4, 3], color=_MUTED
@@ -142,7 +142,8 @@ def control_chart_svg(
     center = base.mark_line(color=_MUTED).encode(y=alt.Y("center:Q", scale=scale))
     line = base.mark_line(color=_ACCENT).encode(y=y)
     points = base.mark_point(filled=True, size=40).encode(
-        y=alt.Y("value:Q", scale=scale),
+        y=y,
+        tooltip=["period:O", alt.Tooltip("value:Q", format=axis.fmt, title=axis.title or "value"), "signal:N"],
         color=alt.Color(
             "signal:N",
             scale=alt.Scale(domain=["in control", "out of control"], range=[_ACCENT, _ALARM]),

@@ -234,6 +234,7 @@ def _followup(
                 "prescription": e.get("prescription", ""),
                 "since": e.get("since") or "",
                 "sign": str(signs_by_id.get(str(e.get("sign")), {}).get("name") or e.get("sign")),
+                "sign_id": str(e.get("sign") or ""),
                 "before": format_value(e.get("before"), unit),
                 "after": format_value(e.get("after"), unit),
                 "p": format_p(e.get("p_value")),

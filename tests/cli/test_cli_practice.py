@@ -221,3 +221,26 @@ def test_examine_in_a_workspace_of_one_patient_adds_a_visit_to_that_patient(tmp_
     assert json.loads((tmp_path / "exam.json").read_text())["patient"] == "acme"
     [(_, acme)] = store.every_patient()
     assert len(store.visits(patient=acme)) == 2
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("pyspark") is None, reason="pyspark not installed (extra 'spark')"
+)
+def test_spark_keeps_the_jvm_warnings_out_of_the_terminal(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    done = subprocess.run(
+        [sys.executable, "-m", "itsm_doctor", "examine", str(TINY), "--source", "bpic2013", "--engine", "spark"]
+        + ["--workspace", str(tmp_path), "--json", str(tmp_path / "exam.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "exam.json").read_text())["signs"]
+    # stderr holds our progress lines only; the JVM's start-up lines went to the workspace's log
+    for noise in ("log4j", "WARN", "NativeCodeLoader", "Setting default log level"):
+        assert noise not in done.stderr
+    assert "log4j" in (tmp_path / "spark.log").read_text()
+    assert "measuring signs: 100%" in done.stderr

@@ -47,7 +47,7 @@ _SKIP = object()
 
 
 def _reply(prompt: str, keys: str) -> str:
-    reply = typer.prompt(f"{prompt} [{keys}]", default="", show_default=False).strip().lower()
+    reply = str(typer.prompt(f"{prompt} [{keys}]", default="", show_default=False)).strip().lower()
     if reply in ("q", "quit"):
         raise _Stop
     if reply in ("b", "back"):

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from itsm_doctor.assessment.answers import AnswersError, load_answers
 from itsm_doctor.cli._common import EXIT_INTAKE, EXIT_USAGE, err, out, progress_display
+from itsm_doctor.cli._engines import start_engine
 from itsm_doctor.cli._patient import DatabaseOpt, OrganisationOpt, PatientOpt, WorkspaceOpt, open_store, resolve_patient
 from itsm_doctor.cli._progress import sign_steps
 from itsm_doctor.cli.intake import print_intake
@@ -131,6 +132,7 @@ def examine_command(
     store = open_store(workspace=workspace, database=database, create=True)
     who = resolve_patient(store=store, patient=patient, organisation=organisation, create=True)
     try:
+        start_engine(engine, log=workspace / "spark.log")  # the JVM's warnings go to the log
         with progress_display(enabled=not quiet) as progress:
             task = progress.add_task("examining", total=None)
             exam, result = examine(

@@ -56,8 +56,8 @@ class Axis:
 
 def _nice_step(span: float) -> float:
     raw = span / 4
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(float(m * power) for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 def value_axis(*, unit: str, values: Sequence[float], days: bool) -> Axis:

@@ -230,8 +230,10 @@ def test_examine_in_a_workspace_of_one_patient_adds_a_visit_to_that_patient(tmp_
 def test_spark_keeps_the_jvm_warnings_out_of_the_terminal(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     done = subprocess.run(
-        [sys.executable, "-m", "itsm_doctor", "examine", str(TINY), "--source", "bpic2013", "--engine", "spark"]
-        + ["--workspace", str(tmp_path), "--json", str(tmp_path / "exam.json")],
+        [
+            *(sys.executable, "-m", "itsm_doctor", "examine", str(TINY), "--source", "bpic2013", "--engine", "spark"),
+            *("--workspace", str(tmp_path), "--json", str(tmp_path / "exam.json")),
+        ],
         capture_output=True,
         text=True,
         env=env,

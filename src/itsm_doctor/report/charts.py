@@ -134,7 +134,12 @@ def control_chart_svg(
         )
     ]
     scale = alt.Scale(domain=[axis.ticks[0], axis.ticks[-1]], zero=False)
-    y = alt.Y("value:Q", title=axis.title or None, axis=alt.Axis(format=axis.fmt, values=list(axis.ticks), labelOverlap=False), scale=scale)
+    y = alt.Y(
+        "value:Q",
+        title=axis.title or None,
+        axis=alt.Axis(format=axis.fmt, values=list(axis.ticks), labelOverlap=False),
+        scale=scale,
+    )
     base = alt.Chart(_data(rows)).encode(x=alt.X("period:O", title=None, sort=None))
     limits = base.mark_line(strokeDash=[4, 3], color=_MUTED).encode(y=alt.Y("upper:Q", scale=scale)) + base.mark_line(
         strokeDash=[4, 3], color=_MUTED

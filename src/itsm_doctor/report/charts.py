@@ -107,10 +107,11 @@ def control_chart_svg(
     unit: str,
     days: bool,
     markers: Sequence[tuple[str, str]] = (),
+    note: str = "",
 ) -> str:
     """An XmR or p-chart: points, centre line, control limits (per point, so a baseline
     phase's limits show as computed), the signals in red, and a vertical marker with a label
-    at each ``markers`` period (an adoption: (period label, text))."""
+    at each ``markers`` period (an adoption: (period label, text)); ``note`` under the title."""
     flagged = {int(s["index"]) for s in chart.get("signals", [])}
     centres = chart.get("centers") or [chart["center"]] * len(chart["values"])
     every = [
@@ -165,9 +166,10 @@ def control_chart_svg(
                 text="text:N", y=alt.value(0)
             )
         )
-    layered = alt.layer(*layers).properties(
-        width=300, height=130, title=alt.TitleParams(title, fontSize=11, anchor="start", color=_INK)
+    heading = alt.TitleParams(
+        title, fontSize=11, anchor="start", color=_INK, subtitle=note or alt.Undefined, subtitleFontSize=9
     )
+    layered = alt.layer(*layers).properties(width=300, height=130, title=heading)
     return _render(layered)
 
 

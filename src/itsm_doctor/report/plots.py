@@ -94,11 +94,11 @@ def _adoptions(followup: Mapping[str, Any]) -> dict[str, list[tuple[str, str]]]:
         since = str(e.get("since") or "")
         if since:
             marks.setdefault(str(e.get("sign")), set()).add((since[:7], f"adopted {since}"))
-    for a in followup.get("adoptions") or []:  # when follow-up hands the dates over itself
-        since = str(a.get("since") or a.get("date") or "")
-        for sign in a.get("signs") or []:
+    for c in followup.get("control_charts") or []:  # the adoptions follow-up hands over per chart
+        for a in c.get("adoptions") or []:
+            since = str(a.get("since") or "")
             if since:
-                marks.setdefault(str(sign), set()).add((since[:7], f"adopted {since}"))
+                marks.setdefault(str(c.get("sign")), set()).add((str(a.get("label") or since[:7]), f"adopted {since}"))
     return {k: sorted(v) for k, v in marks.items()}
 
 
@@ -123,7 +123,10 @@ def control_charts(
             continue
         markers = marks.get(str(c.get("sign")), [])
         days = in_days(sign.get("value"), unit)
-        svg = control_chart_svg(chart, title=f"{name} by month", unit=unit, days=days, markers=markers) if draw else ""
+        # follow-up computed the limits on the months before the adoption: the chart says so
+        note = f"limits from the {chart['baseline']} months before the adoption" if chart.get("baseline") else ""
+        title = f"{name} by month"
+        svg = control_chart_svg(chart, title=title, unit=unit, days=days, markers=markers, note=note) if draw else ""
         drawn.append(
             {
                 "sign": str(c.get("sign")),

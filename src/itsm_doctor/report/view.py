@@ -237,7 +237,7 @@ def _followup(
                 "sign_id": str(e.get("sign") or ""),
                 "before": format_value(e.get("before"), unit),
                 "after": format_value(e.get("after"), unit),
-                "p": format_p(e.get("p_value")),
+                "p": format_p(e["p_adjusted"] if "p_adjusted" in e else e.get("p_value")),
                 "test": e.get("test"),
                 "verdict": e.get("verdict"),
             }

@@ -48,7 +48,8 @@ def print_examination(exam: Examination) -> None:
         for col in ("sign", "value", "status", "note"):
             table.add_column(col, justify="right" if col == "value" else "left")
         for s in (s for s in exam.signs if s.area == area):
-            table.add_row(s.id, format_value(s.value, s.unit), f"[{colour[s.status]}]{s.status}[/]", s.reason or "")
+            # the name, not the id: a table cell folds an id mid-word at 80 columns
+            table.add_row(s.name, format_value(s.value, s.unit), f"[{colour[s.status]}]{s.status}[/]", s.reason or "")
         out.print(table)
     present = [d for d in exam.diagnoses if d.verdict in ("present", "possible")]
     if present:
@@ -56,7 +57,8 @@ def print_examination(exam: Examination) -> None:
         for col in ("dysfunction", "verdict", "likelihood", "evidence for"):
             dx.add_column(col)
         for d in present:
-            support = ", ".join(e.id for e in d.evidence if e.supports)[:80]
+            names = {s.id: s.name for s in exam.signs}
+            support = ", ".join(names.get(e.id, e.id) for e in d.evidence if e.supports)
             dx.add_row(d.name, d.verdict, f"{d.likelihood:.0%}", support)
         out.print(dx)
     for note in exam.notes:

@@ -145,7 +145,10 @@ def test_two_visits_make_a_table_not_two_dot_charts(treated: tuple[dict[str, Any
         "first": "2026-01 – 2026-03",
         "last": "2026-01 – 2026-06",
         "rows": [{"name": "Mean time to resolve", "first": "2.5 d", "last": "40.0 h"}],
+        "steady": 0,
     }
+    fu["trends"][0]["values"] = [61.0, 59.0]  # within 5 %: counted, not listed
+    assert report_view(exam, followup=fu, visits=[first, exam], version="test")["followup"]["across"]["steady"] == 1
     html = render_html(exam, followup=fu, visits=[first, exam])
     assert re.search(r"<th class=\"num\">records 2026-01 – 2026-03</th>", html)
     assert '<figure class="visit-trend"' not in html

@@ -114,7 +114,7 @@ def _next_steps(workspace: Path, patient: str) -> None:
         f"  itsm-doctor register list --workspace {ws}",
         f"  itsm-doctor register adopt ID --owner ROLE --since YYYY-MM-DD --workspace {ws}",
     ):
-        out.print(line, markup=False, highlight=False)
+        out.print(line, markup=False, highlight=False, soft_wrap=True)  # a command stays on one line to copy
 
 
 def _visit(
@@ -172,7 +172,7 @@ def _summary(data: dict[str, Any], rows: int) -> None:
     if poor:
         out.print("Signs in the poor band:")
         for s in poor[:8]:
-            out.print(f"  • {s['name']} ({s['id']}): {format_value(s['value'], s['unit'])}", highlight=False)
+            out.print(f"  • {s['name']}: {format_value(s['value'], s['unit'])} ({s['id']})", highlight=False)
     found = [d for d in data["diagnoses"] if d["verdict"] in ("present", "possible")]
     if found:
         out.print("Top findings:")

@@ -105,11 +105,9 @@ def print_prescriptions(examination: Mapping[str, Any], *, workspace: Path | Non
         return
     names = {str(d.get("id")): str(d.get("name") or d.get("id")) for d in examination.get("diagnoses") or []}
     where = f" --workspace {workspace}" if workspace is not None else ""
+    out.print("Prescriptions", style="bold", markup=False, highlight=False)
     out.print(
-        f"Prescriptions (adopt one: itsm-doctor register adopt ID --owner ROLE{where})",
-        style="bold",
-        markup=False,
-        highlight=False,
+        f"(adopt one: itsm-doctor register adopt ID --owner ROLE{where})", markup=False, highlight=False, soft_wrap=True
     )
     for rx in offered:
         out.print(f"  {rx.get('id')} — {rx.get('title', '')}", markup=False, highlight=False)

@@ -135,4 +135,5 @@ def control_charts(
                 "adopted": [m for m, _ in markers if m in chart["labels"]],
             }
         )
+    drawn.sort(key=lambda c: not c["adopted"])  # the signs a remedy should move first (stable otherwise)
     return drawn, skipped

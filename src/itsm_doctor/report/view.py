@@ -198,23 +198,29 @@ def _maturity(maturity: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def _visits_table(
     visits: Sequence[Mapping[str, Any]], followup: Mapping[str, Any], signs_by_id: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any] | None:
-    """The signs that changed across visits, first → last, headed by each visit's period."""
+    """The signs that moved by 5 % or more across visits, first → last, by name, headed by
+    each visit's period; and how many others held steady."""
     if len(visits) < 2:
         return None
-    rows = []
+    rows, steady = [], 0
     for t in followup.get("trends") or []:
         known = [v for v in t.get("values") or [] if v is not None]
-        if len(known) < 2 or known[0] == known[-1]:
+        if len(known) < 2:
+            continue
+        first, last = known[0], known[-1]
+        if abs(last - first) < 0.05 * max(abs(first), abs(last)) or first == last:
+            steady += 1
             continue
         unit = t.get("unit")
         rows.append(
             {
                 "name": str(signs_by_id.get(str(t.get("sign")), {}).get("name") or t.get("title") or t.get("sign")),
-                "first": format_value(known[0], unit),
-                "last": format_value(known[-1], unit),
+                "first": format_value(first, unit),
+                "last": format_value(last, unit),
             }
         )
-    return {"first": visit_label(visits[0]), "last": visit_label(visits[-1]), "rows": rows}
+    rows.sort(key=lambda r: r["name"].casefold())
+    return {"first": visit_label(visits[0]), "last": visit_label(visits[-1]), "rows": rows, "steady": steady}
 
 
 def _followup(

@@ -124,8 +124,10 @@ def test_the_report_uses_names_ids_and_honest_words(treated: tuple[dict[str, Any
     assert "in another unit" in row[: row.index("</tr>")]
     assert 'figure class="trend" data-sign="incident.mttr_trend"' not in html
     # a working band says so; a published one does not
-    assert "good ≤ 2.0% · poor ≥ 10.0%" in html
-    assert html.count("working band, not a published benchmark") == 1
+    assert '<td class="band">good ≤ 2.0%<br>poor ≥ 10.0%</td>' in html
+    assert html.count('<em class="working">working band</em>, no published benchmark') == 1
+    # the working band's source says what the band rests on, without the preamble
+    assert '<em class="working">working band</em>, no published benchmark</td>' in html
     assert "&lt; 0.001" in html and "0.0004" not in html
 
 

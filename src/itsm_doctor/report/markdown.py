@@ -47,7 +47,7 @@ def render_markdown(
         lines += [f"### {area.capitalize()}", "", "| sign | value | status | band |", "|---|---:|---|---|"]
         lines += [
             f"| {_cell(s['name'])} (`{_cell(s['id'])}`) | {_cell(s['shown'])} | {_cell(s['status'])} "
-            f"| {_cell(s['band'])}{' (working band)' if s['working_band'] else ''} |"
+            f"| {_cell(' · '.join(s['band']))}{' (working band)' if s['working_band'] else ''} |"
             for s in items
         ]
         lines.append("")

@@ -6,6 +6,7 @@ Templates only display; every choice of order, grouping and number format is mad
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,18 +46,22 @@ def format_value(value: Any, unit: str | None) -> str:
     return f"{value:,.2f}"
 
 
-def _band(sign: Mapping[str, Any]) -> tuple[str, str, bool]:
-    """The band as people read it (good ≤ 5.0 % · poor ≥ 15.0 %), its source, and whether it
-    is a working band (no published benchmark behind it)."""
+def _band(sign: Mapping[str, Any]) -> tuple[list[str], str, bool]:
+    """The band as people read it (["good ≤ 5.0%", "poor ≥ 15.0%"]), what it rests on, and
+    whether it is a working band (no published benchmark behind it; the source then says
+    what the band was set from, without the "no published benchmark" preamble)."""
     bench = sign.get("benchmark") or {}
     unit = sign.get("unit")
     good, poor = bench.get("good"), bench.get("poor")
     source = str(bench.get("source") or "")
     working = not source or source.casefold().startswith("no published")
     if good is None and poor is None:
-        return "—", source or "no published benchmark", False
+        return ["—"], source or "no published benchmark", False
+    if working:
+        source = re.sub(r"^no published (benchmark|norm)( verified)?;?\s*", "", source, flags=re.IGNORECASE)
+        source = re.sub(r";?\s*ITSM Doctor working band$", "", source).strip()
     better, worse = ("≥", "≤") if sign.get("direction") == "higher" else ("≤", "≥")
-    band = f"good {better} {format_value(good, unit)} · poor {worse} {format_value(poor, unit)}"
+    band = [f"good {better} {format_value(good, unit)}", f"poor {worse} {format_value(poor, unit)}"]
     return band, source, working
 
 

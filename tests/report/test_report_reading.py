@@ -84,7 +84,11 @@ def treated(examination: dict[str, Any], followup: dict[str, Any]) -> tuple[dict
             "name": "Stagnant improvement",
             "verdict": "absent",
             "likelihood": 0.46,
-            "evidence": [{"kind": "sign", "id": "incident.ping_pong_rate", "value": 0.18, "supports": True}],
+            "evidence": [
+                {"kind": "sign", "id": "incident.ping_pong_rate", "value": 0.18, "supports": True},
+                {"kind": "sign", "id": "followup.register_done_share", "value": 0.0, "supports": True},
+                {"kind": "symptom", "id": "improvements-never-finish", "value": 4.0, "supports": True},
+            ],
             "causes": [{"id": "no-follow-through", "name": "No follow-through", "likelihood": 0.0}],
         }
     )
@@ -113,6 +117,10 @@ def test_the_report_uses_names_ids_and_honest_words(treated: tuple[dict[str, Any
     dx = dx[: dx.index("</div>")]
     assert 'class="badge absent">not indicated</span>' in dx and "Likely causes" not in dx  # no 0 % causes
     assert '<td>Ping-pong rate <code class="id">incident.ping_pong_rate</code></td>' in dx
+    # a follow-up sign by its name and unit, a symptom by what people said
+    assert '<td>Adopted prescriptions completed <code class="id">followup.register_done_share</code></td>' in dx
+    assert '<td class="num">0.0%</td>' in dx
+    assert "“Improvement actions are started but rarely finished.”" in dx
     # the diagnosis reconciled with the follow-up of its remedy
     assert "Present on these records, improving since the remedy (adopted 2026-03-01; 1 of 1 signs healing)." in html
     # prescription ids beside titles; sign names in "should move"

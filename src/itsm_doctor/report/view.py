@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from itsm_doctor.report.charts import handover_heatmap_svg, radar_svg, status_map_svg, trend_svg
@@ -120,6 +121,33 @@ def _reconcile(dysfunction: str, effects: Sequence[Mapping[str, Any]]) -> str | 
     return f"{trend} (adopted {since}; {healing} of {len(verdicts)} signs healing)"
 
 
+# The signs only follow-up measures (followup.compare.followup_signs) reach the diagnosis
+# without a name or a place in the examination's signs: their names and units for reading.
+_FOLLOWUP_SIGNS: dict[str, dict[str, str]] = {
+    "followup.improved_share": {"name": "Troubled signs improved since the first visit", "unit": "ratio"},
+    "followup.register_done_share": {"name": "Adopted prescriptions completed", "unit": "ratio"},
+    "followup.maturity_gap": {"name": "Maturity gap (self-assessed − evidenced)", "unit": "count"},
+}
+
+
+@cache
+def _statements() -> dict[str, str]:
+    """Symptom statements by id: a symptom's evidence reads as what people said."""
+    try:
+        from itsm_doctor.assessment.bank import load_symptom_bank
+    except ImportError:  # pragma: no cover - the assessment ships with the package
+        return {}
+    return {s.id: s.statement for s in load_symptom_bank().statements}
+
+
+def _evidence_source(e: Mapping[str, Any], signs_by_id: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:
+    key = str(e.get("id"))
+    if e.get("kind") == "symptom":
+        statement = _statements().get(key)
+        return {"name": f"“{statement}”"} if statement else {}
+    return signs_by_id.get(key) or _FOLLOWUP_SIGNS.get(key, {})
+
+
 def _diagnoses(
     diagnoses: Sequence[Mapping[str, Any]],
     signs_by_id: Mapping[str, Mapping[str, Any]],
@@ -129,7 +157,7 @@ def _diagnoses(
     for d in sorted(diagnoses, key=lambda d: (_VERDICT_RANK.get(d.get("verdict", ""), 9), -(d.get("likelihood") or 0))):
         evidence = []
         for e in d.get("evidence") or []:
-            sign = signs_by_id.get(str(e.get("id")), {}) if e.get("kind") == "sign" else {}
+            sign = _evidence_source(e, signs_by_id)
             evidence.append(
                 {
                     "id": e.get("id", ""),

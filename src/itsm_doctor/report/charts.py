@@ -135,17 +135,19 @@ def control_chart_svg(
         )
     ]
     scale = alt.Scale(domain=[axis.ticks[0], axis.ticks[-1]], zero=False)
-    y = alt.Y(
-        "value:Q",
-        title=axis.title or None,
-        axis=alt.Axis(format=axis.fmt, values=list(axis.ticks), labelOverlap=False),
-        scale=scale,
-    )
+    # every layer carries the same axis: Vega-Lite merges the layers' axes into one, and a
+    # layer without these settings would bring back its defaults (culled labels, raw format)
+    y_axis = alt.Axis(format=axis.fmt, values=list(axis.ticks), labelOverlap=False)
+    y = alt.Y("value:Q", title=axis.title or None, axis=y_axis, scale=scale)
     base = alt.Chart(_data(rows)).encode(x=alt.X("period:O", title=None, sort=None))
-    limits = base.mark_line(strokeDash=[4, 3], color=_MUTED).encode(y=alt.Y("upper:Q", scale=scale)) + base.mark_line(
-        strokeDash=[4, 3], color=_MUTED
-    ).encode(y=alt.Y("lower:Q", scale=scale))
-    center = base.mark_line(color=_MUTED).encode(y=alt.Y("center:Q", scale=scale))
+    limits = base.mark_line(strokeDash=[4, 3], color=_MUTED).encode(
+        y=alt.Y("upper:Q", title=axis.title or None, scale=scale, axis=y_axis)
+    ) + base.mark_line(strokeDash=[4, 3], color=_MUTED).encode(
+        y=alt.Y("lower:Q", title=axis.title or None, scale=scale, axis=y_axis)
+    )
+    center = base.mark_line(color=_MUTED).encode(
+        y=alt.Y("center:Q", title=axis.title or None, scale=scale, axis=y_axis)
+    )
     line = base.mark_line(color=_ACCENT).encode(y=y)
     points = base.mark_point(filled=True, size=40).encode(
         y=y,
@@ -156,7 +158,7 @@ def control_chart_svg(
             legend=alt.Legend(title=None, orient="bottom"),
         ),
     )
-    layers: list[Any] = [limits, center, line, points]
+    layers: list[Any] = [line, limits, center, points]  # the first layer owns the shared y axis
     marks = [{"period": p, "text": t} for p, t in markers if p in chart["labels"]]
     if marks:
         marker = alt.Chart(_data(marks)).encode(x=alt.X("period:O", sort=None))

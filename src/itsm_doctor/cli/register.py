@@ -18,13 +18,13 @@ from itsm_doctor.cli._patient import (
     open_store,
     resolve_patient,
 )
+from itsm_doctor.store import REGISTER_STATUSES
 
 if TYPE_CHECKING:
     from itsm_doctor.store import Store
 
-__all__ = ["REGISTER_STATUSES", "adopt_prescription", "find_prescription", "print_prescriptions", "register_app"]
+__all__ = ["adopt_prescription", "find_prescription", "print_prescriptions", "register_app"]
 
-REGISTER_STATUSES = ("adopted", "in_progress", "done", "abandoned")  # the store's; no SQLAlchemy at start-up
 
 register_app = typer.Typer(
     help="The improvement register: prescriptions the patient adopted, with owner, status and dates.",
@@ -46,7 +46,7 @@ def _date(text: str | None, option: str) -> date:
 
 
 def find_prescription(
-    visits: Sequence[Mapping[str, Any]], wanted: str
+    *, visits: Sequence[Mapping[str, Any]], wanted: str
 ) -> tuple[dict[str, Any], Mapping[str, Any]] | None:
     """The prescription the latest visit that offered it gave, and that visit's examination;
     ``wanted`` is its id or its title (any case), or a part of one title when only one matches."""
@@ -73,7 +73,7 @@ def adopt_prescription(store: Store, who: Any, prescription_id: str, *, owner: s
     no visit offered it. A prescription already in the register (and not abandoned) is not
     entered twice: its entry is returned."""
     visits = store.visits(patient=who)
-    found = find_prescription([v.examination for v in visits], prescription_id)
+    found = find_prescription(visits=[v.examination for v in visits], wanted=prescription_id)
     if found is None:
         return None
     rx, exam = found

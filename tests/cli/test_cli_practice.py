@@ -246,3 +246,12 @@ def test_spark_keeps_the_jvm_warnings_out_of_the_terminal(tmp_path: Path) -> Non
         assert noise not in done.stderr
     assert "log4j" in (tmp_path / "spark.log").read_text()
     assert "measuring signs: 100%" in done.stderr
+
+
+def test_long_help_rewraps_its_paragraphs_at_80_columns() -> None:
+    code, output = _run("simulate", "-h")
+    assert code == 0
+    # the source's line break after "and" is gone: the paragraph flows on at 80 columns
+    assert " canonical`) and truth.json ({" in output
+    code, output = _run("register", "status", "-h")
+    assert code == 0 and "STATUS      <str>" not in output and "STATUS      STATUS" in output

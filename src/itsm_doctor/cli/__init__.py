@@ -104,7 +104,11 @@ _TYPE_WORDS = {
 def _readable_types(command: click.Command, ctx: click.Context) -> None:
     """Give every option a metavar people read (``PATH``, ``TEXT``); flags show none."""
     for param in command.get_params(ctx):
-        if not isinstance(param, TyperOption | TyperArgument) or param.metavar is not None:
+        if not isinstance(param, TyperOption | TyperArgument):
+            continue
+        if param.metavar is not None:  # a metavar given (DATE, STATUS) is the word to show
+            if isinstance(param, TyperArgument):
+                setattr(param, "display_type_rich", lambda ctx, word=param.metavar: word)  # noqa: B010
             continue
         if isinstance(param, TyperOption) and (param.is_flag or param.is_bool_flag):
             param.metavar = ""
@@ -153,6 +157,13 @@ class LazyGroup(TyperGroup):
             self._listing = False
 
 
+def _paragraphs(text: str) -> str:
+    """A help text whose paragraphs rewrap to the terminal: the source's line breaks inside a
+    paragraph become spaces (Rich would keep them and leave ragged lines at 80 columns)."""
+    blocks = [" ".join(line.strip() for line in block.splitlines()) for block in text.strip().split("\n\n")]
+    return "\n\n".join(blocks)
+
+
 def _load(name: str, spec: _Command, ctx: click.Context) -> click.Command:
     module = importlib.import_module(spec.module)
     target = getattr(module, spec.attribute)
@@ -160,7 +171,7 @@ def _load(name: str, spec: _Command, ctx: click.Context) -> click.Command:
         command = typer.main.get_command(target)
     else:
         one = typer.Typer(context_settings=CONTEXT, rich_markup_mode="rich", add_completion=False)
-        help_text = getattr(module, spec.help_attribute) if spec.help_attribute else None
+        help_text = _paragraphs(getattr(module, spec.help_attribute)) if spec.help_attribute else None
         one.command(name=name, help=help_text)(target)
         command = typer.main.get_command(one)
     command.name = name

@@ -61,7 +61,7 @@ CHART_READER_JS = """
       words: texts(svg, 'text'),
     });
   }
-  const effects = Array.from(document.querySelectorAll('#followup table.effects tbody tr')).map(tr => ({
+  const effects = Array.from(document.querySelectorAll('#followup table.effects tbody tr[data-since]')).map(tr => ({
     since: tr.dataset.since, sign: tr.dataset.sign,
   }));
   return {charts, effects};

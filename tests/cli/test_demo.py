@@ -50,8 +50,18 @@ def test_demo_runs_two_visits_and_judges_the_adopted_prescription(demo: tuple[Pa
     ping = next(e for e in followup["effects"] if e["sign"] == "incident.ping_pong_rate")
     assert ping["since"] == "2026-07-01" and ping["verdict"] == "healing" and ping["p_value"] < 0.05
     assert ping["after"] < ping["before"] / 4
+    # the reasoning: cohorts cut (the last weeks' tickets too young), the trend, no control
+    # (a department remedy), the family corrected
+    assert ping["test"] == "interrupted time series (weekly segmented regression)"
+    assert ping["cohorts"]["too_young"] > 0 and ping["cohorts"]["judged_after"] > 100
+    assert ping["p_adjusted"] < 0.05 and ping["interval"][1] < 0
+    assert ping["confidence"] == "moderate" and any("no control" in r for r in ping["reasons"])
+    assert followup["correction"]["method"] == "Holm" and followup["correction"]["tests"] >= 2
+    [chart] = [c for c in followup["control_charts"] if c["sign"] == "incident.ping_pong_rate"]
+    assert chart["adoptions"][0]["label"] == "2026-07" and chart["chart"]["baseline"] == 6
     html = (ws / "report.html").read_text()
     assert '<section id="followup">' in html
+    assert "cohorts cut to equal observation" in html and "adopted 2026-07-01" in html
     # the latest visit's records sit in the workspace itself, where `followup` looks
     assert (ws / "visit-1" / "report.html").exists() and (ws / "records" / "event").is_dir()
 
@@ -87,9 +97,10 @@ def test_the_readme_next_steps_run_on_the_demo_and_agree_with_it(demo: tuple[Pat
     assert followup.exit_code == 0, followup.output
     demo_effects = json.loads((ws / "followup.json").read_text())["effects"]
     assert [e["verdict"] for e in demo_effects] == ["healing", "healing"]
-    table = output[output.index("Adopted prescriptions") :]
+    table = output[output.index("Adopted Publish") :]  # what the demo printed from the adoption on
     for e in demo_effects:  # the figures the demo printed, and followup prints them again
-        figures = (format_value(e["before"], e["unit"]), format_value(e["after"], e["unit"]), format_p(e["p_value"]))
+        p = format_p(e["p_adjusted"] if "p_adjusted" in e else e["p_value"])
+        figures = (format_value(e["before"], e["unit"]), format_value(e["after"], e["unit"]), p)
         assert all(f in table and f in followup.stdout for f in figures), figures
     assert followup.stdout.count("healing") == 2
     # 2. register list: the entry the demo adopted, under the demo's patient

@@ -67,11 +67,13 @@ def find_prescription(
     return None
 
 
-def adopt_prescription(store: Store, who: Any, prescription_id: str, *, owner: str, adopted_on: date) -> Any:
+def adopt_prescription(
+    store: Store, who: Any, prescription_id: str, *, owner: str, adopted_on: date, groups: Sequence[str] = ()
+) -> Any:
     """Put the prescription (id or title) as the latest visit offered it into the register, with
-    the signs it should move and their wanted direction (down when lower is better); None when
-    no visit offered it. A prescription already in the register (and not abandoned) is not
-    entered twice: its entry is returned."""
+    the signs it should move and their wanted direction (down when lower is better), and for a
+    team remedy the ``groups`` it changes; None when no visit offered it. A prescription already
+    in the register (and not abandoned) is not entered twice: its entry is returned."""
     visits = store.visits(patient=who)
     found = find_prescription(visits=[v.examination for v in visits], wanted=prescription_id)
     if found is None:
@@ -95,6 +97,7 @@ def adopt_prescription(store: Store, who: Any, prescription_id: str, *, owner: s
         adopted_on=adopted_on,
         follow_up_days=rx.get("follow_up_days"),
         visit_id=visit_id,
+        groups=groups,
     )
 
 
@@ -132,6 +135,14 @@ def adopt(
     since: Annotated[
         str | None, typer.Option(metavar="DATE", help="Date the remedy takes effect (YYYY-MM-DD); default today.")
     ] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="GROUP",
+            help="For a team remedy: a group id of the records it changes (repeat for several); the follow-up "
+            "compares them with the groups it did not touch.",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = Path("itsm-doctor-workspace"),
     database: DatabaseOpt = None,
     patient: PatientOpt = None,
@@ -147,7 +158,7 @@ def adopt(
         err.print(f"error: {who.slug!r} has no visit yet; run `itsm-doctor examine … --workspace {workspace}` first")
         raise typer.Exit(EXIT_USAGE)
     before = {e.id for e in store.register(patient=who)}
-    entry = adopt_prescription(store, who, prescription, owner=owner, adopted_on=adopted_on)
+    entry = adopt_prescription(store, who, prescription, owner=owner, adopted_on=adopted_on, groups=group or ())
     if entry is None:
         err.print(
             f"error: no prescription {prescription!r} (id or title) among those the visits of {who.slug!r} offered; "
@@ -246,7 +257,7 @@ def list_entries(
         for line in (
             f"id {e.prescription_id} · for {e.dysfunction_id}",
             f"status {e.status.replace('_', ' ')} · {dated}",
-            f"owner {e.owner} · sphere {e.sphere}",
+            f"owner {e.owner} · sphere {e.sphere}" + (f" · groups {', '.join(e.groups)}" if e.groups else ""),
             f"should move: {moves or 'no sign named'}",
         ):
             out.print(f"    {line}", markup=False, highlight=False)

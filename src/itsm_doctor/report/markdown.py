@@ -56,14 +56,14 @@ def render_markdown(
         lines += [
             "## Follow-up",
             "",
-            "| prescription | adopted | sign | before | after | p | verdict |",
-            "|---|---|---|---:|---:|---:|---|",
+            "| prescription | adopted | sign | before | after | p (Holm) | verdict | reading |",
+            "|---|---|---|---:|---:|---:|---|---|",
         ]
         for e in fu["effects"]:
             lines.append(
                 f"| {_cell(e['title'])} (`{_cell(e['prescription'])}`) | {_cell(e['since'])} | {_cell(e['sign'])} "
                 f"| {_cell(e['before'])} | {_cell(e['after'])} | {_cell(e['p'])} "
-                f"| {_cell(str(e['verdict'] or '').replace('_', ' '))} |"
+                f"| {_cell(str(e['verdict'] or '').replace('_', ' '))} | {_cell(e['reading'])} |"
             )
         lines.append("")
     return "\n".join(lines) + "\n"

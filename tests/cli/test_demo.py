@@ -102,7 +102,7 @@ def test_the_readme_next_steps_run_on_the_demo_and_agree_with_it(demo: tuple[Pat
         p = format_p(e["p_adjusted"] if "p_adjusted" in e else e["p_value"])
         figures = (format_value(e["before"], e["unit"]), format_value(e["after"], e["unit"]), p)
         assert all(f in table and f in followup.stdout for f in figures), figures
-    assert followup.stdout.count("healing") == 2
+    assert followup.stdout.count("healing") == table.count("healing") >= 2  # the same verdicts, as often
     # 2. register list: the entry the demo adopted, under the demo's patient
     listed = _invoke(steps[1], ws)
     assert listed.exit_code == 0, listed.output

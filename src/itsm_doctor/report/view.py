@@ -5,14 +5,15 @@ Templates only display; every choice of order, grouping and number format is mad
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from itsm_doctor.report.charts import handover_heatmap_svg, radar_svg, status_map_svg, trend_svg
+from itsm_doctor.report.effects import format_effect, reasoning
 from itsm_doctor.report.plots import control_charts, in_days, monthly_trends, no_chart_reason, visit_label
+from itsm_doctor.report.words import format_p, format_value
 
 __all__ = [
     "AREAS",
@@ -30,30 +31,6 @@ SPHERES = ("team", "department", "enterprise")
 STATUS_ORDER = ("new", "assigned", "in_progress", "pending", "resolved", "closed", "cancelled")
 _VERDICT_RANK = {"present": 0, "possible": 1, "undetermined": 2, "absent": 3}
 _EFFORT_RANK = {"low": 0, "small": 0, "medium": 1, "high": 2, "large": 2}
-
-
-def format_p(p: float | None) -> str:
-    """A p-value for people: "< 0.001" below a thousandth, else two significant digits."""
-    if p is None:
-        return "n/a"
-    if p < 0.001:
-        return "< 0.001"
-    return f"{p:.2g}"
-
-
-def format_value(value: Any, unit: str | None) -> str:
-    """A sign value as people read it: shares in %, hours (days past two days), counts."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if not isinstance(value, int | float):
-        return str(value)
-    if unit == "ratio":
-        return f"{value:.1%}"
-    if unit == "h":
-        return f"{value / 24:,.1f} d" if abs(value) >= 48 else f"{value:,.1f} h"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
 
 
 def _band(sign: Mapping[str, Any]) -> tuple[list[str], str, bool]:
@@ -292,7 +269,7 @@ def _followup(
                 "test": e.get("test"),
                 "verdict": e.get("verdict"),
                 "confidence": e.get("confidence"),
-                "why": _reasoning(e),
+                "why": reasoning(e),
             }
         )
     charts, skipped = control_charts(followup, signs_by_id, draw=draw)
@@ -317,45 +294,6 @@ def _followup(
         "across": _visits_table(visits, followup, signs_by_id),
         "correction": (followup.get("correction") or {}).get("note"),
     }
-
-
-def format_effect(e: Mapping[str, Any]) -> str:
-    """An effect with its 95 % interval as people read it: a relative change for durations,
-    percentage points for shares, else in the sign's unit."""
-    effect, interval = e.get("effect"), e.get("interval")
-    if effect is None or not interval:
-        return "n/a"
-    if e.get("effect_scale") == "relative":
-        return f"{effect:+.0%} [{interval[0]:+.0%}, {interval[1]:+.0%}]"
-    unit = e.get("unit")
-    if unit == "ratio":
-        return f"{effect * 100:+.1f} pts [{interval[0] * 100:+.1f}, {interval[1] * 100:+.1f}]"
-    return f"{format_value(effect, unit)} [{format_value(interval[0], unit)}, {format_value(interval[1], unit)}]"
-
-
-def _reasoning(e: Mapping[str, Any]) -> list[str]:
-    """How the verdict was reached, in the order it was: cohorts, trend, control, reading."""
-    lines = []
-    cohorts = e.get("cohorts") or {}
-    if cohorts:
-        lines.append(
-            f"cohorts cut to equal observation: {cohorts.get('judged_before', 0):,} tickets before and "
-            f"{cohorts.get('judged_after', 0):,} after, each observed {cohorts.get('horizon_days', 0):g} days; "
-            f"{cohorts.get('too_young', 0):,} too young to judge, {cohorts.get('unsettled', 0):,} not settled "
-            "within the horizon"
-        )
-    model = e.get("model") or {}
-    if model:
-        unit = e.get("unit")
-        lines.append(
-            f"trend over the {model.get('window_weeks')} weeks before: {format_value(e.get('expected'), unit)} "
-            f"expected after, {format_value(e.get('after'), unit)} seen"
-            + (" (season modelled)" if model.get("season") else "")
-        )
-    lines += [str(r) for r in e.get("reasons") or [] if not (cohorts and "too young to judge" in str(r))]
-    if e.get("reading"):
-        lines.append(str(e["reading"]))
-    return lines
 
 
 def report_view(

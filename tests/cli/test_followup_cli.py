@@ -75,6 +75,7 @@ def test_followup_shows_trends_and_writes_report_and_json(tmp_path: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     assert "incident.ping_pong_rate" in result.output and "20.0%" in result.output and "5.0%" in result.output
+    assert "-15.0 pts" in result.output  # a share's change in points, not a relative −15 %
     data = json.loads(js.read_text())
     [trend] = data["trends"]
     assert trend["values"] == [0.20, 0.05]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out
@@ -54,25 +55,44 @@ def print_followup(result: dict[str, Any], *, trends_and_charts: bool = True) ->
         for c in result["control_charts"]:
             if c["chart"]["signals"]:
                 rules = ", ".join(sorted({s["rule"] for s in c["chart"]["signals"]}))
-                out.print(f"[yellow]out of control[/yellow] {c['sign']}: {rules}", highlight=False)
+                name = str(c.get("title") or c["sign"]).removesuffix(" by month")
+                out.print(f"[yellow]out of control[/yellow] {escape(name)}: {rules}", highlight=False)
 
 
 def _print_trends(result: dict[str, Any]) -> None:
-    trends = Table(title="Signs across visits", title_justify="left")
+    """The signs that moved by 5 % or more across visits, by name (an id would fold mid-word
+    in a table cell at 80 columns), and how many held steady."""
+    trends = Table(title="Signs across visits (moved by 5 % or more)", title_justify="left")
     for col in ("sign", "first", "last", "change"):
         trends.add_column(col, justify="left" if col == "sign" else "right")
-    for t in result["trends"]:
+    steady = 0
+    for t in sorted(result["trends"], key=lambda t: str(t.get("title") or t["sign"]).casefold()):
         known = [v for v in t["values"] if v is not None]
         if len(known) < 2:
             continue
+        if abs(known[-1] - known[0]) < 0.05 * max(abs(known[0]), abs(known[-1])) or known[0] == known[-1]:
+            steady += 1
+            continue
         trends.add_row(
-            t["sign"],
+            str(t.get("title") or t["sign"]),
             format_value(known[0], t["unit"]),
             format_value(known[-1], t["unit"]),
-            format_value(t["change"], t["unit"]),
+            _change(t["change"], t["unit"]),
         )
     if trends.row_count:
         out.print(trends)
+    if steady:
+        out.print(f"{steady} other signs held within 5 % across the visits.", highlight=False)
+
+
+def _change(change: float | None, unit: str | None) -> str:
+    """A change first → last: shares in percentage points (a −10 % would read as relative)."""
+    if change is None:
+        return "n/a"
+    if unit == "ratio":
+        return f"{change * 100:+.1f} pts"
+    shown = format_value(abs(change), unit)
+    return shown if change == 0 else f"{'+' if change > 0 else '−'}{shown}"
 
 
 def _print_effects(result: dict[str, Any]) -> None:

@@ -54,12 +54,13 @@ def print_examination(exam: Examination) -> None:
     present = [d for d in exam.diagnoses if d.verdict in ("present", "possible")]
     if present:
         dx = Table(title="Diagnoses", title_justify="left")
-        for col in ("dysfunction", "verdict", "likelihood", "evidence for"):
+        for col in ("dysfunction", "verdict", "likelihood", "evidence for", "missing"):
             dx.add_column(col)
         for d in present:
             names = {s.id: s.name for s in exam.signs}
             support = ", ".join(names.get(e.id, e.id) for e in d.evidence if e.supports)
-            dx.add_row(d.name, d.verdict, f"{d.likelihood:.0%}", support)
+            missing = ", ".join(names.get(m.id, m.id) for m in d.missing)
+            dx.add_row(d.name, d.verdict, f"{d.likelihood:.0%}", support, missing)
         out.print(dx)
     for note in exam.notes:
         out.print(f"[dim]note:[/dim] {note}", highlight=False)
@@ -113,6 +114,12 @@ def examine_command(
             help="Your circle of influence: team, department or enterprise; prescriptions beyond it are left out."
         ),
     ] = "enterprise",
+    roles: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML file of group name or id → support tier (1–3), overriding tiers inferred from routing."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     if source not in SOURCE_NAMES:
@@ -146,6 +153,7 @@ def examine_command(
                 patient=who.slug,
                 symptoms=symptoms,
                 progress=sign_steps(progress, task, label="", signs={s.id for s in SIGNS}),
+                roles=roles,
             )
     except (IntakeError, EngineError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)

@@ -162,3 +162,12 @@ def test_two_visits_make_a_table_not_two_dot_charts(treated: tuple[dict[str, Any
     html = render_html(exam, followup=fu, visits=[first, exam])
     assert re.search(r"<th class=\"num\">records 2026-01 – 2026-03</th>", html)
     assert '<figure class="visit-trend"' not in html
+
+
+def test_missing_evidence_and_inferred_roles_are_shown(examination: dict[str, Any]) -> None:
+    exam = copy.deepcopy(examination)
+    exam["diagnoses"][0]["missing"] = [{"id": "change.success_rate", "reason": "no change records"}]
+    exam["roles"] = {"source": "inferred", "basis": "first assignments", "front_line": ["Service Desk"], "tiers": {}}
+    html = render_html(exam)
+    assert "Not measurable on these records (lowers confidence): Change success rate (no change records)." in html
+    assert "Support tiers: inferred (first assignments); front line: Service Desk." in html

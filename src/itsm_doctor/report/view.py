@@ -167,6 +167,12 @@ def _diagnoses(
                 "evidence": evidence,
                 "lead": f"{lead['name']} {lead['shown']}" if lead else None,
                 "followup": _reconcile(str(d.get("id", "")), effects),
+                # what the dysfunction reads but these records cannot give: it lowers confidence
+                "missing": [
+                    str(_evidence_source(m, signs_by_id).get("name") or m.get("id"))
+                    + (f" ({m['reason']})" if m.get("reason") else "")
+                    for m in d.get("missing") or []
+                ],
                 # causes of a dysfunction not found would only list zeros
                 "causes": [
                     {"name": c.get("name") or c.get("id"), "likelihood": float(c.get("likelihood") or 0.0)}
@@ -296,6 +302,18 @@ def _followup(
     }
 
 
+def _roles(roles: Mapping[str, Any] | None) -> str | None:
+    """Where the support tiers come from, in one sentence (inferred tiers are shown so that a
+    reader can correct them with --roles)."""
+    if not roles or not roles.get("source"):
+        return None
+    front = ", ".join(str(g) for g in list(roles.get("front_line") or [])[:5])
+    said = f"Support tiers: {roles['source']}"
+    if roles.get("basis"):
+        said += f" ({roles['basis']})"
+    return said + (f"; front line: {front}" if front else "") + "."
+
+
 def report_view(
     examination: Mapping[str, Any],
     *,
@@ -338,4 +356,5 @@ def report_view(
         "maturity": _maturity(examination.get("maturity")) if charts else None,
         "followup": _followup(followup, signs_by_id, list(visits) or [examination], draw=charts),
         "intake": list(examination.get("intake") or []),
+        "roles": _roles(examination.get("roles")),
     }

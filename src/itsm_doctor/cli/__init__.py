@@ -61,6 +61,11 @@ COMMANDS: dict[str, _Command] = {
         attribute="register_app",
         summary="The improvement register: adopt prescriptions, follow their status.",
     ),
+    "batches": _Command(
+        module="itsm_doctor.cli.batches",
+        attribute="batches_app",
+        summary="The batches of a workspace: every intake taken in; remove one, see its quarantine.",
+    ),
     "followup": _Command(
         module="itsm_doctor.cli.followup",
         attribute="followup_command",

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from itsm_doctor import __version__
+from itsm_doctor.records.text import sanitise
 from itsm_doctor.report.view import report_view
 
 __all__ = ["render_html", "write_html"]
@@ -30,7 +31,14 @@ def render_html(
 ) -> str:
     """The report as one HTML document; every value from the data is escaped by the template.
     ``visits`` (every visit's examination, oldest first) dates the trends across visits."""
-    view = report_view(examination, followup=followup, visits=visits, version=__version__)
+    # the data's text enters the report here: control characters SVG and the chart renderer
+    # refuse (NUL, VT, ESC, U+FFFE) are removed at this boundary
+    view = report_view(
+        sanitise(examination),
+        followup=sanitise(followup) if followup else None,
+        visits=[sanitise(v) for v in visits],
+        version=__version__,
+    )
     return _ENV.get_template("report.html.j2").render(**view)
 
 

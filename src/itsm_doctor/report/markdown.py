@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from itsm_doctor.records.text import sanitise
 from itsm_doctor.report.view import report_view
 
 __all__ = ["render_markdown"]
@@ -24,7 +25,14 @@ def render_markdown(
 ) -> str:
     """The report's main tables as Markdown: the same words and numbers as the HTML report
     (names where a person reads, ids where ``register adopt`` needs them), without charts."""
-    view = report_view(examination, followup=followup, visits=visits, version="", charts=False)
+    # the data's text, without control characters
+    view = report_view(
+        sanitise(examination),
+        followup=sanitise(followup) if followup else None,
+        visits=[sanitise(v) for v in visits],
+        version="",
+        charts=False,
+    )
     visit = view["visit"]
     lines = [f"# ITSM Doctor — {_cell(view['patient'])}", ""]
     lines.append(f"Visit `{_cell(visit.get('id', ''))}`: records from {_cell(view['period'])}.")

@@ -20,6 +20,7 @@ __all__ = ["INCIDENT_TIME_SIGNS", "backlog_slope", "resolution_hours"]
 
 _MIN_MONTH_TICKETS = 20
 _SKIP_FIRST_WEEKS = 4  # the backlog of an extract starts at zero and ramps up: not growth
+_FIT_WEEKS = 4  # the fewest weeks a slope is fitted on
 
 
 def resolution_hours(r: Records, ticket_type: str = "incident") -> ibis.Table:
@@ -92,8 +93,9 @@ def backlog_slope(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     backlog = np.cumsum(list(net.values()))
     weeks = list(net)
     usable = backlog[_SKIP_FIRST_WEEKS:-1]
-    if len(usable) < 4:
-        return None, {"_reason": "fewer than ten weeks of records", "_n": int(table.num_rows)}
+    if len(usable) < _FIT_WEEKS:
+        weeks_needed = _SKIP_FIRST_WEEKS + _FIT_WEEKS + 1  # + the last, partial week
+        return None, {"_reason": f"fewer than {weeks_needed} weeks of records", "_n": int(table.num_rows)}
     slope = float(np.polyfit(np.arange(len(usable)), usable, 1)[0])
     series = {str(w): int(b) for w, b in zip(weeks, backlog, strict=True)}
     return slope, {"backlog_by_week": series, "_n": int(sum(int(r["arrivals"]) for r in rows))}
@@ -137,8 +139,10 @@ def _monthly_mttr(r: Records) -> ibis.Table:
 def _trend_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     rows = sorted((r for r in table.to_pylist() if r["n"] >= _MIN_MONTH_TICKETS), key=lambda r: r["month"])
     rows = rows[:-1]  # the last month is cut short: its long tickets are not resolved yet
-    if len(rows) < 3 or not rows[0]["median"]:
+    if len(rows) < 3:
         return None, {"_reason": f"fewer than three full months with {_MIN_MONTH_TICKETS} resolved incidents"}
+    if not rows[0]["median"]:
+        return None, {"_reason": "the first month's median time to resolve is 0: no change relative to it"}
     first, last = rows[0]["median"], rows[-1]["median"]
     change = (last - first) / first
     return (None if math.isnan(change) else change), {

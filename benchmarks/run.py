@@ -4,9 +4,11 @@ docs/benchmarks.md with the date and the machine.
 Sections (add one = one entry in SECTIONS):
 - ``simulation`` — the patient simulator writing 10 M events (benchmarks/simulation.py);
 - ``examination`` — intake and full examination of 1 M and 10 M events, and the process-mining
-  subset against hand-written DuckDB SQL and pm4py (benchmarks/examination.py).
+  subset against hand-written DuckDB SQL and pm4py (benchmarks/examination.py);
+- ``cli`` — ``itsm-doctor --help`` warm (target ≤ 0.5 s) and what importing the CLI loads
+  (benchmarks/cli_start.py).
 
-    python benchmarks/run.py [simulation] [examination]
+    python benchmarks/run.py [simulation] [examination] [cli]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 SECTIONS: dict[str, list[str]] = {
     "simulation": [str(HERE / "simulation.py")],
     "examination": [str(HERE / "examination.py")],
+    "cli": [str(HERE / "cli_start.py")],
 }
 
 

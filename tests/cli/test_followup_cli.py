@@ -36,6 +36,11 @@ def _examination(at: str, ping_pong: float) -> dict[str, object]:
 def test_followup_without_visits_says_what_to_do(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["followup", "--workspace", str(tmp_path)])
     assert result.exit_code == 2
+    assert "holds no patient yet" in result.output and "itsm-doctor examine" in result.output
+    assert not (tmp_path / "itsm-doctor.db").exists()  # a read-only command creates no store
+    Store.open(workspace=tmp_path).patient(slug="patient")
+    result = CliRunner().invoke(app, ["followup", "--workspace", str(tmp_path)])
+    assert result.exit_code == 2
     assert "no visit yet" in result.output
 
 
@@ -70,6 +75,7 @@ def test_followup_shows_trends_and_writes_report_and_json(tmp_path: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     assert "incident.ping_pong_rate" in result.output and "20.0%" in result.output and "5.0%" in result.output
+    assert "-15.0 pts" in result.output  # a share's change in points, not a relative −15 %
     data = json.loads(js.read_text())
     [trend] = data["trends"]
     assert trend["values"] == [0.20, 0.05]

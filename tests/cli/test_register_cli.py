@@ -54,8 +54,14 @@ def test_adopt_list_and_close_a_prescription(tmp_path: Path) -> None:
 
 
 def test_adopting_an_unknown_prescription_is_a_usage_error(tmp_path: Path) -> None:
+    # a folder that holds no workspace: the read of the register creates nothing
     result = CliRunner().invoke(app, ["register", "adopt", "astrology", "--owner", "x", "--workspace", str(tmp_path)])
-    assert result.exit_code == 2 and "no visit" in result.output
+    assert result.exit_code == 2 and "holds no patient yet" in result.output
+    assert not (tmp_path / "itsm-doctor.db").exists()
+    store = Store.open(workspace=tmp_path)
+    store.record_visit(patient=store.patient(slug="patient"), examination=EXAMINATION, fingerprints=[])
+    unknown = CliRunner().invoke(app, ["register", "adopt", "astrology", "--owner", "x", "--workspace", str(tmp_path)])
+    assert unknown.exit_code == 2 and "no prescription 'astrology'" in unknown.output
     bad = CliRunner().invoke(app, ["register", "status", "1", "forgotten", "--workspace", str(tmp_path)])
     assert bad.exit_code == 2 and "unknown register status" in bad.output
 

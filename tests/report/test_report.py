@@ -52,7 +52,15 @@ def test_glance_counts_and_verdict_order(examination: dict[str, Any]) -> None:
 
 def test_markdown_report(examination: dict[str, Any], followup: dict[str, Any]) -> None:
     md = render_markdown(examination, followup=followup)
-    assert "| Assignment ping-pong | present | 91% | `incident.ping_pong_rate`, `nobody-owns-it` |" in md
-    assert "| Ping-pong rate (`incident.ping_pong_rate`) | 18.0% | poor |" in md
+    # names where a person reads (a symptom without a name keeps its id), verdict words
+    assert "| Assignment ping-pong | present | 91% | Ping-pong rate 18.0%, nobody-owns-it 4.50 |" in md
+    assert "| Change-induced incidents | undetermined: not measurable on these records | 50% |  |" in md
+    assert "| Ping-pong rate (`incident.ping_pong_rate`) | 18.0% | poor | good ≤ 2.0% · poor ≥ 10.0% |" in md
+    assert "| Change success rate (`change.success_rate`) | n/a | n/a | — |" in md
     assert "ACME &lt;IT&gt; &amp; Co" not in md and "ACME &lt;IT&gt;" in md
-    assert "| Assignment matrix by service & CI | `incident.ping_pong_rate` | 18.0% | 5.0% | 0.0004 | healing |" in md
+    # the prescription id `register adopt` takes, beside its title
+    assert "- **Assignment matrix by service & CI** (`assignment-matrix`; incident management; effort medium)" in md
+    assert (
+        "| Assignment matrix by service & CI (`assignment-matrix`) |  | Ping-pong rate | 18.0% | 5.0% "
+        "| &lt; 0.001 | healing |" in md
+    )

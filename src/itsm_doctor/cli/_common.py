@@ -7,10 +7,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from itsm_doctor.cli._progress import PlainProgress
 
 __all__ = [
     "EXIT_INTAKE",
@@ -32,8 +35,12 @@ EXIT_OK, EXIT_INTAKE, EXIT_USAGE = 0, 1, 2
 
 
 @contextmanager
-def progress_display(*, enabled: bool = True) -> Iterator[Progress]:
-    """A progress bar on stderr; spinner-only while a task's total is unknown."""
+def progress_display(*, enabled: bool = True) -> Iterator[Any]:
+    """Progress on stderr: in a terminal a bar with a percentage once a step's size is known
+    (a spinner until then); piped or redirected, plain lines (see ``_progress``)."""
+    if not err.is_terminal:
+        yield PlainProgress(err, enabled=enabled)
+        return
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),

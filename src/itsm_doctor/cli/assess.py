@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from itsm_doctor.assessment.answers import ROLES, AnswersError, AnswersFile, Respondent, load_answers, save_answers
@@ -17,53 +19,109 @@ __all__ = ["ASSESS_HELP", "assess"]
 
 ASSESS_HELP = """Ask the maturity questionnaire (and the symptom statements) in the terminal.
 
-One practice at a time; answers are saved to ANSWERS_FILE after every practice, so you can
-stop with [bold]q[/bold] and run the same command later to continue where you left off. Several
-respondents can share one file (give each a --respondent name and a --role). Answer capability
-criteria with y / n, symptom statements with 1 (strongly disagree) to 5 (strongly agree);
-[bold]s[/bold] skips a question, [bold]q[/bold] saves and stops.
+One practice at a time ("practice 3 of 12"); answers are saved to ANSWERS_FILE after every
+practice, so you can stop with [bold]q[/bold] and run the same command later to continue
+where you left off. Several respondents can share one file (give each a --respondent name
+and a --role). Capability criteria are answered y (we do this) or n (we do not); symptom
+statements 1 (strongly disagree) to 5 (strongly agree); [bold]s[/bold] skips a question,
+[bold]b[/bold] goes back to change the previous answer, [bold]q[/bold] saves and stops.
 
-The file feeds `itsm-doctor examine --symptoms ANSWERS_FILE`.
+The file names its patient (--patient, else the file's, else the workspace's only patient)
+and feeds `itsm-doctor examine --symptoms ANSWERS_FILE`.
 """
+
+_SCALE = "1 strongly disagree · 2 disagree · 3 neither · 4 agree · 5 strongly agree"
+_KEYS_YES_NO = "y yes, we do this · n no · s skip · b back to the previous question · q save and stop"
+_KEYS_AGREE = f"{_SCALE} · s skip · b back · q save and stop"
 
 
 class _Stop(Exception):
     pass
 
 
-def _ask_yes_no(prompt: str) -> bool | None:
+class _Back(Exception):
+    pass
+
+
+_SKIP = object()
+
+
+def _reply(prompt: str, keys: str) -> str:
+    reply = str(typer.prompt(f"{prompt} [{keys}]", default="", show_default=False)).strip().lower()
+    if reply in ("q", "quit"):
+        raise _Stop
+    if reply in ("b", "back"):
+        raise _Back
+    return reply
+
+
+def _ask_yes_no(prompt: str) -> object:
     while True:
-        reply = typer.prompt(f"{prompt} [y/n/s/q]", default="", show_default=False).strip().lower()
+        reply = _reply(prompt, "y/n/s/b/q")
         if reply in ("y", "yes"):
             return True
         if reply in ("n", "no"):
             return False
         if reply in ("s", "skip"):
-            return None
-        if reply in ("q", "quit"):
-            raise _Stop
-        err.print("answer y (yes), n (no), s (skip) or q (save and stop)")
+            return _SKIP
+        err.print(f"answer {_KEYS_YES_NO}", highlight=False)
 
 
-def _ask_agreement(prompt: str) -> int | None:
+def _ask_agreement(prompt: str) -> object:
     while True:
-        reply = typer.prompt(f"{prompt} [1-5/s/q]", default="", show_default=False).strip().lower()
+        reply = _reply(prompt, "1-5/s/b/q")
         if reply in ("1", "2", "3", "4", "5"):
             return int(reply)
         if reply in ("s", "skip"):
-            return None
-        if reply in ("q", "quit"):
-            raise _Stop
-        err.print("answer 1 (strongly disagree) … 5 (strongly agree), s (skip) or q (save and stop)")
+            return _SKIP
+        err.print(f"answer {_KEYS_AGREE}", highlight=False)
+
+
+def _ask_all(
+    questions: Sequence[tuple[str, str]], answers: dict[str, bool | int], ask: Callable[[str], object]
+) -> None:
+    """Ask each (id, prompt) in turn; ``b`` steps back to the previous one and asks it again,
+    a skip clears an answer given before."""
+    i = 0
+    while i < len(questions):
+        qid, prompt = questions[i]
+        try:
+            value = ask(f"  {i + 1}/{len(questions)} {prompt}")
+        except _Back:
+            if i == 0:
+                err.print("  (this is the first question of the section)", highlight=False)
+            i = max(0, i - 1)
+            continue
+        if value is _SKIP:
+            answers.pop(qid, None)
+        else:
+            answers[qid] = value  # type: ignore[assignment]
+        i += 1
 
 
 def _symptom_statements() -> list[tuple[str, str]]:
     """(id, statement) of the symptom bank, when it is installed."""
     try:
-        from itsm_doctor.assessment.bank import load_symptom_bank  # type: ignore[attr-defined]
+        from itsm_doctor.assessment.bank import load_symptom_bank  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return []
     return [(s.id, s.statement) for s in load_symptom_bank().statements]
+
+
+def _patient_name(answers: AnswersFile, patient: str | None, workspace: Path | None) -> str:
+    """The patient the answers are about: the one named, else the file's, else the
+    workspace's only patient, else ``patient``."""
+    if patient:
+        return patient
+    if answers.patient:
+        return answers.patient
+    if workspace is not None and (workspace / "itsm-doctor.db").is_file():
+        from itsm_doctor.store import Store
+
+        known = Store.open(workspace=workspace).every_patient()
+        if len(known) == 1:
+            return known[0][1].slug
+    return "patient"
 
 
 def assess(
@@ -74,6 +132,12 @@ def assess(
         list[str] | None, typer.Option(help="Only these practices (repeatable); default all.", show_default=False)
     ] = None,
     symptoms: Annotated[bool, typer.Option(help="Also ask the symptom statements.")] = True,
+    patient: Annotated[
+        str | None, typer.Option(help="Patient the answers are about; default the file's, else the workspace's.")
+    ] = None,
+    workspace: Annotated[
+        Path | None, typer.Option(help="Workspace whose only patient the answers are about.", show_default=False)
+    ] = None,
 ) -> None:
     if role not in ROLES:
         err.print(f"error: unknown role {role!r}; use one of {', '.join(ROLES)}")
@@ -89,6 +153,11 @@ def assess(
     except AnswersError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_USAGE) from None
+    name = _patient_name(answers, patient, workspace)
+    if answers.patient and answers.patient != name:
+        err.print(f"error: {answers_file} holds answers about {answers.patient!r}, not {name!r}; use another file")
+        raise typer.Exit(EXIT_USAGE)
+    answers.patient = name
     person = answers.respondent(respondent)
     if person is None:
         person = Respondent(name=respondent, role=role)  # type: ignore[arg-type]
@@ -98,25 +167,25 @@ def assess(
         raise typer.Exit(EXIT_USAGE)
     person.answered_at = datetime.now(UTC).date()
     stopped = False
+    out.print(f"Questionnaire about {name!r}, answered by {respondent} ({role}).", markup=False, highlight=False)
+    out.print(f"Capability criteria: {_KEYS_YES_NO}.", markup=False, highlight=False)
     try:
-        for p in chosen:
-            todo = [c for c in p.criteria if c.id not in person.answers]
+        for number, p in enumerate(chosen, start=1):
+            todo = [(c.id, f"L{c.level} {c.statement}") for c in p.criteria if c.id not in person.answers]
             if not todo:
                 continue
-            out.print(f"\n[bold]{p.name}[/bold] — {len(todo)} question(s)")
-            for c in todo:
-                value = _ask_yes_no(f"  L{c.level} {c.statement}")
-                if value is not None:
-                    person.answers[c.id] = value
+            out.print(
+                f"\n[bold]Practice {number} of {len(chosen)}: {escape(p.name)}[/bold] — {len(todo)} question(s)",
+                highlight=False,
+            )
+            _ask_all(todo, person.answers, _ask_yes_no)
             save_answers(answers_file, answers)
         if symptoms:
             todo_symptoms = [(i, s) for i, s in _symptom_statements() if i not in person.answers]
             if todo_symptoms:
                 out.print(f"\n[bold]What you see[/bold] — {len(todo_symptoms)} statement(s)")
-                for qid, statement in todo_symptoms:
-                    agreement = _ask_agreement(f"  {statement}")
-                    if agreement is not None:
-                        person.answers[qid] = agreement
+                out.print(f"Answer with how much you agree: {_KEYS_AGREE}.", markup=False, highlight=False)
+                _ask_all(todo_symptoms, person.answers, _ask_agreement)
                 save_answers(answers_file, answers)
     except _Stop:
         stopped = True

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
 from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.rule import Rule
+from rich.text import Text
 
 from itsm_doctor.cli._common import out
-from itsm_doctor.signs import SIGNS
+from itsm_doctor.signs import AREAS, SIGNS
 
 __all__ = ["CATALOG_HELP", "catalog"]
 
@@ -22,14 +24,50 @@ class Library(StrEnum):
     questions = "questions"
 
 
+_UNIT_WORDS = {"ratio": "share (%)", "h": "hours", "count": "count", "rho": "rank correlation"}
+
+
+def _block(head: str, lines: list[str]) -> None:
+    """One entry: its id and name on a line (never cut), then indented lines wrapped at words
+    — the same at 80 columns, in a wide terminal and through a pipe."""
+    out.print(Text(head, style="bold"))
+    indent = " " * 6
+    for line in lines:
+        # textwrap, not a table cell: an id or a word is never cut, and no line is padded
+        wrapped = textwrap.fill(
+            line,
+            width=max(40, out.width),
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        out.print(Text(wrapped), soft_wrap=True)
+
+
 def _signs() -> None:
-    table = Table(title=f"{len(SIGNS)} signs", title_justify="left", show_lines=True)
-    for col in ("id", "area", "unit", "better", "good / poor", "definition"):
-        table.add_column(col, overflow="fold")
-    for s in SIGNS:
-        band = f"{s.benchmark.good:g} / {s.benchmark.poor:g}\n[dim]{s.benchmark.source}[/dim]"
-        table.add_row(s.id, s.area, s.unit, s.direction, band, s.definition)
-    out.print(table)
+    from itsm_doctor.report.view import format_value
+
+    out.print(f"{len(SIGNS)} signs, by audit area (the id is what --json, the pathology and scripts use)")
+    for area in AREAS:
+        signs = [s for s in SIGNS if s.area == area]
+        if not signs:
+            continue
+        out.print(Rule(f"{area.capitalize()} ({len(signs)})", align="left", style="dim"))
+        for s in signs:
+            better, worse = ("≥", "≤") if s.direction == "higher" else ("≤", "≥")
+            band = (
+                f"good {better} {format_value(s.benchmark.good, s.unit)} · "
+                f"poor {worse} {format_value(s.benchmark.poor, s.unit)}"
+            )
+            _block(
+                f"{s.id} — {s.name}",
+                [
+                    f"{_UNIT_WORDS.get(s.unit, s.unit)}, {s.direction} is better · {band}",
+                    f"band source: {s.benchmark.source}",
+                    s.definition,
+                ],
+            )
 
 
 def _questions() -> None:
@@ -37,33 +75,28 @@ def _questions() -> None:
 
     bank = load_maturity_bank()
     for practice in bank.practices:
-        table = Table(title=practice.name, title_justify="left")
-        for col in ("id", "level", "statement"):
-            table.add_column(col, overflow="fold")
+        out.print(Rule(practice.name, align="left", style="dim"))
         for c in practice.criteria:
-            table.add_row(c.id, str(c.level), c.statement)
-        out.print(table)
+            _block(f"{c.id} (level {c.level})", [c.statement])
     try:
         from itsm_doctor.assessment.bank import load_symptom_bank  # type: ignore[import-not-found,attr-defined,unused-ignore]
     except ImportError:
         return
-    symptoms = Table(title="Symptom statements (1 disagree … 5 agree)", title_justify="left")
-    for col in ("id", "statement", "dysfunctions"):
-        symptoms.add_column(col, overflow="fold")
+    out.print(Rule("Symptom statements (1 disagree … 5 agree)", align="left", style="dim"))
     for s in load_symptom_bank().statements:
-        symptoms.add_row(s.id, s.statement, ", ".join(s.dysfunctions))
-    out.print(symptoms)
+        _block(s.id, [s.statement, f"dysfunctions: {', '.join(s.dysfunctions)}"])
 
 
 def _dysfunctions() -> None:
     from itsm_doctor.pathology import load_catalog
 
-    table = Table(title="Dysfunctions", title_justify="left", show_lines=True)
-    for col in ("id", "name", "signs", "description"):
-        table.add_column(col, overflow="fold")
-    for d in load_catalog().dysfunctions:
-        table.add_row(d.id, d.name, ", ".join(rule.sign for rule in d.signs), d.description)
-    out.print(table)
+    dysfunctions = load_catalog().dysfunctions
+    out.print(f"{len(dysfunctions)} dysfunctions (the id is what --json and the register use)")
+    for d in dysfunctions:
+        _block(
+            f"{d.id} — {d.name}",
+            [d.description, f"signs: {', '.join(rule.sign for rule in d.signs) or 'none'}"],
+        )
 
 
 def catalog(library: Annotated[Library, typer.Argument(help="Which library to print.")] = Library.signs) -> None:

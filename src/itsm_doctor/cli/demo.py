@@ -10,14 +10,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out, progress_display
+from itsm_doctor.cli._progress import sign_steps
 from itsm_doctor.cli.examine import rediagnose
 from itsm_doctor.cli.followup import print_followup, run_followup
-from itsm_doctor.cli.register import adopt_prescription
+from itsm_doctor.cli.register import adopt_prescription, print_prescriptions
 from itsm_doctor.examination import examine
 from itsm_doctor.report import render_markdown, write_html
 from itsm_doctor.report.view import format_value
+from itsm_doctor.signs import SIGNS
 from itsm_doctor.simulate import Scenario, Treatment, simulate
 from itsm_doctor.store import Store
 
@@ -72,8 +75,9 @@ def demo(
         _write_reports(workspace, data1, None)
         return
     out.print(
-        f"Adopted [bold]{adopted.title}[/bold] (for {adopted.dysfunction_id}) from {TREATED_FROM}, "
-        f"owner {_OWNER}; the organisation works on with it in effect.",
+        f"Adopted [bold]{escape(adopted.title)}[/bold] ({adopted.prescription_id}, register entry {adopted.id}) "
+        f"for {escape(_dysfunction_name(data1, adopted.dysfunction_id))} from {TREATED_FROM}, owner {_OWNER}; "
+        "the organisation works on with it in effect.",
         highlight=False,
     )
     # three months later: the same organisation, January–September, the remedy in effect from July
@@ -86,16 +90,45 @@ def demo(
         treatments=(Treatment(dysfunction=adopted.dysfunction_id, since=TREATED_FROM),),
     )
     with progress_display(enabled=not quiet) as progress:
-        data2, _rows2 = _visit(second, workspace / "visit-2", store=store, who=who, progress=progress, label="visit 2")
-    result = run_followup(store, who, workspace / "visit-2", store.visits(patient=who))
+        # the latest visit's records sit in the workspace itself, where `followup` and
+        # `examine --workspace` look for them
+        data2, _rows2 = _visit(
+            second, workspace / "visit-2", store=store, who=who, progress=progress, label="visit 2", records=workspace
+        )
+    result = run_followup(store, who, workspace, store.visits(patient=who))
     print_followup(result, trends_and_charts=False)
-    _write_reports(workspace, data2, result)
+    _write_reports(workspace, data2, result, visits=[v.examination for v in store.visits(patient=who)])
+    _next_steps(workspace, who.slug)
+
+
+def _dysfunction_name(data: dict[str, Any], dysfunction_id: str) -> str:
+    return next((str(d["name"]) for d in data["diagnoses"] if d["id"] == dysfunction_id), dysfunction_id)
+
+
+def _next_steps(workspace: Path, patient: str) -> None:
+    """What to run next on the same patient: no --patient needed, the workspace holds one."""
+    ws = str(workspace)
+    out.print(f"\nCarry on with the patient {patient!r} (the workspace holds only this patient):", highlight=False)
+    for line in (
+        f"  itsm-doctor followup --workspace {ws}",
+        f"  itsm-doctor register list --workspace {ws}",
+        f"  itsm-doctor register adopt ID --owner ROLE --since YYYY-MM-DD --workspace {ws}",
+    ):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)  # a command stays on one line to copy
 
 
 def _visit(
-    scenario: Scenario, folder: Path, *, store: Store, who: Any, progress: Any, label: str
+    scenario: Scenario,
+    folder: Path,
+    *,
+    store: Store,
+    who: Any,
+    progress: Any,
+    label: str,
+    records: Path | None = None,
 ) -> tuple[dict[str, Any], int]:
-    """Simulate ``scenario`` into ``folder``/exports, examine it there and record the visit."""
+    """Simulate ``scenario`` into ``folder``/exports, examine it with its records in
+    ``records`` (default ``folder``) and record the visit."""
     exports = folder / "exports"
     task = progress.add_task(f"{label}: simulating", total=scenario.tickets)
     simulate(scenario, exports, progress=lambda done, _t: progress.update(task, completed=done))
@@ -103,9 +136,9 @@ def _visit(
     exam, result = examine(
         [exports],
         source="canonical",
-        workspace=folder,
-        patient="demo",
-        progress=lambda msg: progress.update(task, description=f"{label}: {msg}"),
+        workspace=records or folder,
+        patient=who.slug,
+        progress=sign_steps(progress, task, label=f"{label}: ", signs={s.id for s in SIGNS}),
     )
     data = rediagnose(exam.as_json(), store=store, who=who, symptoms=None, sphere="enterprise")
     store.record_visit(
@@ -131,26 +164,36 @@ def _adopt_first(store: Store, who: Any, data: dict[str, Any]) -> Any:
 
 
 def _summary(data: dict[str, Any], rows: int) -> None:
-    out.print(f"[bold]Demo patient, visit 1[/bold]: {rows:,} rows taken in, {len(data['signs'])} signs measured.")
+    out.print(
+        f"[bold]Demo patient[/bold] ('demo'), [bold]visit 1[/bold]: {rows:,} rows taken in, "
+        f"{len(data['signs'])} signs measured."
+    )
     poor = [s for s in data["signs"] if s["status"] == "poor"]
     if poor:
         out.print("Signs in the poor band:")
         for s in poor[:8]:
-            out.print(f"  • {s['name']} ({s['id']}): {format_value(s['value'], s['unit'])}", highlight=False)
+            out.print(f"  • {s['name']}: {format_value(s['value'], s['unit'])} ({s['id']})", highlight=False)
     found = [d for d in data["diagnoses"] if d["verdict"] in ("present", "possible")]
     if found:
         out.print("Top findings:")
         for d in found[:5]:
             out.print(f"  • {d['name']}: {d['verdict']} ({d['likelihood']:.0%})", highlight=False)
+    print_prescriptions(data)
     for note in data.get("notes") or []:
         out.print(f"[dim]note:[/dim] {note}", highlight=False)
     out.print(f"Injected (truth.json): {', '.join(f'{k} {v}' for k, v in DEMO_DYSFUNCTIONS.items())}")
 
 
-def _write_reports(workspace: Path, data: dict[str, Any], followup: dict[str, Any] | None) -> None:
+def _write_reports(
+    workspace: Path,
+    data: dict[str, Any],
+    followup: dict[str, Any] | None,
+    *,
+    visits: list[dict[str, Any]] | None = None,
+) -> None:
     (workspace / "examination.json").write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     if followup is not None:
         (workspace / "followup.json").write_text(json.dumps(followup, indent=2, default=str), encoding="utf-8")
     (workspace / "report.md").write_text(render_markdown(data, followup=followup), encoding="utf-8")
-    report = write_html(workspace / "report.html", data, followup=followup)
+    report = write_html(workspace / "report.html", data, followup=followup, visits=visits or [data])
     out.print(f"Report: {report.resolve()}", highlight=False)

@@ -20,13 +20,18 @@ from itsm_doctor.cli._common import (
     progress_display,
     user_errors,
 )
+from itsm_doctor.cli._engines import start_engine
+from itsm_doctor.cli._patient import DatabaseOpt, OrganisationOpt, PatientOpt, WorkspaceOpt, open_store, resolve_patient
+from itsm_doctor.cli._progress import sign_steps
 from itsm_doctor.cli.intake import print_intake
+from itsm_doctor.cli.register import print_prescriptions
 from itsm_doctor.engine import ENGINES
 from itsm_doctor.examination import Examination, examine
 from itsm_doctor.followup.compare import followup_signs
 from itsm_doctor.intake.workspace import check_writable
 from itsm_doctor.report import render_html, render_markdown
 from itsm_doctor.report.view import AREAS, format_value
+from itsm_doctor.signs import SIGNS
 from itsm_doctor.sources import SOURCE_NAMES, check_mapping
 from itsm_doctor.sources.base import SourceOptions
 from itsm_doctor.store import Store
@@ -53,7 +58,8 @@ def print_examination(exam: Examination) -> None:
         for col in ("sign", "value", "status", "note"):
             table.add_column(col, justify="right" if col == "value" else "left")
         for s in (s for s in exam.signs if s.area == area):
-            table.add_row(s.id, format_value(s.value, s.unit), f"[{colour[s.status]}]{s.status}[/]", s.reason or "")
+            # the name, not the id: a table cell folds an id mid-word at 80 columns
+            table.add_row(s.name, format_value(s.value, s.unit), f"[{colour[s.status]}]{s.status}[/]", s.reason or "")
         out.print(table)
     present = [d for d in exam.diagnoses if d.verdict in ("present", "possible")]
     if present:
@@ -61,8 +67,9 @@ def print_examination(exam: Examination) -> None:
         for col in ("dysfunction", "verdict", "likelihood", "evidence for", "missing"):
             dx.add_column(col)
         for d in present:
-            support = ", ".join(e.id for e in d.evidence if e.supports)[:80]
-            missing = ", ".join(m.id for m in d.missing)[:60]
+            names = {s.id: s.name for s in exam.signs}
+            support = ", ".join(names.get(e.id, e.id) for e in d.evidence if e.supports)
+            missing = ", ".join(names.get(m.id, m.id) for m in d.missing)
             dx.add_row(d.name, d.verdict, f"{d.likelihood:.0%}", support, missing)
         out.print(dx)
     for note in exam.notes:
@@ -104,9 +111,10 @@ def examine_command(
     symptoms: Annotated[
         Path | None, typer.Option(help="Answers file (YAML/CSV) whose symptom statements enter the diagnosis.")
     ] = None,
-    workspace: Annotated[Path, typer.Option(help="The patient's workspace folder.")] = Path("itsm-doctor-workspace"),
-    database: Annotated[str | None, typer.Option(help="Store URL instead of the workspace's SQLite file.")] = None,
-    patient: Annotated[str, typer.Option(help="Patient name in the store.")] = "patient",
+    workspace: WorkspaceOpt = Path("itsm-doctor-workspace"),
+    database: DatabaseOpt = None,
+    patient: PatientOpt = None,
+    organisation: OrganisationOpt = None,
     engine: Annotated[str, typer.Option(help=f"Query engine: {', '.join(ENGINES)}.")] = "duckdb",
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the examination JSON here.")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the self-contained HTML report here.")] = None,
@@ -146,7 +154,10 @@ def examine_command(
         if mapping is not None:
             check_mapping(source=source, path=mapping)
         check_writable(workspace)
-        store = Store.open(workspace=workspace, database=database)
+        # the patient first: an ambiguous workspace is a usage error before the long work
+        store = open_store(workspace=workspace, database=database, create=True)
+        who = resolve_patient(store=store, patient=patient, organisation=organisation, create=True)
+        start_engine(engine, log=workspace / "spark.log")  # the JVM's warnings go to the log
         with progress_display(enabled=not quiet) as progress:
             task = progress.add_task("examining", total=None)
             exam, result = examine(
@@ -155,15 +166,15 @@ def examine_command(
                 workspace=workspace,
                 options=SourceOptions(mapping=mapping, timezone=timezone),
                 engine=engine,
-                patient=patient,
+                patient=who.slug,
                 symptoms=symptoms,
-                progress=lambda msg: progress.update(task, description=msg),
+                progress=sign_steps(progress, task, label="", signs={s.id for s in SIGNS}),
                 roles=roles,
             )
         print_intake(result)
-        who = store.patient(slug=patient)
         data = rediagnose(exam.as_json(), store=store, who=who, symptoms=symptoms, sphere=sphere)
         print_examination(Examination.model_validate(data))
+        print_prescriptions(data, workspace=workspace)
         # the outputs are rendered before the visit is stored: a report that cannot be
         # drawn leaves no visit behind
         html = render_html(data) if report else None

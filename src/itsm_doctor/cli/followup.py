@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out
+from itsm_doctor.cli._patient import DatabaseOpt, OrganisationOpt, PatientOpt, WorkspaceOpt, open_store, resolve_patient
 from itsm_doctor.engine import EngineError
 from itsm_doctor.followup.compare import AdoptedPrescription, TicketValues, followup
 from itsm_doctor.report import render_markdown, write_html
 from itsm_doctor.report.view import format_effect, format_p, format_value
-from itsm_doctor.store import Store, StoreError
+from itsm_doctor.store import Store
 
 __all__ = ["FOLLOWUP_HELP", "followup_command", "print_followup", "run_followup"]
 
@@ -53,25 +55,44 @@ def print_followup(result: dict[str, Any], *, trends_and_charts: bool = True) ->
         for c in result["control_charts"]:
             if c["chart"]["signals"]:
                 rules = ", ".join(sorted({s["rule"] for s in c["chart"]["signals"]}))
-                out.print(f"[yellow]out of control[/yellow] {c['sign']}: {rules}", highlight=False)
+                name = str(c.get("title") or c["sign"]).removesuffix(" by month")
+                out.print(f"[yellow]out of control[/yellow] {escape(name)}: {rules}", highlight=False)
 
 
 def _print_trends(result: dict[str, Any]) -> None:
-    trends = Table(title="Signs across visits", title_justify="left")
+    """The signs that moved by 5 % or more across visits, by name (an id would fold mid-word
+    in a table cell at 80 columns), and how many held steady."""
+    trends = Table(title="Signs across visits (moved by 5 % or more)", title_justify="left")
     for col in ("sign", "first", "last", "change"):
         trends.add_column(col, justify="left" if col == "sign" else "right")
-    for t in result["trends"]:
+    steady = 0
+    for t in sorted(result["trends"], key=lambda t: str(t.get("title") or t["sign"]).casefold()):
         known = [v for v in t["values"] if v is not None]
         if len(known) < 2:
             continue
+        if abs(known[-1] - known[0]) < 0.05 * max(abs(known[0]), abs(known[-1])) or known[0] == known[-1]:
+            steady += 1
+            continue
         trends.add_row(
-            t["sign"],
+            str(t.get("title") or t["sign"]),
             format_value(known[0], t["unit"]),
             format_value(known[-1], t["unit"]),
-            format_value(t["change"], t["unit"]),
+            _change(t["change"], t["unit"]),
         )
     if trends.row_count:
         out.print(trends)
+    if steady:
+        out.print(f"{steady} other signs held within 5 % across the visits.", highlight=False)
+
+
+def _change(change: float | None, unit: str | None) -> str:
+    """A change first → last: shares in percentage points (a −10 % would read as relative)."""
+    if change is None:
+        return "n/a"
+    if unit == "ratio":
+        return f"{change * 100:+.1f} pts"
+    shown = format_value(abs(change), unit)
+    return shown if change == 0 else f"{'+' if change > 0 else '−'}{shown}"
 
 
 def _print_effects(result: dict[str, Any]) -> None:
@@ -130,23 +151,19 @@ def run_followup(store: Store, who: Any, workspace: Path, visits: Sequence[Any])
 
 
 def followup_command(
-    workspace: Annotated[Path, typer.Option(help="The patient's workspace folder.")] = Path("itsm-doctor-workspace"),
-    database: Annotated[str | None, typer.Option(help="Store URL instead of the workspace's SQLite file.")] = None,
-    patient: Annotated[str, typer.Option(help="Patient name in the store.")] = "patient",
-    organisation: Annotated[str, typer.Option(help="Organisation the patient belongs to.")] = "default",
+    workspace: WorkspaceOpt = Path("itsm-doctor-workspace"),
+    database: DatabaseOpt = None,
+    patient: PatientOpt = None,
+    organisation: OrganisationOpt = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report (latest visit + follow-up) here.")] = None,
     markdown: Annotated[Path | None, typer.Option(help="Write the report as Markdown here.")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the follow-up as JSON here.")] = None,
 ) -> None:
-    try:
-        store = Store.open(workspace=workspace, database=database)
-    except StoreError as exc:
-        err.print(f"error: {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-    who = store.patient(slug=patient, organisation=organisation)
+    store = open_store(workspace=workspace, database=database, create=False)
+    who = resolve_patient(store=store, patient=patient, organisation=organisation, create=False)
     visits = store.visits(patient=who)
     if not visits:
-        err.print(f"error: {patient!r} has no visit yet; run `itsm-doctor examine … --workspace {workspace}` first")
+        err.print(f"error: {who.slug!r} has no visit yet; run `itsm-doctor examine … --workspace {workspace}` first")
         raise typer.Exit(EXIT_USAGE)
     result = run_followup(store, who, workspace, visits)
     print_followup(result)
@@ -154,7 +171,7 @@ def followup_command(
     if json_file:
         json_file.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     if report:
-        write_html(report, latest, followup=result)
+        write_html(report, latest, followup=result, visits=[v.examination for v in visits])
         out.print(f"Report: {report.resolve()}", highlight=False)
     if markdown:
         markdown.write_text(render_markdown(latest, followup=result), encoding="utf-8")

@@ -2,73 +2,95 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out
-from itsm_doctor.store import REGISTER_STATUSES, Store, StoreError
+from itsm_doctor.cli._patient import (
+    DatabaseOpt,
+    OrganisationOpt,
+    PatientOpt,
+    WorkspaceOpt,
+    open_store,
+    resolve_patient,
+)
+from itsm_doctor.store import REGISTER_STATUSES
 
-__all__ = ["adopt_prescription", "register_app"]
+if TYPE_CHECKING:
+    from itsm_doctor.store import Store
+
+__all__ = ["adopt_prescription", "find_prescription", "print_prescriptions", "register_app"]
+
 
 register_app = typer.Typer(
     help="The improvement register: prescriptions the patient adopted, with owner, status and dates.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-WorkspaceOpt = Annotated[Path, typer.Option(help="The patient's workspace folder.")]
-DatabaseOpt = Annotated[
-    str | None, typer.Option(help="Store URL (e.g. postgresql://host/db) instead of the workspace's SQLite file.")
-]
-PatientOpt = Annotated[str, typer.Option(help="Patient name in the store.")]
-OrganisationOpt = Annotated[str, typer.Option(help="Organisation the patient belongs to.")]
+
+def _today() -> date:
+    return date.today()
 
 
-def _open(workspace: Path, database: str | None) -> Store:
+def _date(text: str | None, option: str) -> date:
     try:
-        return Store.open(workspace=workspace, database=database)
-    except StoreError as exc:
-        err.print(f"error: {exc}")
+        return date.fromisoformat(text) if text else _today()
+    except ValueError:
+        err.print(f"error: {option} {text!r} is not a date (YYYY-MM-DD)", markup=False, highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
 
 
-def _prescription_in_visits(
-    store: Store, patient: Any, prescription_id: str
-) -> tuple[dict[str, Any], str, dict[str, str]] | None:
-    """The prescription as the latest visit that proposed it gave it, that visit's id, and
-    the wanted direction of each sign it should move (down when lower is better)."""
-    for visit in reversed(store.visits(patient=patient)):
-        for rx in visit.examination.get("prescriptions") or []:
-            if rx.get("id") == prescription_id:
-                better = {
-                    str(s["id"]): "up" if s.get("direction") == "higher" else "down"
-                    for s in visit.examination.get("signs") or []
-                }
-                return rx, visit.id, better
+def find_prescription(
+    *, visits: Sequence[Mapping[str, Any]], wanted: str
+) -> tuple[dict[str, Any], Mapping[str, Any]] | None:
+    """The prescription the latest visit that offered it gave, and that visit's examination;
+    ``wanted`` is its id or its title (any case), or a part of one title when only one matches."""
+    key = wanted.strip().casefold()
+    for exact in (True, False):
+        for exam in reversed(visits):
+            offered = list(exam.get("prescriptions") or [])
+            hits = [
+                rx
+                for rx in offered
+                if (str(rx.get("id", "")).casefold() == key or str(rx.get("title", "")).casefold() == key)
+                or (not exact and key in str(rx.get("title", "")).casefold())
+            ]
+            if len(hits) == 1 or (exact and hits):
+                return dict(hits[0]), exam
+            if hits:  # a part of several titles: ambiguous, let the caller list them
+                return None
     return None
 
 
 def adopt_prescription(
     store: Store, who: Any, prescription_id: str, *, owner: str, adopted_on: date, groups: Sequence[str] = ()
 ) -> Any:
-    """Put the prescription as the latest visit proposed it into the register, with the signs
-    it should move and their wanted direction, and for a team remedy the ``groups`` it
-    changes; None when no visit proposed it."""
-    found = _prescription_in_visits(store, who, prescription_id)
+    """Put the prescription (id or title) as the latest visit offered it into the register, with
+    the signs it should move and their wanted direction (down when lower is better), and for a
+    team remedy the ``groups`` it changes; None when no visit offered it. A prescription already
+    in the register (and not abandoned) is not entered twice: its entry is returned."""
+    visits = store.visits(patient=who)
+    found = find_prescription(visits=[v.examination for v in visits], wanted=prescription_id)
     if found is None:
         return None
-    rx, visit_id, better = found
+    rx, exam = found
+    for entry in store.register(patient=who):
+        if entry.prescription_id == rx["id"] and entry.status != "abandoned":
+            return entry
+    better = {str(s["id"]): "up" if s.get("direction") == "higher" else "down" for s in exam.get("signs") or []}
     targets = [{"id": s, "direction": better.get(s, "down")} for s in rx.get("moves") or []]
+    visit_id = next((v.id for v in reversed(visits) if v.examination is exam), None)
     return store.adopt(
         patient=who,
-        prescription_id=prescription_id,
+        prescription_id=str(rx["id"]),
         dysfunction_id=str(rx.get("dysfunction", "")),
         cause_id=rx.get("cause"),
-        title=str(rx.get("title", prescription_id)),
+        title=str(rx.get("title", rx["id"])),
         owner=owner,
         sphere=str(rx.get("sphere", "department")),
         target_signs=targets,
@@ -79,76 +101,163 @@ def adopt_prescription(
     )
 
 
+def print_prescriptions(examination: Mapping[str, Any], *, workspace: Path | None = None) -> None:
+    """The prescriptions a visit offers, each with the id ``register adopt`` takes."""
+    offered = list(examination.get("prescriptions") or [])
+    if not offered:
+        return
+    names = {str(d.get("id")): str(d.get("name") or d.get("id")) for d in examination.get("diagnoses") or []}
+    where = f" --workspace {workspace}" if workspace is not None else ""
+    out.print("Prescriptions", style="bold", markup=False, highlight=False)
+    out.print(
+        f"(adopt one: itsm-doctor register adopt ID --owner ROLE{where})", markup=False, highlight=False, soft_wrap=True
+    )
+    for rx in offered:
+        out.print(f"  {rx.get('id')} — {rx.get('title', '')}", markup=False, highlight=False)
+        dysfunction = names.get(str(rx.get("dysfunction")), str(rx.get("dysfunction", "")))
+        out.print(
+            f"      for {dysfunction} · {rx.get('sphere', '')} · effort {rx.get('effort', '')}",
+            style="dim",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _offered(visits: Sequence[Any]) -> list[str]:
+    latest = visits[-1].examination if visits else {}
+    return [f"  {rx.get('id')}  {rx.get('title', '')}" for rx in latest.get("prescriptions") or []]
+
+
 @register_app.command("adopt")
 def adopt(
-    prescription: Annotated[str, typer.Argument(help="Prescription id, as shown in the examination.")],
+    prescription: Annotated[str, typer.Argument(help="Prescription id (as the examination printed it) or its title.")],
     owner: Annotated[str, typer.Option(help="Who is accountable (a role or a name).")],
-    since: Annotated[str | None, typer.Option(help="Date the remedy takes effect (YYYY-MM-DD); default today.")] = None,
+    since: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Date the remedy takes effect (YYYY-MM-DD); default today.")
+    ] = None,
     group: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="GROUP",
             help="For a team remedy: a group id of the records it changes (repeat for several); the follow-up "
-            "compares them with the groups it did not touch."
+            "compares them with the groups it did not touch.",
         ),
     ] = None,
     workspace: WorkspaceOpt = Path("itsm-doctor-workspace"),
     database: DatabaseOpt = None,
-    patient: PatientOpt = "patient",
-    organisation: OrganisationOpt = "default",
+    patient: PatientOpt = None,
+    organisation: OrganisationOpt = None,
 ) -> None:
-    """Put a prescription from the latest visits into the register."""
-    try:
-        adopted_on = date.fromisoformat(since) if since else date.today()
-    except ValueError:
-        err.print(f"error: --since {since!r} is not a date (YYYY-MM-DD)")
-        raise typer.Exit(EXIT_USAGE) from None
-    store = _open(workspace, database)
-    who = store.patient(slug=patient, organisation=organisation)
+    """Put a prescription of the latest visits into the register (once: adopting it again
+    shows the entry it already has)."""
+    adopted_on = _date(since, "--since")
+    store = open_store(workspace=workspace, database=database, create=False)
+    who = resolve_patient(store=store, patient=patient, organisation=organisation, create=False)
+    visits = store.visits(patient=who)
+    if not visits:
+        err.print(f"error: {who.slug!r} has no visit yet; run `itsm-doctor examine … --workspace {workspace}` first")
+        raise typer.Exit(EXIT_USAGE)
+    before = {e.id for e in store.register(patient=who)}
     entry = adopt_prescription(store, who, prescription, owner=owner, adopted_on=adopted_on, groups=group or ())
     if entry is None:
         err.print(
-            f"error: no visit of {patient!r} proposed a prescription {prescription!r}; run `itsm-doctor examine` first"
+            f"error: no prescription {prescription!r} (id or title) among those the visits of {who.slug!r} offered; "
+            "the latest visit offered:",
+            markup=False,
+            highlight=False,
         )
+        for line in _offered(visits):
+            err.print(line, markup=False, highlight=False)
         raise typer.Exit(EXIT_USAGE)
-    out.print(f"Adopted [bold]{entry.title}[/bold] (register entry {entry.id}), owner {owner}, from {adopted_on}.")
+    if entry.id in before:
+        out.print(
+            f"{entry.prescription_id} is already in the register as entry {entry.id} "
+            f"(status {entry.status.replace('_', ' ')}, adopted on {entry.adopted_on}, owner {entry.owner}); "
+            "nothing added.",
+            markup=False,
+            highlight=False,
+        )
+        return
+    out.print(
+        f"Adopted {entry.title} ({entry.prescription_id}) as register entry {entry.id}, "
+        f"owner {owner}, from {adopted_on}.",
+        markup=False,
+        highlight=False,
+    )
 
 
 @register_app.command("status")
 def status(
     entry: Annotated[int, typer.Argument(help="Register entry number (see `register list`).")],
-    new_status: Annotated[str, typer.Argument(help=f"One of: {', '.join(REGISTER_STATUSES)}.")],
-    on: Annotated[str | None, typer.Option(help="Date of the change (YYYY-MM-DD); default today.")] = None,
+    new_status: Annotated[str, typer.Argument(metavar="STATUS", help=f"One of: {', '.join(REGISTER_STATUSES)}.")],
+    on: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Date of the change (YYYY-MM-DD); default today.")
+    ] = None,
     workspace: WorkspaceOpt = Path("itsm-doctor-workspace"),
     database: DatabaseOpt = None,
-    patient: PatientOpt = "patient",
-    organisation: OrganisationOpt = "default",
+    patient: PatientOpt = None,
+    organisation: OrganisationOpt = None,
 ) -> None:
-    """Move a register entry to in_progress, done or abandoned."""
-    store = _open(workspace, database)
-    who = store.patient(slug=patient, organisation=organisation)
+    """Move a register entry to in_progress, done or abandoned (on or after its adoption)."""
+    from itsm_doctor.store import StoreError
+
+    when = _date(on, "--on")
+    store = open_store(workspace=workspace, database=database, create=False)
+    who = resolve_patient(store=store, patient=patient, organisation=organisation, create=False)
+    current = next((e for e in store.register(patient=who) if e.id == entry), None)
+    if current is not None and when < current.adopted_on:
+        err.print(
+            f"error: entry {entry} was adopted on {current.adopted_on}; a status on {when} would come before it",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_USAGE)
     try:
-        when = date.fromisoformat(on) if on else date.today()
         store.set_status(patient=who, entry_id=entry, status=new_status, on=when)
-    except (StoreError, ValueError) as exc:
-        err.print(f"error: {exc}")
+    except StoreError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
-    out.print(f"Register entry {entry}: {new_status} on {when}.")
+    out.print(f"Register entry {entry}: {new_status.replace('_', ' ')} on {when}.", highlight=False)
+
+
+def _sign_names(visits: Sequence[Any]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for v in visits:
+        names.update({str(s["id"]): str(s.get("name") or s["id"]) for s in v.examination.get("signs") or []})
+    return names
 
 
 @register_app.command("list")
 def list_entries(
     workspace: WorkspaceOpt = Path("itsm-doctor-workspace"),
     database: DatabaseOpt = None,
-    patient: PatientOpt = "patient",
-    organisation: OrganisationOpt = "default",
+    patient: PatientOpt = None,
+    organisation: OrganisationOpt = None,
 ) -> None:
-    """Show the register."""
-    store = _open(workspace, database)
-    who = store.patient(slug=patient, organisation=organisation)
-    table = Table(title=f"Improvement register of {patient}", title_justify="left")
-    for col in ("#", "prescription", "for", "owner", "sphere", "status", "adopted", "targets"):
-        table.add_column(col)
-    for e in store.register(patient=who):
-        targets = ", ".join(f"{t['id']} {'↓' if t.get('direction') == 'down' else '↑'}" for t in e.target_signs)
-        table.add_row(str(e.id), e.title, e.dysfunction_id, e.owner, e.sphere, e.status, str(e.adopted_on), targets)
-    out.print(table)
+    """Show the register, one block per entry (it reads at 80 columns and when piped)."""
+    store = open_store(workspace=workspace, database=database, create=False)
+    who = resolve_patient(store=store, patient=patient, organisation=organisation, create=False)
+    entries = store.register(patient=who)
+    names = _sign_names(store.visits(patient=who))
+    count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+    out.print(f"Improvement register of {who.name} ({count})", style="bold", markup=False, highlight=False)
+    if not entries:
+        out.print("Nothing adopted yet: `itsm-doctor register adopt ID --owner ROLE`.", markup=False, highlight=False)
+    for e in entries:
+        dated = f"adopted {e.adopted_on}"
+        if e.started_on:
+            dated += f", started {e.started_on}"
+        if e.completed_on:
+            dated += f", {'done' if e.status == 'done' else 'ended'} {e.completed_on}"
+        moves = ", ".join(
+            f"{names.get(t['id'], t['id'])} {'↓' if t.get('direction') == 'down' else '↑'}" for t in e.target_signs
+        )
+        out.print("", markup=False)
+        out.print(f"#{e.id}  {e.title}", style="bold", markup=False, highlight=False)
+        for line in (
+            f"id {e.prescription_id} · for {e.dysfunction_id}",
+            f"status {e.status.replace('_', ' ')} · {dated}",
+            f"owner {e.owner} · sphere {e.sphere}" + (f" · groups {', '.join(e.groups)}" if e.groups else ""),
+            f"should move: {moves or 'no sign named'}",
+        ):
+            out.print(f"    {line}", markup=False, highlight=False)

@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 import altair as alt
 import vl_convert as vlc
 
-__all__ = ["control_chart_svg", "handover_heatmap_svg", "radar_svg", "status_map_svg", "trend_svg"]
+__all__ = [
+    "MIN_POINTS",
+    "Axis",
+    "control_chart_svg",
+    "handover_heatmap_svg",
+    "radar_svg",
+    "status_map_svg",
+    "trend_svg",
+    "value_axis",
+]
 
-_INK, _MUTED, _ACCENT, _ALARM = "#1f2a37", "#6b7280", "#2563eb", "#dc2626"
+_INK, _MUTED, _ACCENT, _ALARM, _GOOD = "#1f2a37", "#6b7280", "#2563eb", "#dc2626", "#059669"
+
+
+MIN_POINTS = 3  # fewer distinct periods than this draw no line: two dots say nothing of a trend
 
 
 def _data(rows: list[dict[str, Any]]) -> alt.Data:
@@ -30,17 +43,57 @@ def _render(chart: alt.TopLevelMixin) -> str:
     return svg
 
 
-def trend_svg(*, labels: Sequence[str], values: Sequence[float | None], title: str, unit: str) -> str:
-    """A small line chart of one sign across periods (months or visits)."""
-    rows = [{"period": lab, "value": v} for lab, v in zip(labels, values, strict=True) if v is not None]
-    fmt = ".0%" if unit == "ratio" else ",.1f"
+@dataclass(frozen=True, kw_only=True)
+class Axis:
+    """A value axis in the unit the report's table shows: its scale factor from the sign's
+    unit, the ticks (distinct once formatted) and the d3 format of their labels."""
+
+    factor: float
+    title: str
+    ticks: tuple[float, ...]
+    fmt: str
+
+
+def _nice_step(span: float) -> float:
+    raw = span / 4
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(float(m * power) for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def value_axis(*, unit: str, values: Sequence[float], days: bool) -> Axis:
+    """The axis for ``values`` (in the sign's ``unit``): shares as %, hours as days when the
+    table shows days; ticks on a round step, with as many decimals as keep labels distinct."""
+    factor, title = (1 / 24, "days") if unit == "h" and days else (1.0, {"h": "hours", "ratio": ""}.get(unit, unit))
+    shown = [v * factor * (100 if unit == "ratio" else 1) for v in values]
+    lo, hi = min(shown), max(shown)
+    step = _nice_step(hi - lo) if hi > lo else _nice_step(abs(hi) or 1.0)
+    first = math.floor(lo / step) * step
+    ticks = [first + i * step for i in range(math.ceil((hi - first) / step - 1e-9) + 1)]
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if round(step * 10**decimals, 9) % 1:  # a step that is not a whole number of its last decimal
+        decimals += 1
+    scale = 100 if unit == "ratio" else 1
+    fmt = f".{decimals}%" if unit == "ratio" else f",.{decimals}f"
+    return Axis(factor=factor, title=title, ticks=tuple(round(t / scale, 12) for t in ticks), fmt=fmt)
+
+
+def trend_svg(*, labels: Sequence[str], values: Sequence[float | None], title: str, unit: str, days: bool) -> str:
+    """A small line chart of one sign across periods (months or visits), in the table's unit."""
+    known = [(lab, v) for lab, v in zip(labels, values, strict=True) if v is not None]
+    axis = value_axis(unit=unit, values=[v for _, v in known], days=days)
+    rows = [{"period": lab, "value": v * axis.factor} for lab, v in known]
     chart = (
         alt.Chart(_data(rows), title=alt.TitleParams(title, fontSize=11, anchor="start", color=_INK))
         .mark_line(point=True, color=_ACCENT)
         .encode(
             x=alt.X("period:O", title=None, sort=None),
-            y=alt.Y("value:Q", title=unit, axis=alt.Axis(format=fmt)),
-            tooltip=["period:O", alt.Tooltip("value:Q", format=fmt)],
+            y=alt.Y(
+                "value:Q",
+                title=axis.title or None,
+                axis=alt.Axis(format=axis.fmt, values=list(axis.ticks), labelOverlap=False),
+                scale=alt.Scale(domain=[axis.ticks[0], axis.ticks[-1]], zero=False),
+            ),
+            tooltip=["period:O", alt.Tooltip("value:Q", format=axis.fmt)],
         )
         .properties(width=260, height=110)
     )
@@ -48,53 +101,77 @@ def trend_svg(*, labels: Sequence[str], values: Sequence[float | None], title: s
 
 
 def control_chart_svg(
-    chart: Mapping[str, Any], *, title: str, unit: str, adoptions: Sequence[Mapping[str, Any]] = ()
+    chart: Mapping[str, Any],
+    *,
+    title: str,
+    unit: str,
+    days: bool,
+    markers: Sequence[tuple[str, str]] = (),
+    note: str = "",
 ) -> str:
-    """An XmR or p-chart: points, centre line, control limits (from the baseline months when
-    the chart has one), the signals in red, and a marker at each adoption's month."""
+    """An XmR or p-chart: points, centre line, control limits (per point, so a baseline
+    phase's limits show as computed), the signals in red, and a vertical marker with a label
+    at each ``markers`` period (an adoption: (period label, text)); ``note`` under the title."""
     flagged = {int(s["index"]) for s in chart.get("signals", [])}
+    centres = chart.get("centers") or [chart["center"]] * len(chart["values"])
+    every = [
+        *chart["values"],
+        *(v for v in chart["lower"] if v is not None),
+        *(v for v in chart["upper"] if v is not None),
+    ]
+    axis = value_axis(unit=unit, values=[float(v) for v in every], days=days)
+    f = axis.factor
     rows = [
         {
             "period": lab,
-            "value": v,
-            "lower": lo,
-            "upper": up,
-            "center": chart["center"],
+            "value": v * f,
+            "lower": None if lo is None else lo * f,
+            "upper": None if up is None else up * f,
+            "center": c * f,
             "signal": "out of control" if i in flagged else "in control",
         }
-        for i, (lab, v, lo, up) in enumerate(
-            zip(chart["labels"], chart["values"], chart["lower"], chart["upper"], strict=True)
+        for i, (lab, v, lo, up, c) in enumerate(
+            zip(chart["labels"], chart["values"], chart["lower"], chart["upper"], centres, strict=True)
         )
     ]
-    fmt = ".0%" if unit == "ratio" else ",.1f"
+    scale = alt.Scale(domain=[axis.ticks[0], axis.ticks[-1]], zero=False)
+    # every layer carries the same axis: Vega-Lite merges the layers' axes into one, and a
+    # layer without these settings would bring back its defaults (culled labels, raw format)
+    y_axis = alt.Axis(format=axis.fmt, values=list(axis.ticks), labelOverlap=False)
+    y = alt.Y("value:Q", title=axis.title or None, axis=y_axis, scale=scale)
     base = alt.Chart(_data(rows)).encode(x=alt.X("period:O", title=None, sort=None))
-    limits = base.mark_line(strokeDash=[4, 3], color=_MUTED).encode(y="upper:Q") + base.mark_line(
-        strokeDash=[4, 3], color=_MUTED
-    ).encode(y="lower:Q")
-    center = base.mark_line(color=_MUTED).encode(y="center:Q")
-    line = base.mark_line(color=_ACCENT).encode(y=alt.Y("value:Q", title=unit, axis=alt.Axis(format=fmt)))
+    limits = base.mark_line(strokeDash=[4, 3], color=_MUTED).encode(
+        y=alt.Y("upper:Q", title=axis.title or None, scale=scale, axis=y_axis)
+    ) + base.mark_line(strokeDash=[4, 3], color=_MUTED).encode(
+        y=alt.Y("lower:Q", title=axis.title or None, scale=scale, axis=y_axis)
+    )
+    center = base.mark_line(color=_MUTED).encode(
+        y=alt.Y("center:Q", title=axis.title or None, scale=scale, axis=y_axis)
+    )
+    line = base.mark_line(color=_ACCENT).encode(y=y)
     points = base.mark_point(filled=True, size=40).encode(
-        y="value:Q",
+        y=y,
+        tooltip=["period:O", alt.Tooltip("value:Q", format=axis.fmt, title=axis.title or "value"), "signal:N"],
         color=alt.Color(
             "signal:N",
             scale=alt.Scale(domain=["in control", "out of control"], range=[_ACCENT, _ALARM]),
             legend=alt.Legend(title=None, orient="bottom"),
         ),
     )
-    layers = [limits, center, line, points]
-    # the label names the date, not the prescription: the title is in the table above and would overrun the chart
-    marks = [{"period": a["label"], "what": f"adopted {a.get('since', '')}"} for a in adoptions if a.get("label")]
+    layers: list[Any] = [line, limits, center, points]  # the first layer owns the shared y axis
+    marks = [{"period": p, "text": t} for p, t in markers if p in chart["labels"]]
     if marks:
-        rule = alt.Chart(_data(marks)).encode(x=alt.X("period:O", sort=None))
-        layers += [
-            rule.mark_rule(color=_INK, strokeDash=[2, 2]),
-            rule.mark_text(align="right", dx=-3, dy=55, fontSize=9, color=_INK).encode(text="what:N"),
-        ]
-    if chart.get("baseline"):
-        title = f"{title} · limits from the {chart['baseline']} months before the adoption"
-    layered = alt.layer(*layers).properties(
-        width=300, height=130, title=alt.TitleParams(title, fontSize=11, anchor="start", color=_INK)
+        marker = alt.Chart(_data(marks)).encode(x=alt.X("period:O", sort=None))
+        layers.append(marker.mark_rule(color=_GOOD, strokeWidth=2, strokeDash=[6, 3]))
+        layers.append(
+            marker.mark_text(color=_GOOD, align="left", dx=4, dy=-6, fontSize=10, baseline="top").encode(
+                text="text:N", y=alt.value(0)
+            )
+        )
+    heading = alt.TitleParams(
+        title, fontSize=11, anchor="start", color=_INK, subtitle=note or alt.Undefined, subtitleFontSize=9
     )
+    layered = alt.layer(*layers).properties(width=300, height=130, title=heading)
     return _render(layered)
 
 

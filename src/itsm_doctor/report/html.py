@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +23,33 @@ _ENV = Environment(
 )
 
 
-def render_html(examination: Mapping[str, Any], *, followup: Mapping[str, Any] | None = None) -> str:
-    """The report as one HTML document; every value from the data is escaped by the template."""
+def render_html(
+    examination: Mapping[str, Any],
+    *,
+    followup: Mapping[str, Any] | None = None,
+    visits: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The report as one HTML document; every value from the data is escaped by the template.
+    ``visits`` (every visit's examination, oldest first) dates the trends across visits."""
     # the data's text enters the report here: control characters SVG and the chart renderer
     # refuse (NUL, VT, ESC, U+FFFE) are removed at this boundary
-    view = report_view(sanitise(examination), followup=sanitise(followup) if followup else None, version=__version__)
+    view = report_view(
+        sanitise(examination),
+        followup=sanitise(followup) if followup else None,
+        visits=[sanitise(v) for v in visits],
+        version=__version__,
+    )
     return _ENV.get_template("report.html.j2").render(**view)
 
 
-def write_html(path: Path, examination: Mapping[str, Any], *, followup: Mapping[str, Any] | None = None) -> Path:
+def write_html(
+    path: Path,
+    examination: Mapping[str, Any],
+    *,
+    followup: Mapping[str, Any] | None = None,
+    visits: Sequence[Mapping[str, Any]] = (),
+) -> Path:
+    """Write the report to ``path`` (its folder created); returns ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(examination, followup=followup), encoding="utf-8")
+    path.write_text(render_html(examination, followup=followup, visits=visits), encoding="utf-8")
     return path

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from itsm_doctor.records.text import sanitise
-from itsm_doctor.report.view import AREAS, SPHERES, format_p, format_value
+from itsm_doctor.report.view import report_view
 
 __all__ = ["render_markdown"]
 
@@ -17,52 +17,61 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_markdown(examination: Mapping[str, Any], *, followup: Mapping[str, Any] | None = None) -> str:
-    examination = sanitise(examination)  # the data's text, without control characters
-    visit = examination.get("visit") or {}
-    lines = [f"# ITSM Doctor — {_cell(examination.get('patient') or 'patient')}", ""]
-    lines.append(f"Visit `{_cell(visit.get('id', ''))}` at {_cell(visit.get('at', ''))}.")
+def render_markdown(
+    examination: Mapping[str, Any],
+    *,
+    followup: Mapping[str, Any] | None = None,
+    visits: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The report's main tables as Markdown: the same words and numbers as the HTML report
+    (names where a person reads, ids where ``register adopt`` needs them), without charts."""
+    # the data's text, without control characters
+    view = report_view(
+        sanitise(examination),
+        followup=sanitise(followup) if followup else None,
+        visits=[sanitise(v) for v in visits],
+        version="",
+        charts=False,
+    )
+    visit = view["visit"]
+    lines = [f"# ITSM Doctor — {_cell(view['patient'])}", ""]
+    lines.append(f"Visit `{_cell(visit.get('id', ''))}`: records from {_cell(view['period'])}.")
     lines += ["", "## Diagnoses", "", "| dysfunction | verdict | likelihood | evidence for |", "|---|---|---:|---|"]
-    for d in examination.get("diagnoses") or []:
-        support = ", ".join(f"`{_cell(e['id'])}`" for e in d.get("evidence") or [] if e.get("supports"))
-        lines.append(f"| {_cell(d['name'])} | {d['verdict']} | {d.get('likelihood', 0):.0%} | {support} |")
+    for d in view["diagnoses"]:
+        support = ", ".join(f"{_cell(e['name'])} {_cell(e['shown'])}" for e in d["evidence"] if e["supports"])
+        verdict = _cell(d["words"]) + (f"; {_cell(d['followup'])}" if d["followup"] else "")
+        lines.append(f"| {_cell(d['name'])} | {verdict} | {d['likelihood']:.0%} | {support} |")
     lines += ["", "## Prescriptions", ""]
-    for sphere in SPHERES:
-        items = [p for p in examination.get("prescriptions") or [] if p.get("sphere") == sphere]
-        if items:
-            lines += [f"### {sphere.capitalize()}", ""]
-            lines += [
-                f"- **{_cell(p['title'])}** ({_cell(p.get('practice', ''))}; effort {_cell(p.get('effort', ''))}) "
-                f"for {_cell(p.get('dysfunction', ''))}"
-                for p in items
-            ]
-            lines.append("")
-    lines += ["## Signs", ""]
-    for area in AREAS:
-        items = [s for s in examination.get("signs") or [] if s.get("area") == area]
-        if not items:
-            continue
-        lines += [f"### {area.capitalize()}", "", "| sign | value | status |", "|---|---:|---|"]
+    for sphere, items in view["prescriptions"]:
+        lines += [f"### {sphere.capitalize()}", ""]
         lines += [
-            f"| {_cell(s.get('name') or s['id'])} (`{s['id']}`) | {format_value(s.get('value'), s.get('unit'))} "
-            f"| {s.get('status', 'n/a')} |"
+            f"- **{_cell(p['title'])}** (`{_cell(p['id'])}`; {_cell(p['practice'])}; effort {_cell(p['effort'])}) "
+            f"for {_cell(p['dysfunction'])}; should move: {_cell(', '.join(p['moves']) or '—')}"
+            for p in items
+        ]
+        lines.append("")
+    lines += ["## Signs", ""]
+    for area, items in view["signs"]:
+        lines += [f"### {area.capitalize()}", "", "| sign | value | status | band |", "|---|---:|---|---|"]
+        lines += [
+            f"| {_cell(s['name'])} (`{_cell(s['id'])}`) | {_cell(s['shown'])} | {_cell(s['status'])} "
+            f"| {_cell(' · '.join(s['band']))}{' (working band)' if s['working_band'] else ''} |"
             for s in items
         ]
         lines.append("")
-    if followup and followup.get("effects"):
+    fu = view["followup"]
+    if fu and fu["effects"]:
         lines += [
             "## Follow-up",
             "",
-            "| prescription | sign | before | after | p (Holm) | verdict | reading |",
-            "|---|---|---:|---:|---:|---|---|",
+            "| prescription | adopted | sign | before | after | p (Holm) | verdict | reading |",
+            "|---|---|---|---:|---:|---:|---|---|",
         ]
-        for e in followup["effects"]:
-            unit = e.get("unit")
-            p = format_p(e["p_adjusted"] if "p_adjusted" in e else e.get("p_value"))  # older follow-ups: raw p
+        for e in fu["effects"]:
             lines.append(
-                f"| {_cell(e.get('title') or e.get('prescription'))} | `{e.get('sign')}` "
-                f"| {format_value(e.get('before'), unit)} | {format_value(e.get('after'), unit)} | {p} "
-                f"| {str(e.get('verdict', '')).replace('_', ' ')} | {_cell(str(e.get('reading') or ''))} |"
+                f"| {_cell(e['title'])} (`{_cell(e['prescription'])}`) | {_cell(e['since'])} | {_cell(e['sign'])} "
+                f"| {_cell(e['before'])} | {_cell(e['after'])} | {_cell(e['p'])} "
+                f"| {_cell(str(e['verdict'] or '').replace('_', ' '))} | {_cell(e['reading'])} |"
             )
         lines.append("")
     return "\n".join(lines) + "\n"

@@ -5,13 +5,26 @@ Templates only display; every choice of order, grouping and number format is mad
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from itsm_doctor.report.charts import control_chart_svg, handover_heatmap_svg, radar_svg, status_map_svg, trend_svg
+from itsm_doctor.report.charts import handover_heatmap_svg, radar_svg, status_map_svg, trend_svg
+from itsm_doctor.report.effects import format_effect, reasoning
+from itsm_doctor.report.plots import control_charts, in_days, monthly_trends, no_chart_reason, visit_label
+from itsm_doctor.report.words import format_p, format_value
 
-__all__ = ["AREAS", "SPHERES", "STATUS_ORDER", "format_effect", "format_p", "format_value", "report_view"]
+__all__ = [
+    "AREAS",
+    "SPHERES",
+    "STATUS_ORDER",
+    "format_effect",
+    "format_p",
+    "format_value",
+    "report_view",
+    "verdict_words",
+]
 
 AREAS = ("compliance", "quality", "performance", "value")
 SPHERES = ("team", "department", "enterprise")
@@ -20,41 +33,31 @@ _VERDICT_RANK = {"present": 0, "possible": 1, "undetermined": 2, "absent": 3}
 _EFFORT_RANK = {"low": 0, "small": 0, "medium": 1, "high": 2, "large": 2}
 
 
-def format_p(p: float | None) -> str:
-    """A p-value for people: 3 significant digits; one too small for a float shows as < 1e-300."""
-    if p is None:
-        return "n/a"
-    return "< 1e-300" if p == 0 else f"{p:.3g}"
-
-
-def format_value(value: Any, unit: str | None) -> str:
-    """A sign value as people read it: shares in %, hours (days past two days), counts."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if not isinstance(value, int | float):
-        return str(value)
-    if unit == "ratio":
-        return f"{value:.1%}"
-    if unit == "h":
-        return f"{value / 24:,.1f} d" if abs(value) >= 48 else f"{value:,.1f} h"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
-
-
-def _band(sign: Mapping[str, Any]) -> tuple[str, str]:
+def _band(sign: Mapping[str, Any]) -> tuple[list[str], str, bool]:
+    """The band as people read it (["good ≤ 5.0%", "poor ≥ 15.0%"]), what it rests on, and
+    whether it is a working band (no published benchmark behind it; the source then says
+    what the band was set from, without the "no published benchmark" preamble)."""
     bench = sign.get("benchmark") or {}
     unit = sign.get("unit")
     good, poor = bench.get("good"), bench.get("poor")
+    source = str(bench.get("source") or "")
+    working = not source or source.casefold().startswith("no published")
     if good is None and poor is None:
-        return "—", str(bench.get("source") or "no published benchmark")
-    return f"{format_value(good, unit)} / {format_value(poor, unit)}", str(bench.get("source") or "")
+        return ["—"], source or "no published benchmark", False
+    if working:
+        source = re.sub(r"^no published (benchmark|norm)( verified)?;?\s*", "", source, flags=re.IGNORECASE)
+        source = re.sub(r";?\s*ITSM Doctor working band$", "", source).strip()
+    better, worse = ("≥", "≤") if sign.get("direction") == "higher" else ("≤", "≥")
+    band = [f"good {better} {format_value(good, unit)}", f"poor {worse} {format_value(poor, unit)}"]
+    return band, source, working
 
 
-def _sign_rows(signs: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def _sign_rows(
+    signs: Sequence[Mapping[str, Any]], no_chart: Mapping[str, str]
+) -> list[tuple[str, list[dict[str, Any]]]]:
     grouped: dict[str, list[dict[str, Any]]] = {a: [] for a in AREAS}
     for s in signs:
-        band, source = _band(s)
+        band, source, working = _band(s)
         status = str(s.get("status") or "n/a")
         grouped.setdefault(str(s.get("area") or "other"), []).append(
             {
@@ -64,77 +67,137 @@ def _sign_rows(signs: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[dict[
                 "status": status,
                 "status_class": "na" if status == "n/a" else status,
                 "band": band,
+                "working_band": working,
                 "source": source,
                 "reason": s.get("reason"),
+                "no_chart": no_chart.get(str(s["id"])),
                 "examples": list(s.get("examples") or [])[:5],
             }
         )
     return [(area, rows) for area, rows in grouped.items() if rows]
 
 
-def _monthly_trends(signs: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
-    """A small chart per sign that has a month breakdown with at least three months."""
-    out: dict[str, list[str]] = {}
-    for s in signs:
-        month = (s.get("breakdowns") or {}).get("month")
-        if not isinstance(month, Mapping) or len(month) < 3:
-            continue
-        labels = sorted(month)
-        values = [_headline(month[m]) for m in labels]
-        if sum(v is not None for v in values) < 3:
-            continue
-        chart = trend_svg(labels=labels, values=values, title=str(s.get("name") or s["id"]), unit=str(s.get("unit")))
-        out.setdefault(str(s.get("area")), []).append(chart)
-    return out
+def verdict_words(verdict: str, *, likelihood: float, supported: bool) -> str:
+    """The verdict as a manager reads it: "absent" would read as ruled out, so it says so only
+    when nothing points for the dysfunction and its likelihood is below 5 %; otherwise the
+    dysfunction is "not indicated" (the evidence falls short of possible)."""
+    if verdict == "absent":
+        return "ruled out" if not supported and likelihood < 0.05 else "not indicated"
+    if verdict == "undetermined":
+        return "undetermined: not measurable on these records"
+    return verdict
 
 
-def _headline(cell: Any) -> float | None:
-    if isinstance(cell, Mapping):
-        cell = cell.get("value")
-    return float(cell) if isinstance(cell, int | float) and not math.isnan(float(cell)) else None
+def _reconcile(dysfunction: str, effects: Sequence[Mapping[str, Any]]) -> str | None:
+    """How the diagnosis and the follow-up of its adopted prescriptions read together."""
+    mine = [e for e in effects if e.get("dysfunction") == dysfunction]
+    if not mine:
+        return None
+    verdicts = [str(e.get("verdict")) for e in mine]
+    since = min(str(e.get("since") or "") for e in mine) or "its adoption"
+    healing = verdicts.count("healing")
+    if "relapsing" in verdicts:
+        trend = "worsening since the remedy"
+    elif healing == len(verdicts):
+        trend = "improving since the remedy"
+    elif healing:
+        trend = "partly improving since the remedy"
+    else:
+        trend = "no effect of the remedy yet"
+    return f"{trend} (adopted {since}; {healing} of {len(verdicts)} signs healing)"
 
 
-def _diagnoses(diagnoses: Sequence[Mapping[str, Any]], signs_by_id: Mapping[str, Mapping[str, Any]]) -> list[Any]:
+# The signs only follow-up measures (followup.compare.followup_signs) reach the diagnosis
+# without a name or a place in the examination's signs: their names and units for reading.
+_FOLLOWUP_SIGNS: dict[str, dict[str, str]] = {
+    "followup.improved_share": {"name": "Troubled signs improved since the first visit", "unit": "ratio"},
+    "followup.register_done_share": {"name": "Adopted prescriptions completed", "unit": "ratio"},
+    "followup.maturity_gap": {"name": "Maturity gap (self-assessed − evidenced)", "unit": "count"},
+}
+
+
+@cache
+def _statements() -> dict[str, str]:
+    """Symptom statements by id: a symptom's evidence reads as what people said."""
+    try:
+        from itsm_doctor.assessment.bank import load_symptom_bank
+    except ImportError:  # pragma: no cover - the assessment ships with the package
+        return {}
+    return {s.id: s.statement for s in load_symptom_bank().statements}
+
+
+def _evidence_source(e: Mapping[str, Any], signs_by_id: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:
+    key = str(e.get("id"))
+    if e.get("kind") == "symptom":
+        statement = _statements().get(key)
+        return {"name": f"“{statement}”"} if statement else {}
+    return signs_by_id.get(key) or _FOLLOWUP_SIGNS.get(key, {})
+
+
+def _diagnoses(
+    diagnoses: Sequence[Mapping[str, Any]],
+    signs_by_id: Mapping[str, Mapping[str, Any]],
+    effects: Sequence[Mapping[str, Any]],
+) -> list[Any]:
     rows = []
     for d in sorted(diagnoses, key=lambda d: (_VERDICT_RANK.get(d.get("verdict", ""), 9), -(d.get("likelihood") or 0))):
         evidence = []
         for e in d.get("evidence") or []:
-            unit = signs_by_id.get(str(e.get("id")), {}).get("unit") if e.get("kind") == "sign" else None
+            sign = _evidence_source(e, signs_by_id)
             evidence.append(
                 {
                     "id": e.get("id", ""),
+                    "name": sign.get("name") or e.get("id", ""),
                     "kind": e.get("kind", ""),
                     "supports": bool(e.get("supports")),
-                    "shown": format_value(e.get("value"), unit),
+                    "shown": format_value(e.get("value"), sign.get("unit")),
                 }
             )
-        lead = next((e["id"] for e in evidence if e.get("supports")), None)
+        lead = next((e for e in evidence if e["supports"]), None)
+        verdict = str(d.get("verdict", "undetermined"))
+        likelihood = float(d.get("likelihood") or 0.0)
+        found = verdict in ("present", "possible")
         rows.append(
             {
                 "id": d.get("id", ""),
                 "name": d.get("name") or d.get("id", ""),
-                "verdict": d.get("verdict", "undetermined"),
-                "likelihood": float(d.get("likelihood") or 0.0),
+                "verdict": verdict,
+                "words": verdict_words(verdict, likelihood=likelihood, supported=lead is not None),
+                "likelihood": likelihood,
                 "evidence": evidence,
-                "lead": lead,
+                "lead": f"{lead['name']} {lead['shown']}" if lead else None,
+                "followup": _reconcile(str(d.get("id", "")), effects),
+                # what the dysfunction reads but these records cannot give: it lowers confidence
+                "missing": [
+                    str(_evidence_source(m, signs_by_id).get("name") or m.get("id"))
+                    + (f" ({m['reason']})" if m.get("reason") else "")
+                    for m in d.get("missing") or []
+                ],
+                # causes of a dysfunction not found would only list zeros
                 "causes": [
                     {"name": c.get("name") or c.get("id"), "likelihood": float(c.get("likelihood") or 0.0)}
                     for c in list(d.get("causes") or [])[:3]
+                    if found and (c.get("likelihood") or 0) > 0
                 ],
             }
         )
     return rows
 
 
-def _prescriptions(prescriptions: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+def _prescriptions(
+    prescriptions: Sequence[Mapping[str, Any]],
+    signs_by_id: Mapping[str, Mapping[str, Any]],
+    dysfunctions: Mapping[str, str],
+) -> list[tuple[str, list[Mapping[str, Any]]]]:
     grouped: dict[str, list[Mapping[str, Any]]] = {s: [] for s in SPHERES}
     for p in prescriptions:
         row = {
+            "id": p.get("id", ""),
             "title": p.get("title") or p.get("id", ""),
-            "dysfunction": p.get("dysfunction", ""),
+            "dysfunction": dysfunctions.get(str(p.get("dysfunction")), str(p.get("dysfunction", ""))),
             "practice": p.get("practice", ""),
             "effort": p.get("effort", ""),
-            "moves": list(p.get("moves") or []),
+            "moves": [str(signs_by_id.get(str(m), {}).get("name") or m) for m in p.get("moves") or []],
             "follow_up_days": p.get("follow_up_days", ""),
         }
         grouped.setdefault(str(p.get("sphere") or "department"), []).append(row)
@@ -157,7 +220,40 @@ def _maturity(maturity: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {"radar": radar_svg(levels), "rows": rows}
 
 
-def _followup(followup: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _visits_table(
+    visits: Sequence[Mapping[str, Any]], followup: Mapping[str, Any], signs_by_id: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """The signs that moved by 5 % or more across visits, first → last, by name, headed by
+    each visit's period; and how many others held steady."""
+    if len(visits) < 2:
+        return None
+    rows, steady = [], 0
+    for t in followup.get("trends") or []:
+        known = [v for v in t.get("values") or [] if v is not None]
+        if len(known) < 2:
+            continue
+        first, last = known[0], known[-1]
+        if abs(last - first) < 0.05 * max(abs(first), abs(last)) or first == last:
+            steady += 1
+            continue
+        unit = t.get("unit")
+        rows.append(
+            {
+                "name": str(signs_by_id.get(str(t.get("sign")), {}).get("name") or t.get("title") or t.get("sign")),
+                "first": format_value(first, unit),
+                "last": format_value(last, unit),
+            }
+        )
+    rows.sort(key=lambda r: r["name"].casefold())
+    return {"first": visit_label(visits[0]), "last": visit_label(visits[-1]), "rows": rows, "steady": steady}
+
+
+def _followup(
+    followup: Mapping[str, Any] | None,
+    signs_by_id: Mapping[str, Mapping[str, Any]],
+    visits: Sequence[Mapping[str, Any]],
+    draw: bool,
+) -> dict[str, Any] | None:
     if not followup:
         return None
     effects = []
@@ -166,92 +262,82 @@ def _followup(followup: Mapping[str, Any] | None) -> dict[str, Any] | None:
         effects.append(
             {
                 "title": e.get("title") or e.get("prescription"),
-                "sign": e.get("sign"),
+                "prescription": e.get("prescription", ""),
+                "since": e.get("since") or "",
+                "sign": str(signs_by_id.get(str(e.get("sign")), {}).get("name") or e.get("sign")),
+                "sign_id": str(e.get("sign") or ""),
                 "before": format_value(e.get("before"), unit),
                 "after": format_value(e.get("after"), unit),
                 "expected": format_value(e.get("expected"), unit),
                 "effect": format_effect(e),
+                "reading": str(e.get("reading") or ""),
                 "p": format_p(e["p_adjusted"] if "p_adjusted" in e else e.get("p_value")),
                 "test": e.get("test"),
                 "verdict": e.get("verdict"),
                 "confidence": e.get("confidence"),
-                "why": _reasoning(e),
+                "why": reasoning(e),
             }
         )
-    charts = [
-        control_chart_svg(
-            c["chart"],
-            title=str(c.get("title") or c.get("sign")),
-            unit=str(c.get("unit")),
-            adoptions=c.get("adoptions") or (),
-        )
-        for c in followup.get("control_charts") or []
-    ]
-    charts += [
-        trend_svg(
-            labels=t["labels"], values=t["values"], title=str(t.get("title") or t.get("sign")), unit=str(t.get("unit"))
-        )
-        for t in followup.get("trends") or []
-        if len(t.get("labels") or []) >= 2
-    ]
-    return {"effects": effects, "charts": charts, "correction": (followup.get("correction") or {}).get("note")}
+    charts, skipped = control_charts(followup, signs_by_id, draw=draw)
+    trends = []
+    labels = [visit_label(v) for v in visits] if len(visits) == len(followup.get("visits") or visits) else None
+    for t in followup.get("trends") or []:
+        sign = signs_by_id.get(str(t.get("sign")), {})
+        points = labels or list(t.get("labels") or [])
+        values = [None if v is None else float(v) for v in t.get("values") or []]
+        if len(points) != len(values) or no_chart_reason(headline=None, labels=points, values=values):
+            continue  # fewer than three visits: the table across visits says it instead
+        name = str(sign.get("name") or t.get("title") or t.get("sign"))
+        unit = str(t.get("unit"))
+        days = in_days(sign.get("value"), unit)
+        svg = trend_svg(labels=points, values=values, title=name, unit=unit, days=days) if draw else ""
+        trends.append({"sign": str(t.get("sign")), "name": name, "svg": svg})
+    return {
+        "effects": effects,
+        "charts": charts,
+        "skipped": skipped,
+        "trends": trends,
+        "across": _visits_table(visits, followup, signs_by_id),
+        "correction": (followup.get("correction") or {}).get("note"),
+    }
 
 
-def format_effect(e: Mapping[str, Any]) -> str:
-    """An effect with its 95 % interval as people read it: a relative change for durations,
-    percentage points for shares, else in the sign's unit."""
-    effect, interval = e.get("effect"), e.get("interval")
-    if effect is None or not interval:
-        return "n/a"
-    if e.get("effect_scale") == "relative":
-        return f"{effect:+.0%} [{interval[0]:+.0%}, {interval[1]:+.0%}]"
-    unit = e.get("unit")
-    if unit == "ratio":
-        return f"{effect * 100:+.1f} pts [{interval[0] * 100:+.1f}, {interval[1] * 100:+.1f}]"
-    return f"{format_value(effect, unit)} [{format_value(interval[0], unit)}, {format_value(interval[1], unit)}]"
-
-
-def _reasoning(e: Mapping[str, Any]) -> list[str]:
-    """How the verdict was reached, in the order it was: cohorts, trend, control, reading."""
-    lines = []
-    cohorts = e.get("cohorts") or {}
-    if cohorts:
-        lines.append(
-            f"cohorts cut to equal observation: {cohorts.get('judged_before', 0):,} tickets before and "
-            f"{cohorts.get('judged_after', 0):,} after, each observed {cohorts.get('horizon_days', 0):g} days; "
-            f"{cohorts.get('too_young', 0):,} too young to judge, {cohorts.get('unsettled', 0):,} not settled "
-            "within the horizon"
-        )
-    model = e.get("model") or {}
-    if model:
-        unit = e.get("unit")
-        lines.append(
-            f"trend over the {model.get('window_weeks')} weeks before: {format_value(e.get('expected'), unit)} "
-            f"expected after, {format_value(e.get('after'), unit)} seen"
-            + (" (season modelled)" if model.get("season") else "")
-        )
-    lines += [str(r) for r in e.get("reasons") or [] if not (cohorts and "too young to judge" in str(r))]
-    if e.get("reading"):
-        lines.append(str(e["reading"]))
-    return lines
+def _roles(roles: Mapping[str, Any] | None) -> str | None:
+    """Where the support tiers come from, in one sentence (inferred tiers are shown so that a
+    reader can correct them with --roles)."""
+    if not roles or not roles.get("source"):
+        return None
+    front = ", ".join(str(g) for g in list(roles.get("front_line") or [])[:5])
+    said = f"Support tiers: {roles['source']}"
+    if roles.get("basis"):
+        said += f" ({roles['basis']})"
+    return said + (f"; front line: {front}" if front else "") + "."
 
 
 def report_view(
     examination: Mapping[str, Any],
     *,
     followup: Mapping[str, Any] | None = None,
+    visits: Sequence[Mapping[str, Any]] = (),
     version: str,
+    charts: bool = True,
 ) -> dict[str, Any]:
-    """Everything the report template shows, computed from the examination JSON."""
+    """Everything the template shows, computed from the examination JSON, the follow-up and
+    the examinations of every visit (oldest first; they date the trends across visits); without
+    ``charts`` no SVG is drawn (the Markdown report has none)."""
     signs = list(examination.get("signs") or [])
     signs_by_id = {str(s["id"]): s for s in signs}
-    diagnoses = _diagnoses(examination.get("diagnoses") or [], signs_by_id)
+    effects = list((followup or {}).get("effects") or [])
+    diagnoses = _diagnoses(examination.get("diagnoses") or [], signs_by_id, effects)
+    dysfunctions = {str(d["id"]): str(d["name"]) for d in diagnoses}
     process = examination.get("process") or {}
     records = examination.get("records") or {}
+    trends, no_chart = monthly_trends(signs, draw=charts)
     return {
         "version": version,
         "patient": examination.get("patient") or "patient",
         "visit": examination.get("visit") or {},
+        "period": visit_label(examination),
         "counts": {
             "present": sum(d.get("verdict") == "present" for d in diagnoses),
             "possible": sum(d.get("verdict") == "possible" for d in diagnoses),
@@ -260,12 +346,15 @@ def report_view(
         },
         "top": [d for d in diagnoses if d.get("verdict") in ("present", "possible")][:5],
         "diagnoses": diagnoses,
-        "prescriptions": _prescriptions(examination.get("prescriptions") or []),
-        "signs": _sign_rows(signs),
-        "trends": _monthly_trends(signs),
-        "status_map": status_map_svg(process.get("status_dfg") or [], order=STATUS_ORDER),
-        "handovers": handover_heatmap_svg(process.get("handovers") or []) if process.get("handovers") else "",
-        "maturity": _maturity(examination.get("maturity")),
-        "followup": _followup(followup),
+        "prescriptions": _prescriptions(examination.get("prescriptions") or [], signs_by_id, dysfunctions),
+        "signs": _sign_rows(signs, no_chart),
+        "trends": trends,
+        "status_map": status_map_svg(process.get("status_dfg") or [], order=STATUS_ORDER) if charts else "",
+        "handovers": handover_heatmap_svg(process.get("handovers") or [])
+        if charts and process.get("handovers")
+        else "",
+        "maturity": _maturity(examination.get("maturity")) if charts else None,
+        "followup": _followup(followup, signs_by_id, list(visits) or [examination], draw=charts),
         "intake": list(examination.get("intake") or []),
+        "roles": _roles(examination.get("roles")),
     }

@@ -143,6 +143,13 @@ class Store:
             stmt = select(Patient).join(Organisation).where(Organisation.slug == organisation).order_by(Patient.slug)
             return list(s.scalars(stmt))
 
+    def every_patient(self) -> list[tuple[str, Patient]]:
+        """Every patient in the store with its organisation's slug, sorted; creates nothing
+        (commands use it to find the one patient of a workspace, or to list the choices)."""
+        with self.session() as s:
+            stmt = select(Organisation.slug, Patient).join(Organisation).order_by(Organisation.slug, Patient.slug)
+            return [(str(org), patient) for org, patient in s.execute(stmt).all()]
+
     # visits -------------------------------------------------------------------------------
     def record_visit(
         self,

@@ -34,7 +34,10 @@ def test_sample_gives_1500_incidents_with_interactions_activities_and_changes(da
         "originated_from": 1_961,
         "related": 22,
     }
-    assert _q(workspace, "event", "SELECT count(*), count(DISTINCT ticket_id) FROM t") == [(27_531, 1_500)]
+    # every activity row, plus a resolve event for the 1,387 incidents whose Resolved Time no
+    # Resolved activity tells (a derived event, at that time)
+    assert _q(workspace, "event", "SELECT count(*), count(DISTINCT ticket_id) FROM t") == [(28_918, 1_500)]
+    assert _q(workspace, "event", "SELECT count(*) FROM t WHERE origin = 'derived' AND kind = 'resolve'") == [(1_387,)]
     # IM0000004 opened 05/02/2012 13:32:57 Amsterdam time (CET, +01:00)
     assert _q(
         workspace,
@@ -51,13 +54,14 @@ IM0000001;02-07-2013 09:00:00;001C;Closed;TEAM0002;;
 """
 JOINED = """\ufeffIncident ID,Detail Incident Activity.IncidentActivity_Type,Detail Incident Activity.DateStamp,\
 Detail Incident Activity.Assignment Group,Category,CI Subtype (CBy),Closure Code,# Reassignments,Impact,Urgency,Priority
-IM0000001,Open,2013-07-01 08:00:00,TEAM0001,incident,Desktop,Other,1,4,4,4
-IM0000001,Assignment,2013-07-01 08:05:00,TEAM0002,incident,Desktop,Other,1,4,4,4
-IM0000001,Closed,2013-07-02 07:00:00,TEAM0002,incident,Desktop,Other,1,4,4,4
+IM0000001,Open,2013-07-01 10:00:00,TEAM0001,incident,Desktop,Other,1,4,4,4
+IM0000001,Assignment,2013-07-01 10:05:00,TEAM0002,incident,Desktop,Other,1,4,4,4
+IM0000001,Closed,2013-07-02 09:00:00,TEAM0002,incident,Desktop,Other,1,4,4,4
 """
 
 
 def test_both_activity_layouts_give_the_same_events(tmp_path: Path) -> None:
+    # both layouts are on one clock, Amsterdam local time (CEST in July: UTC+2)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     (tmp_path / "a" / "Detail_Incident_Activity.csv").write_text(ORIGINAL, encoding="latin-1")
@@ -81,3 +85,60 @@ def test_both_activity_layouts_give_the_same_events(tmp_path: Path) -> None:
         ),
         ("bpic2014:IM0000001", 3, "2013-07-02 07:00:00+00", "close", "closed", None, "Closed"),
     ]
+
+
+INCIDENTS = """Incident ID;Status;Impact;Urgency;Priority;Category;# Reassignments;Open Time;Reopen Time;\
+Resolved Time;Close Time;Closure Code
+IM0000001;Closed;4;4;4;incident;1;01/07/2013 10:00:00;;01/07/2013 12:00:00;02/07/2013 09:00:00;Referred
+IM0000002;Closed;4;4;4;incident;0;01/07/2013 11:00:00;;01/07/2013 11:30:00;01/07/2013 11:40:00;\
+No error - works as designed
+"""
+ACTIVITIES = (
+    JOINED
+    # IM0000002's activities are one UTC offset (2 h in July) early, as 214 incidents of the sample
+    + "IM0000002,Open,2013-07-01 09:00:10,TEAM0001,incident,Desktop,Other,0,4,4,4\n"
+    + "\ufeffIM0000002,Assignment,2013-07-01 09:05:00,TEAM0001,incident,Desktop,Other,0,4,4,4\n"
+)
+
+
+def test_one_clock_ticket_carried_resolution_and_mid_file_boms(tmp_path: Path) -> None:
+    (tmp_path / "Detail_Incident.csv").write_text(INCIDENTS, encoding="utf-8")
+    (tmp_path / "EventLog.csv").write_text(ACTIVITIES, encoding="utf-8")
+    result = run_intake([tmp_path], source="bpic2014", workspace=tmp_path / "ws")
+    assert sum(f.rows_quarantined for f in result.files) == 0  # the mid-file BOM names IM0000002 all the same
+    log = next(f for f in result.files if f.file.endswith("EventLog.csv"))
+    assert "1 byte-order mark(s) inside the file (parts joined into one export): removed" in log.notes
+    ws = tmp_path / "ws"
+    # Open Time 10:00 CEST = 08:00 UTC and the Open activity at 10:00 local: the same instant
+    rows = _q(ws, "event", "SELECT ticket_id, ts::VARCHAR, kind, origin FROM t ORDER BY ticket_id, seq")
+    assert rows == [
+        ("bpic2014:IM0000001", "2013-07-01 08:00:00+00", "created", "activity_log"),
+        ("bpic2014:IM0000001", "2013-07-01 08:05:00+00", "group_change", "activity_log"),
+        ("bpic2014:IM0000001", "2013-07-01 10:00:00+00", "resolve", "derived"),  # the Resolved Time
+        ("bpic2014:IM0000001", "2013-07-02 07:00:00+00", "close", "activity_log"),
+        ("bpic2014:IM0000002", "2013-07-01 07:00:10+00", "created", "activity_log"),
+        ("bpic2014:IM0000002", "2013-07-01 07:05:00+00", "group_change", "activity_log"),
+        ("bpic2014:IM0000002", "2013-07-01 09:30:00+00", "resolve", "derived"),
+        ("bpic2014:IM0000002", "2013-07-01 09:40:00+00", "close", "derived"),
+    ]
+    # IM0000002 was opened at its Open activity, two hours before its Open Time
+    assert _q(ws, "ticket", "SELECT ticket_id, opened_at::VARCHAR, resolution_code FROM t ORDER BY 1") == [
+        ("bpic2014:IM0000001", "2013-07-01 08:00:00+00", "rejected"),
+        ("bpic2014:IM0000002", "2013-07-01 07:00:10+00", "no_fault"),
+    ]
+    assert any("1 incident(s) have their Open activity before their Open Time" in n for n in result.notes)
+    assert any("every file read as Europe/Amsterdam" in n for n in result.notes)
+
+
+@pytest.mark.realdata
+def test_sample_first_response_is_minutes_not_the_utc_offset(data: Path, workspace: Path) -> None:
+    from itsm_doctor.engine import open_records
+    from itsm_doctor.signs import compute, get_sign
+
+    run_intake([data / "bpic2014-sample"], source="bpic2014", workspace=workspace)
+    r = open_records(workspace)
+    finding = compute(get_sign("desk.time_to_first_response"), r)
+    # with the activity log read as UTC it was 2.0006 h; on one clock the median incident's
+    # first event after its opening comes within the minute
+    assert finding.value is not None and finding.value < 0.05
+    assert finding.n == 1_500

@@ -408,6 +408,8 @@ class IntakeSession:
             # row_number() OVER () would make the whole read single-threaded.
             self.con.execute(f"ALTER TABLE {name} ADD COLUMN _row BIGINT")
             self.con.execute(f"UPDATE {name} SET _row = rowid + 1")
+            if n_fields:
+                self._strip_boms(name, rep)
         except duckdb.Error as exc:
             raise IntakeError(_duck_message(exc), file=str(path)) from exc
         rejected = self.con.execute(
@@ -423,6 +425,19 @@ class IntakeSession:
                 [str(path), int(line) - 1, column, "malformed_line", f"line {line}: {etype}: {msg}", csv_line],
             )
         return raw
+
+    def _strip_boms(self, name: str, rep: FileReport) -> None:
+        """Remove the byte-order marks that start data lines (exports concatenated from parts
+        keep each part's mark); a first cell quoted after the mark loses its quotes too."""
+        bom = "chr(65279)"
+        cur = self.con.execute(
+            f"""UPDATE {name} SET c0 = CASE WHEN regexp_matches(ltrim(c0, {bom}), '^"(.*)"$')
+                THEN replace(ltrim(c0, {bom})[2:-2], '""', '"') ELSE ltrim(c0, {bom}) END
+            WHERE starts_with(c0, {bom})"""
+        )
+        n = int(cur.fetchone()[0])  # type: ignore[index]
+        if n:
+            rep.notes.append(f"{n:,} byte-order mark(s) inside the file (parts joined into one export): removed")
 
     def _load_sheet(self, path: Path, rep: FileReport) -> RawTable:
         import pyarrow as pa

@@ -89,6 +89,7 @@ class SignEntry(_Contract):
     status: Literal["good", "fair", "poor", "n/a"]
     n: int = 0
     reason: str | None = None
+    note: str | None = None
     breakdowns: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -1,0 +1,154 @@
+"""The extract window: the part of an export's period where arrivals and closures are both seen.
+
+An export is cut from the organisation's records by some rule, and the rule shows at its
+edges. Tickets opened before the window appear only when they were still open in it (the
+early months hold a few very old incidents: left-censoring); a closed-only extract holds, in
+its last weeks, only the tickets that closed quickly, and the backlog drains after the last
+arrival; the last weeks of any export hold tickets whose resolution is still to come
+(right-censoring). Trend signs (``incident.backlog_growth``, ``incident.mttr_trend``) are
+measured inside the window found here, and say what was cut.
+
+``incident_spans`` is the summary both read (one row per incident, executed by the engine);
+``observed_window`` is pure Python over it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import ibis
+import numpy as np
+import pyarrow as pa
+from ibis import _
+
+from itsm_doctor.engine import Records
+from itsm_doctor.signs.common import hours_between, of_type
+
+__all__ = ["DENSE_SHARE", "Window", "incident_spans", "observed_window"]
+
+# A week belongs to the window when its arrivals reach this share of a busy week (the 90th
+# percentile of weekly arrivals): the sparse weeks before are the left-censored tail.
+DENSE_SHARE = 0.2
+_WEEK = timedelta(days=7)
+
+
+def incident_spans(r: Records) -> ibis.Table:
+    """Per incident not cancelled: ``opened`` and ``resolved`` (timestamps), the weeks they fall
+    in (``opened_week``, ``resolved_week``, Mondays), ``hours`` to resolve, and ``open``
+    (1 when neither resolved nor closed)."""
+    t = of_type(r, "incident").filter(_.opened_at.notnull() & _.cancelled_at.isnull())
+    return t.select(
+        opened=t.opened_at,
+        resolved=t.resolved_at,
+        opened_week=t.opened_at.truncate("W").date(),
+        resolved_week=t.resolved_at.truncate("W").date(),
+        hours=hours_between(t.opened_at, t.resolved_at),
+        open=(t.resolved_at.isnull() & t.closed_at.isnull()).ifelse(1, 0),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Window:
+    """Where arrivals and closures are both observed, and what lies outside it."""
+
+    weeks: list[date]  # every week from the first to the last of the records
+    arrivals: dict[date, int]
+    completions: dict[date, int]
+    start: date  # first week inside
+    end: date  # last week inside
+    cutoff: datetime | None  # tickets opened after it could not all be resolved in the records
+    closed_only: bool
+    opened_before: int  # incidents opened before ``start``
+    reasons: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "resolution_cutoff": self.cutoff.isoformat() if self.cutoff else None,
+            "weeks_cut_before": sum(1 for w in self.weeks if w < self.start),
+            "weeks_cut_after": sum(1 for w in self.weeks if w > self.end),
+            "incidents_opened_before": self.opened_before,
+            "closed_only_extract": self.closed_only,
+            "cut_because": list(self.reasons),
+        }
+
+    def note(self) -> str | None:
+        """What was cut, in words (None when nothing was)."""
+        cut = self.as_json()
+        if not cut["weeks_cut_before"] and not cut["weeks_cut_after"] and not self.reasons:
+            return None
+        return (
+            f"measured over the extract window {cut['from']} – {cut['to']} "
+            f"({cut['weeks_cut_before']} week(s) cut before, {cut['weeks_cut_after']} after: "
+            + "; ".join(self.reasons)
+            + ")"
+        )
+
+
+def _week(value: Any) -> date | None:
+    if value is None:
+        return None
+    return value.date() if isinstance(value, datetime) else value  # type: ignore[no-any-return]
+
+
+def observed_window(table: pa.Table) -> Window | None:
+    """The window of an ``incident_spans`` table (None when nothing was resolved)."""
+    rows = table.to_pylist()
+    arrivals = Counter(w for w in (_week(r["opened_week"]) for r in rows) if w is not None)
+    completions = Counter(w for w in (_week(r["resolved_week"]) for r in rows) if w is not None)
+    if not arrivals or not completions:
+        return None
+    first, last = min(arrivals | completions), max(arrivals | completions)
+    weeks = [first + i * _WEEK for i in range((last - first) // _WEEK + 1)]
+    span = [arrivals.get(w, 0) for w in weeks if min(arrivals) <= w <= max(arrivals)]
+    busy = float(np.percentile(span, 90))
+    dense = [w for w in weeks if arrivals.get(w, 0) >= DENSE_SHARE * busy]
+    reasons: list[str] = []
+    start, end = dense[0], dense[-1]
+    if start > min(arrivals):
+        reasons.append(
+            f"arrivals before {start.isoformat()} are sparse (under {DENSE_SHARE:.0%} of a busy week): incidents "
+            "opened before the extract's window, present only because they were still open in it"
+        )
+    if min(completions) > start:
+        start = min(completions)
+        reasons.append(f"no resolution is recorded before {start.isoformat()}")
+    if end < max(arrivals):
+        reasons.append(f"arrivals after {end.isoformat()} are sparse")
+    if max(completions) < end:
+        end = max(completions)
+        reasons.append(f"no resolution is recorded after {end.isoformat()}")
+    closed_only = not any(r["open"] for r in rows)
+    hours = [float(r["hours"]) for r in rows if r["hours"] is not None and not math.isnan(float(r["hours"]))]
+    resolved = [r["resolved"] for r in rows if r["resolved"] is not None]
+    cutoff = None
+    if hours and resolved:
+        p90 = float(np.percentile(hours, 90))
+        cutoff = max(resolved) - timedelta(hours=p90)
+        if closed_only:
+            # every ticket of the extract ended: the late ones are there only if they ended fast
+            limit = cutoff.date() - timedelta(days=cutoff.weekday())
+            if limit < end:
+                end = limit
+                reasons.append(
+                    "every incident of the extract is closed (a closed-only extract): tickets opened after "
+                    f"{cutoff.date().isoformat()} (the last resolution less the 90th percentile of the time to "
+                    "resolve) are there only if they ended fast"
+                )
+    opened_before = sum(n for w, n in arrivals.items() if w < start)
+    return Window(
+        weeks=weeks,
+        arrivals=dict(arrivals),
+        completions=dict(completions),
+        start=start,
+        end=max(end, start),
+        cutoff=cutoff,
+        closed_only=closed_only,
+        opened_before=opened_before,
+        reasons=tuple(reasons),
+    )

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from itsm_doctor.assessment import load_answers, load_maturity_bank, score_practices
 from itsm_doctor.engine import Records, open_records
 from itsm_doctor.followup.maturity import evidenced_maturity, maturity_gaps
-from itsm_doctor.intake.run import IntakeResult, run_intake
+from itsm_doctor.intake.run import IntakeResult, run_intake, workspace_assumptions
 from itsm_doctor.signs import examine_signs, get_sign
 from itsm_doctor.signs.mining import group_handovers, status_dfg, variants
 from itsm_doctor.sources.base import SourceOptions
@@ -67,6 +67,7 @@ class IntakeEntry(_Contract):
     rows_accepted: int
     rows_quarantined: int
     reasons: dict[str, int] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
 
 
 class BenchmarkBand(_Contract):
@@ -129,7 +130,8 @@ class Prescription(_Contract):
 
 class Examination(_Contract):
     """The examination JSON of DESIGN.md; extra keys: records (rows per table), process
-    (directly-follows graph, handovers, variants), maturity, notes."""
+    (directly-follows graph, handovers, variants), maturity, notes, assumptions (what intake
+    assumed, e.g. the clock of times written without an offset)."""
 
     schema_: Literal["itsm-doctor/examination/1"] = Field(default=SCHEMA, alias="schema")
     patient: str
@@ -142,6 +144,8 @@ class Examination(_Contract):
     process: dict[str, Any] = Field(default_factory=dict)
     maturity: dict[str, Any] | None = None
     notes: list[str] = Field(default_factory=list)
+    # what intake assumed (clock and time zone, inferred mappings, derived events, dropped marks)
+    assumptions: list[str] = Field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
@@ -196,6 +200,7 @@ def build_examination(
     *,
     patient: str,
     intake: Sequence[dict[str, Any]] = (),
+    assumptions: Sequence[str] = (),
     symptoms: Path | None = None,
     at: datetime | None = None,
     diagnose: Diagnose | None = None,
@@ -232,6 +237,7 @@ def build_examination(
             "prescriptions": prescriptions,
             "process": _process(r),
             "notes": notes,
+            "assumptions": list(assumptions),
         }
     )
 
@@ -279,11 +285,18 @@ def examine(
         {
             k: v
             for k, v in f.as_json().items()
-            if k in ("file", "source", "rows_read", "rows_accepted", "rows_quarantined", "reasons")
+            if k in ("file", "source", "rows_read", "rows_accepted", "rows_quarantined", "reasons", "notes")
         }
         for f in result.files
     ]
-    exam = build_examination(records, patient=patient, intake=intake, symptoms=symptoms, progress=progress)
+    exam = build_examination(
+        records,
+        patient=patient,
+        intake=intake,
+        assumptions=workspace_assumptions(workspace),
+        symptoms=symptoms,
+        progress=progress,
+    )
     return exam, result
 
 

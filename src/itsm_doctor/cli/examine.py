@@ -43,7 +43,8 @@ def print_examination(exam: Examination) -> None:
         for col in ("sign", "value", "status", "note"):
             table.add_column(col, justify="right" if col == "value" else "left")
         for s in (s for s in exam.signs if s.area == area):
-            table.add_row(s.id, format_value(s.value, s.unit), f"[{colour[s.status]}]{s.status}[/]", s.reason or "")
+            note = s.reason or s.note or ""
+            table.add_row(s.id, format_value(s.value, s.unit), f"[{colour[s.status]}]{s.status}[/]", note)
         out.print(table)
     present = [d for d in exam.diagnoses if d.verdict in ("present", "possible")]
     if present:

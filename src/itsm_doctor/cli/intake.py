@@ -65,6 +65,8 @@ def print_intake(result: IntakeResult, *, console: Console = out) -> None:
             reasons,
         )
     console.print(table)
+    for note in result.notes:  # what the reader assumed: shown where the results are read
+        console.print(f"  [dim]assumed:[/dim] {note}", markup=True, highlight=False, soft_wrap=True)
     for f in result.files:
         for note in f.notes:
             console.print(f"  [dim]{Path(f.file).name}:[/dim] {note}", markup=True, highlight=False)

@@ -29,7 +29,7 @@ from itsm_doctor.records.schema import TABLES, duckdb_columns
 from itsm_doctor.sources import get_source
 from itsm_doctor.sources.base import FileReport, IntakeError, IntakeSession, SourceOptions, fingerprint, quote_ident
 
-__all__ = ["IntakeResult", "expand_paths", "intake_memory", "run_intake"]
+__all__ = ["IntakeResult", "expand_paths", "intake_memory", "run_intake", "workspace_assumptions"]
 
 SCHEMA_ID = "itsm-doctor/intake/1"
 
@@ -141,7 +141,7 @@ def run_intake(
                 records=entry["records"],
                 workspace=workspace,
                 reused=True,
-                notes=["these files were taken in before (same content): records unchanged"],
+                notes=["these files were taken in before (same content): records unchanged", *entry.get("notes", [])],
             )
     say = progress or (lambda _m: None)
     tmp = workspace / "tmp"
@@ -174,10 +174,24 @@ def run_intake(
             "files": [{"path": f.file, "sha256": f.fingerprint} for f in session.files],
             "intake": [f.as_json() for f in session.files],
             "records": records,
+            "notes": session.notes,  # what the reader assumed (clock, inferred mappings…)
         }
     )
     (workspace / "intake.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return result
+
+
+def workspace_assumptions(workspace: Path) -> list[str]:
+    """What intake assumed, over every batch of the workspace (each once, in order): the
+    readers' notes (clock, inferred mappings, derived events) and each file's notes, named."""
+    seen: dict[str, None] = {}
+    for entry in _load_manifest(workspace)["batches"]:
+        for note in entry.get("notes", []):
+            seen.setdefault(note, None)
+        for f in entry.get("intake", []):
+            for note in f.get("notes", []):
+                seen.setdefault(f"{Path(f['file']).name}: {note}", None)
+    return list(seen)
 
 
 def _report_from_json(data: dict[str, Any]) -> FileReport:

@@ -133,13 +133,11 @@ CLOSURE_CODES: dict[str, str] = {
     # duplicate
     "duplicate": "duplicate",
     "duplicated": "duplicate",
-    # no fault: the service works as designed, or the user erred
+    # no fault: the service works as designed (a user error is still help given: not listed)
     "no error - works as designed": "no_fault",
     "works as designed": "no_fault",
     "no fault found": "no_fault",
     "no error": "no_fault",
-    "user error": "no_fault",
-    "user manual not used": "no_fault",
     # not reproducible
     "not reproducible": "not_reproducible",
     "not solved (not reproducible)": "not_reproducible",

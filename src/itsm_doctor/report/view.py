@@ -65,7 +65,8 @@ def _sign_rows(signs: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[dict[
                 "status_class": "na" if status == "n/a" else status,
                 "band": band,
                 "source": source,
-                "reason": s.get("reason"),
+                # why n/a, else how the value was reached (e.g. the extract window measured)
+                "reason": s.get("reason") or s.get("note"),
                 "examples": list(s.get("examples") or [])[:5],
             }
         )
@@ -220,4 +221,5 @@ def report_view(
         "maturity": _maturity(examination.get("maturity")),
         "followup": _followup(followup),
         "intake": list(examination.get("intake") or []),
+        "assumptions": list(examination.get("assumptions") or []),
     }

@@ -21,9 +21,13 @@ _MIN_AGENT_TICKETS = 20
 
 
 def _flagged_interactions(r: Records) -> bool:
-    """Whether the desk's contacts carry the source's own first-contact flag (BPIC 2014)."""
-    t = r["ticket"]
-    return bool(r.execute(((t.ticket_type == "interaction") & t.first_contact_resolved.notnull()).any()))
+    """Whether the desk's contacts carry the source's own first-contact flag (BPIC 2014) and the
+    export holds contacts that did not become incidents: an export of the interactions behind
+    its incidents only would read 0 % by construction."""
+    i = of_type(r, "interaction").filter(_.first_contact_resolved.notnull()).select("ticket_id")
+    led = r["link"].filter(_.relation == "originated_from").select(origin=_.to_ticket_id)
+    standalone = i.anti_join(led, i.ticket_id == led.origin)
+    return bool(r.execute(standalone.count()))
 
 
 def _fcr(r: Records) -> ibis.Table:
@@ -39,11 +43,12 @@ def _fcr(r: Records) -> ibis.Table:
 
 
 def _fcr_summary(r: Records) -> ibis.Table:
-    t = r["ticket"]
+    led = r["link"].filter(_.relation == "originated_from").select(origin=_.to_ticket_id).distinct()
+    t = r["ticket"].left_join(led, _.ticket_id == led.origin)
+    flagged = (t.ticket_type == "interaction") & t.first_contact_resolved.notnull()
     return t.aggregate(
-        interactions_with_flag=((t.ticket_type == "interaction") & t.first_contact_resolved.notnull())
-        .ifelse(1, 0)
-        .sum(),
+        interactions_with_flag=flagged.ifelse(1, 0).sum(),
+        interactions_led_to_incident=(flagged & t.origin.notnull()).ifelse(1, 0).sum(),
         incidents_with_flag=((t.ticket_type == "incident") & t.first_contact_resolved.notnull()).ifelse(1, 0).sum(),
         incidents_with_counter=((t.ticket_type == "incident") & t.reassignment_count.notnull()).ifelse(1, 0).sum(),
     )
@@ -51,7 +56,15 @@ def _fcr_summary(r: Records) -> ibis.Table:
 
 def _fcr_detail(table: pa.Table) -> tuple[dict[str, Any], str | None]:
     row = {k: int(v or 0) for k, v in table.to_pylist()[0].items()}
-    if row["interactions_with_flag"]:
+    selected = row["interactions_with_flag"] and row["interactions_led_to_incident"] == row["interactions_with_flag"]
+    if selected:
+        basis = "incidents"
+        note = (
+            f"every one of the {row['interactions_with_flag']:,} flagged interactions led to an incident (the "
+            "export holds the contacts behind its incidents only), so the desk's flag would read 0 % by "
+            "construction: measured on resolved incidents"
+        )
+    elif row["interactions_with_flag"]:
         basis = "interactions"
         note = (
             f"measured on the {row['interactions_with_flag']:,} service-desk interactions carrying the source's "
@@ -118,9 +131,10 @@ DESK_SIGNS: tuple[Sign, ...] = (
         definition=(
             "Share of contacts resolved at the first contact. Where the service desk's interactions carry the "
             "source's own first-contact flag (BPIC 2014 First Call Resolution), the share of those interactions "
-            "flagged resolved. Else, over resolved incidents: an incident's own flag when it has one, else no "
-            "reassignment — neither in the group history nor by the source's reassignment count (the larger of "
-            "both, as incident.reassignment_rate)."
+            "flagged resolved — unless every one of them led to an incident (an export of the contacts behind "
+            "its incidents only reads 0 % by construction). Else, over resolved incidents: an incident's own "
+            "flag when it has one, else no reassignment — neither in the group history nor by the source's "
+            "reassignment count (the larger of both, as incident.reassignment_rate)."
         ),
         benchmark=Benchmark(
             good=0.70,

@@ -30,8 +30,10 @@ from itsm_doctor.signs.common import hours_between, of_type
 
 __all__ = ["DENSE_SHARE", "Window", "incident_spans", "observed_window"]
 
-# A week belongs to the window when its arrivals reach this share of a busy week (the 90th
-# percentile of weekly arrivals): the sparse weeks before are the left-censored tail.
+# A week belongs to the window when its arrivals (and its resolutions) reach this share of a
+# busy week: the sparse weeks outside are the censored tails of the extract. A busy week is
+# the volume-weighted median week (the weeks at least as busy hold half of all tickets), so a
+# long sparse tail cannot make every week look busy.
 DENSE_SHARE = 0.2
 _WEEK = timedelta(days=7)
 
@@ -80,7 +82,7 @@ class Window:
     def note(self) -> str | None:
         """What was cut, in words (None when nothing was)."""
         cut = self.as_json()
-        if not cut["weeks_cut_before"] and not cut["weeks_cut_after"] and not self.reasons:
+        if not self.reasons:
             return None
         return (
             f"measured over the extract window {cut['from']} – {cut['to']} "
@@ -96,6 +98,21 @@ def _week(value: Any) -> date | None:
     return value.date() if isinstance(value, datetime) else value  # type: ignore[no-any-return]
 
 
+def _busy(counts: Counter[date]) -> float:
+    """The volume-weighted median of weekly counts: the weeks at least this busy hold half."""
+    total, seen = sum(counts.values()), 0
+    for n in sorted(counts.values(), reverse=True):
+        seen += n
+        if 2 * seen >= total:
+            return float(n)
+    return 0.0
+
+
+def _dense(counts: Counter[date], weeks: list[date]) -> list[date]:
+    level = DENSE_SHARE * _busy(counts)
+    return [w for w in weeks if counts.get(w, 0) >= level and counts.get(w, 0) > 0]
+
+
 def observed_window(table: pa.Table) -> Window | None:
     """The window of an ``incident_spans`` table (None when nothing was resolved)."""
     rows = table.to_pylist()
@@ -105,9 +122,7 @@ def observed_window(table: pa.Table) -> Window | None:
         return None
     first, last = min(arrivals | completions), max(arrivals | completions)
     weeks = [first + i * _WEEK for i in range((last - first) // _WEEK + 1)]
-    span = [arrivals.get(w, 0) for w in weeks if min(arrivals) <= w <= max(arrivals)]
-    busy = float(np.percentile(span, 90))
-    dense = [w for w in weeks if arrivals.get(w, 0) >= DENSE_SHARE * busy]
+    dense, done = _dense(arrivals, weeks), _dense(completions, weeks)
     reasons: list[str] = []
     start, end = dense[0], dense[-1]
     if start > min(arrivals):
@@ -115,14 +130,14 @@ def observed_window(table: pa.Table) -> Window | None:
             f"arrivals before {start.isoformat()} are sparse (under {DENSE_SHARE:.0%} of a busy week): incidents "
             "opened before the extract's window, present only because they were still open in it"
         )
-    if min(completions) > start:
-        start = min(completions)
-        reasons.append(f"no resolution is recorded before {start.isoformat()}")
+    if done[0] > start:
+        start = done[0]
+        reasons.append(f"resolutions before {start.isoformat()} are sparse: closures are not observed yet")
     if end < max(arrivals):
         reasons.append(f"arrivals after {end.isoformat()} are sparse")
-    if max(completions) < end:
-        end = max(completions)
-        reasons.append(f"no resolution is recorded after {end.isoformat()}")
+    if done[-1] < end:
+        end = done[-1]
+        reasons.append(f"resolutions after {end.isoformat()} are sparse: closures are no longer observed")
     closed_only = not any(r["open"] for r in rows)
     hours = [float(r["hours"]) for r in rows if r["hours"] is not None and not math.isnan(float(r["hours"]))]
     resolved = [r["resolved"] for r in rows if r["resolved"] is not None]
@@ -140,6 +155,8 @@ def observed_window(table: pa.Table) -> Window | None:
                     f"{cutoff.date().isoformat()} (the last resolution less the 90th percentile of the time to "
                     "resolve) are there only if they ended fast"
                 )
+    if end == max(arrivals) and end < last:
+        reasons.append(f"no incident arrives after {end.isoformat()}: the later weeks only drain the backlog")
     opened_before = sum(n for w, n in arrivals.items() if w < start)
     return Window(
         weeks=weeks,

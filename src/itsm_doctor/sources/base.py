@@ -148,6 +148,8 @@ class RawTable:
     name: str
     file: str
     header: tuple[str, ...]
+    # the columns a reader asked for (by position): the rest are named in a note, as dropped
+    read: set[int] = field(default_factory=set, compare=False, hash=False)
 
     def has(self, *names: str) -> bool:
         return all(self._index(n) is not None for n in names)
@@ -164,16 +166,21 @@ class RawTable:
         i = self._index(name)
         if i is None:
             raise IntakeError(f"the export has no column {name!r}", file=self.file, column=name)
+        self.read.add(i)
         return f"c{i}"
 
     def col_or_null(self, name: str) -> str:
         i = self._index(name)
+        if i is not None:
+            self.read.add(i)
         return "NULL::VARCHAR" if i is None else f"c{i}"
 
     def cols(self, name: str) -> list[str]:
         """All columns named ``name`` (Jira repeats Comment, Watchers, …)."""
         wanted = _norm(name)
-        return [f"c{i}" for i, h in enumerate(self.header) if _norm(h) == wanted]
+        found = [i for i, h in enumerate(self.header) if _norm(h) == wanted]
+        self.read.update(found)
+        return [f"c{i}" for i in found]
 
     @property
     def accepted(self) -> str:
@@ -354,8 +361,12 @@ class IntakeSession:
         except (csv.Error, StopIteration) as exc:
             raise IntakeError(f"the header row cannot be read ({exc})", file=str(path), row=1) from exc
         header = [h.strip() for h in header]
+        trailing = 0
         while header and not header[-1]:
             header.pop()  # exports with trailing separators (BPIC 2014) carry empty columns
+            trailing += 1
+        if trailing:
+            rep.notes.append(f"{trailing} unnamed column(s) at the end of the header dropped (trailing separators)")
         name = self._new_name()
         rejects = f"{name}_rejects"
         scans = f"{name}_scans"
@@ -601,7 +612,13 @@ class IntakeSession:
         self._kept.update(reads)
 
     def finish_files(self, *, examples: int = 3) -> None:
-        """Fold quarantine marks into the per-file reports and the quarantine table."""
+        """Fold quarantine marks into the per-file reports and the quarantine table; name the
+        columns no reader asked for (they have no canonical home and are dropped)."""
+        for raw in self._raw:
+            unread = [h for i, h in enumerate(raw.header) if i not in raw.read and h]
+            if unread and raw.read:
+                shown = ", ".join(repr(h) for h in unread[:12]) + (" …" if len(unread) > 12 else "")
+                self.report_for(raw.file).notes.append(f"{len(unread)} column(s) not read (no canonical home): {shown}")
         for raw in self._raw:
             headers = ", ".join(f"{sql_str(_json_key(h, i, raw.header))}, c{i}" for i, h in enumerate(raw.header))
             record = f"json_object({headers})" if headers else "'{}'"

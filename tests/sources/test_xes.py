@@ -99,15 +99,22 @@ def test_malformed_and_truncated_xes_name_the_file_and_line(tmp_path: Path) -> N
 LIFECYCLE_XES = """<?xml version="1.0" encoding="UTF-8"?>
 <log xes.version="1.0" xmlns="http://www.xes-standard.org/">
   <trace><string key="concept:name" value="A"/>
-    <event><string key="concept:name" value="Insert ticket"/><date key="time:timestamp" value="2026-01-05T08:00:00Z"/></event>
-    <event><string key="concept:name" value="Triage"/><date key="time:timestamp" value="2026-01-05T09:00:00Z"/></event>
-    <event><string key="concept:name" value="Wait"/><date key="time:timestamp" value="2026-01-05T10:00:00Z"/></event>
-    <event><string key="concept:name" value="Resolve ticket"/><date key="time:timestamp" value="2026-01-05T12:00:00Z"/></event>
-    <event><string key="concept:name" value="Closed"/><date key="time:timestamp" value="2026-01-06T12:00:00Z"/></event>
+    <event><string key="concept:name" value="Insert ticket"/>
+      <date key="time:timestamp" value="2026-01-05T08:00:00Z"/></event>
+    <event><string key="concept:name" value="Triage"/>
+      <date key="time:timestamp" value="2026-01-05T09:00:00Z"/></event>
+    <event><string key="concept:name" value="Wait"/>
+      <date key="time:timestamp" value="2026-01-05T10:00:00Z"/></event>
+    <event><string key="concept:name" value="Resolve ticket"/>
+      <date key="time:timestamp" value="2026-01-05T12:00:00Z"/></event>
+    <event><string key="concept:name" value="Closed"/>
+      <date key="time:timestamp" value="2026-01-06T12:00:00Z"/></event>
   </trace>
   <trace><string key="concept:name" value="B"/>
-    <event><string key="concept:name" value="Insert ticket"/><date key="time:timestamp" value="2026-01-07T08:00:00Z"/></event>
-    <event><string key="concept:name" value="Completed"/><date key="time:timestamp" value="2026-01-07T10:00:00Z"/></event>
+    <event><string key="concept:name" value="Insert ticket"/>
+      <date key="time:timestamp" value="2026-01-07T08:00:00Z"/></event>
+    <event><string key="concept:name" value="Completed"/>
+      <date key="time:timestamp" value="2026-01-07T10:00:00Z"/></event>
   </trace>
 </log>
 """

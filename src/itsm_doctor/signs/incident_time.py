@@ -250,11 +250,12 @@ INCIDENT_TIME_SIGNS: tuple[Sign, ...] = (
         definition=(
             "Least-squares slope, in tickets per week, of the number of open incidents at each week's end "
             "(cumulated arrivals − completions), measured only inside the extract window where arrivals and "
-            "closures are both observed (signs/window.py: sparse early weeks of incidents opened before the "
-            "window, weeks before the first or after the last resolution, and in a closed-only extract the "
-            "weeks after the last resolution less the p90 time to resolve are cut; the breakdown 'window' says "
-            "what). The window's first four weeks (the ramp-up) and a last, partial week are left out. n/a when "
-            "no ticket is resolved, closed or cancelled: the log's lifecycle cannot be told."
+            "closures are both observed (signs/window.py): weeks whose arrivals or resolutions are sparse "
+            "(under 20 % of a busy week: incidents opened before the window, closures not yet or no longer "
+            "recorded), the drain after the last arrival, and in a closed-only extract the weeks after the last "
+            "resolution less the p90 time to resolve are cut; the breakdown 'window' says what. The window's "
+            "first four weeks (the ramp-up) and a last, partial week are left out. n/a when no ticket "
+            "is resolved, closed or cancelled: the log's lifecycle cannot be told."
         ),
         benchmark=Benchmark(good=1.0, poor=5.0, source="no published benchmark; ITSM Doctor working band"),
         needs=("ticket.opened_at", _ENDED),

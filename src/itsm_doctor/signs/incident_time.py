@@ -75,15 +75,15 @@ def _downgraded(r: Records) -> ibis.Table:
 
 def backlog_slope(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     """Least-squares slope (tickets per week) of the open backlog at each week's end, inside the
-    extract window (``signs/window.py``), its first four weeks (the ramp-up) and a last, partial
-    week of the records left out; ``table`` is an ``incident_spans`` summary."""
+    extract window (``signs/window.py``), its first four weeks (the ramp-up) and its last week
+    (seldom whole) left out; ``table`` is an ``incident_spans`` summary."""
     window = observed_window(table)
     if window is None:
         return None, {"_reason": "no resolved incident: arrivals and closures are never both observed"}
     net = [window.arrivals.get(w, 0) - window.completions.get(w, 0) for w in window.weeks]
     backlog = np.cumsum(net)
     first = window.start + _SKIP_FIRST_WEEKS * timedelta(days=7)
-    last = window.end - timedelta(days=7) if window.end == window.weeks[-1] else window.end
+    last = window.end - timedelta(days=7)  # the window's last week is seldom whole
     usable = [int(b) for w, b in zip(window.weeks, backlog, strict=True) if first <= w <= last]
     extra: dict[str, Any] = {
         "backlog_by_week": {str(w): int(b) for w, b in zip(window.weeks, backlog, strict=True)},
@@ -136,12 +136,19 @@ def _trend_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     if window is None or window.cutoff is None:
         return None, {"_reason": "no resolved incident"}
     cutoff = window.cutoff
-    months: dict[str, list[float]] = {}
-    for row in table.to_pylist():
-        opened, hours = row["opened"], row["hours"]
-        if hours is None or opened is None or opened.date() < window.start or opened > cutoff:
-            continue
-        months.setdefault(opened.strftime("%Y-%m"), []).append(float(hours))
+    # in numpy, on UTC wall-clock microseconds (Spark hands them back without their zone, DuckDB
+    # with it): a million tickets take milliseconds, where Arrow's calendar functions take seconds
+    stamps = np.asarray(table["opened"].cast(pa.timestamp("us")).to_numpy(zero_copy_only=False), dtype="datetime64[us]")
+    hours = np.asarray(table["hours"].to_numpy(zero_copy_only=False), dtype=float)
+    since = np.datetime64(window.start, "us")
+    until = np.datetime64(cutoff.astimezone(UTC).replace(tzinfo=None), "us")
+    keep = ~np.isnan(hours) & ~np.isnat(stamps) & (stamps >= since) & (stamps <= until)
+    keys = stamps[keep].astype("datetime64[M]").astype(np.int64)  # months since January 1970
+    values = hours[keep]
+    order = np.argsort(keys, kind="stable")
+    names, firsts = np.unique(keys[order], return_index=True)
+    groups = np.split(values[order], firsts[1:]) if len(values) else []
+    months = {f"{1970 + m // 12:04d}-{m % 12 + 1:02d}": v for m, v in zip(names.tolist(), groups, strict=True)}
     # a month whose end comes after the cutoff holds only the tickets already resolved
     whole = {m: v for m, v in months.items() if _month_end(m) <= cutoff and len(v) >= _MIN_MONTH_TICKETS}
     medians = {m: float(np.median(v)) for m, v in sorted(whole.items())}
@@ -152,8 +159,7 @@ def _trend_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
             "_reason": f"fewer than three whole months with {_MIN_MONTH_TICKETS} resolved incidents inside the "
             "extract window",
         }
-    values = list(medians.values())
-    first, last = values[0], values[-1]
+    first, last = next(iter(medians.values())), list(medians.values())[-1]
     change = (last - first) / first
     return (None if math.isnan(change) else change), {
         **extra,
@@ -254,7 +260,7 @@ INCIDENT_TIME_SIGNS: tuple[Sign, ...] = (
             "(under 20 % of a busy week: incidents opened before the window, closures not yet or no longer "
             "recorded), the drain after the last arrival, and in a closed-only extract the weeks after the last "
             "resolution less the p90 time to resolve are cut; the breakdown 'window' says what. The window's "
-            "first four weeks (the ramp-up) and a last, partial week are left out. n/a when no ticket "
+            "first four weeks (the ramp-up) and its last week (seldom whole) are left out. n/a when no ticket "
             "is resolved, closed or cancelled: the log's lifecycle cannot be told."
         ),
         benchmark=Benchmark(good=1.0, poor=5.0, source="no published benchmark; ITSM Doctor working band"),

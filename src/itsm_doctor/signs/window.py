@@ -14,21 +14,21 @@ measured inside the window found here, and say what was cut.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import ibis
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from ibis import _
 
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.common import hours_between, of_type
 
-__all__ = ["DENSE_SHARE", "Window", "incident_spans", "observed_window"]
+__all__ = ["DENSE_SHARE", "Window", "as_utc", "incident_spans", "observed_window"]
 
 # A week belongs to the window when its arrivals (and its resolutions) reach this share of a
 # busy week: the sparse weeks outside are the censored tails of the extract. A busy week is
@@ -92,9 +92,20 @@ class Window:
         )
 
 
-def _week(value: Any) -> date | None:
-    if value is None:
-        return None
+def as_utc(value: datetime) -> datetime:
+    """A time as UTC-aware (Spark hands UTC times back without their zone, DuckDB with it)."""
+    if value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _counts(column: pa.ChunkedArray) -> Counter[date]:
+    """How many rows fall in each week (a column of Mondays, nulls left out)."""
+    found = pc.value_counts(column.drop_null()).to_pylist()
+    return Counter({_day(row["values"]): int(row["counts"]) for row in found})
+
+
+def _day(value: Any) -> date:
     return value.date() if isinstance(value, datetime) else value  # type: ignore[no-any-return]
 
 
@@ -115,9 +126,7 @@ def _dense(counts: Counter[date], weeks: list[date]) -> list[date]:
 
 def observed_window(table: pa.Table) -> Window | None:
     """The window of an ``incident_spans`` table (None when nothing was resolved)."""
-    rows = table.to_pylist()
-    arrivals = Counter(w for w in (_week(r["opened_week"]) for r in rows) if w is not None)
-    completions = Counter(w for w in (_week(r["resolved_week"]) for r in rows) if w is not None)
+    arrivals, completions = _counts(table["opened_week"]), _counts(table["resolved_week"])
     if not arrivals or not completions:
         return None
     first, last = min(arrivals | completions), max(arrivals | completions)
@@ -138,13 +147,14 @@ def observed_window(table: pa.Table) -> Window | None:
     if done[-1] < end:
         end = done[-1]
         reasons.append(f"resolutions after {end.isoformat()} are sparse: closures are no longer observed")
-    closed_only = not any(r["open"] for r in rows)
-    hours = [float(r["hours"]) for r in rows if r["hours"] is not None and not math.isnan(float(r["hours"]))]
-    resolved = [r["resolved"] for r in rows if r["resolved"] is not None]
+    closed_only = not pc.any(pc.equal(table["open"], 1)).as_py()
+    hours = np.asarray(table["hours"].to_numpy(zero_copy_only=False), dtype=float)
+    hours = hours[~np.isnan(hours)]
+    last_resolved = pc.max(table["resolved"]).as_py()
     cutoff = None
-    if hours and resolved:
+    if len(hours) and last_resolved is not None:
         p90 = float(np.percentile(hours, 90))
-        cutoff = max(resolved) - timedelta(hours=p90)
+        cutoff = as_utc(last_resolved) - timedelta(hours=p90)
         if closed_only:
             # every ticket of the extract ended: the late ones are there only if they ended fast
             limit = cutoff.date() - timedelta(days=cutoff.weekday())

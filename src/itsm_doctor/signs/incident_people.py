@@ -112,7 +112,8 @@ def _survey_rate(r: Records) -> ibis.Table:
 
 def _out_of_scope(r: Records) -> ibis.Table:
     t = of_type(r, "incident").filter(_.resolved_at.notnull() & _.resolution_code.notnull())
-    return t.select("ticket_id", value=share(t.resolution_code.isin(("rejected", "no_fault"))))
+    # two equalities, not isin(): share() would compile "x IN (…) IS NULL", which Spark cannot parse
+    return t.select("ticket_id", value=share((t.resolution_code == "rejected") | (t.resolution_code == "no_fault")))
 
 
 INCIDENT_PEOPLE_SIGNS: tuple[Sign, ...] = (

@@ -85,7 +85,9 @@ def rediagnose(data: dict[str, Any], *, store: Store, who: Any, symptoms: Path |
 def examine_command(
     paths: Annotated[list[Path], typer.Argument(help="Export files or folders.", show_default=False)],
     source: Annotated[str, typer.Option("--source", "-s", help=f"Source reader: {', '.join(SOURCE_NAMES)}.")],
-    mapping: Annotated[Path | None, typer.Option(help="YAML column mapping (source csv).")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="YAML column mapping (source csv; for xes, an activity_map of its lifecycle).")
+    ] = None,
     symptoms: Annotated[
         Path | None, typer.Option(help="Answers file (YAML/CSV) whose symptom statements enter the diagnosis.")
     ] = None,

@@ -93,7 +93,8 @@ def intake(
     paths: Annotated[list[Path], typer.Argument(help="Export files or folders.", show_default=False)],
     source: Annotated[str, typer.Option("--source", "-s", help=f"Source reader: {', '.join(SOURCE_NAMES)}.")],
     mapping: Annotated[
-        Path | None, typer.Option(help="YAML column mapping (source csv, or to override a preset).")
+        Path | None,
+        typer.Option(help="YAML column mapping (source csv, or to override a preset; for xes, an activity_map)."),
     ] = None,
     workspace: Annotated[Path, typer.Option(help="The patient's workspace folder.")] = Path("itsm-doctor-workspace"),
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the intake report as JSON here.")] = None,

@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import ibis
 from pydantic import BaseModel, ConfigDict, Field
 
 from itsm_doctor.assessment import load_answers, load_maturity_bank, score_practices
 from itsm_doctor.engine import Records, open_records
+from itsm_doctor.followup.cohort import TicketValue
 from itsm_doctor.followup.maturity import evidenced_maturity, maturity_gaps
 from itsm_doctor.intake.run import IntakeResult, run_intake, workspace_assumptions
 from itsm_doctor.signs import examine_signs, get_sign
@@ -300,12 +302,13 @@ def examine(
     return exam, result
 
 
-def ticket_values(workspace: Path, *, engine: str = "duckdb") -> Callable[[str], list[tuple[datetime, float]] | None]:
-    """For follow-up: a sign's value per ticket with the ticket's opening time (None when the
-    sign is not a per-ticket measure or is n/a on these records)."""
+def ticket_values(workspace: Path, *, engine: str = "duckdb") -> Callable[[str], list[TicketValue] | None]:
+    """For follow-up: a sign's value per ticket with the ticket's opening, its settlement (the
+    first of resolution, closure, cancellation) and its group (None when the sign is not a
+    per-ticket measure or is n/a on these records)."""
     records = open_records(workspace, engine=engine)
 
-    def values(sign_id: str) -> list[tuple[datetime, float]] | None:
+    def values(sign_id: str) -> list[TicketValue] | None:
         try:
             sign = get_sign(sign_id)
         except KeyError:
@@ -313,8 +316,18 @@ def ticket_values(workspace: Path, *, engine: str = "duckdb") -> Callable[[str],
         if sign.per_ticket is None:
             return None
         per = sign.per_ticket(records).filter(lambda t: t.value.notnull())
-        tickets = records["ticket"].select("ticket_id", "opened_at")
-        rows = records.execute(per.join(tickets, "ticket_id").select("opened_at", "value")).to_pylist()
-        return [(row["opened_at"], float(row["value"])) for row in rows if row["opened_at"] is not None] or None
+        t = records["ticket"]
+        tickets = t.select(
+            "ticket_id",
+            "opened_at",
+            settled_at=ibis.coalesce(t.resolved_at, t.closed_at, t.cancelled_at),
+            group=t.assigned_group_id,
+        )
+        rows = records.execute(per.join(tickets, "ticket_id").select("opened_at", "settled_at", "group", "value"))
+        return [
+            TicketValue(opened_at=r["opened_at"], value=float(r["value"]), settled_at=r["settled_at"], group=r["group"])
+            for r in rows.to_pylist()
+            if r["opened_at"] is not None
+        ] or None
 
     return values

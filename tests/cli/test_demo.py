@@ -35,6 +35,16 @@ def test_demo_runs_two_visits_and_judges_the_adopted_prescription(tmp_path: Path
     ping = next(e for e in followup["effects"] if e["sign"] == "incident.ping_pong_rate")
     assert ping["since"] == "2026-07-01" and ping["verdict"] == "healing" and ping["p_value"] < 0.05
     assert ping["after"] < ping["before"] / 4
+    # the reasoning: cohorts cut (the last weeks' tickets too young), the trend, no control
+    # (a department remedy), the family corrected
+    assert ping["test"] == "interrupted time series (weekly segmented regression)"
+    assert ping["cohorts"]["too_young"] > 0 and ping["cohorts"]["judged_after"] > 100
+    assert ping["p_adjusted"] < 0.05 and ping["interval"][1] < 0
+    assert ping["confidence"] == "moderate" and any("no control" in r for r in ping["reasons"])
+    assert followup["correction"]["method"] == "Holm" and followup["correction"]["tests"] >= 2
+    [chart] = [c for c in followup["control_charts"] if c["sign"] == "incident.ping_pong_rate"]
+    assert chart["adoptions"][0]["label"] == "2026-07" and chart["chart"]["baseline"] == 6
     html = (ws / "report.html").read_text()
     assert '<section id="followup">' in html
+    assert "cohorts cut to equal observation" in html and "adopted 2026-07-01" in html
     assert (ws / "visit-1" / "report.html").exists() and (ws / "visit-2" / "records" / "event").is_dir()

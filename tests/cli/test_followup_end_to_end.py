@@ -45,7 +45,8 @@ def test_treated_dysfunction_heals_untreated_does_not(tmp_path: Path) -> None:
     offered = {p["id"] for p in visit1["prescriptions"]}
     assert {"confirm-before-close", "assignment-matrix"} <= offered
 
-    # both prescriptions adopted from 1 March; only premature resolution is really treated
+    # both prescriptions adopted from 1 April; only premature resolution is really treated. Visit 2
+    # covers January–June: the follow-up needs a quarter of weekly trend before the adoption
     for rx in ("confirm-before-close", "assignment-matrix"):
         run(
             "register",
@@ -54,7 +55,7 @@ def test_treated_dysfunction_heals_untreated_does_not(tmp_path: Path) -> None:
             "--owner",
             "service desk manager",
             "--since",
-            "2026-03-01",
+            "2026-04-01",
             "--workspace",
             str(tmp_path / "ws1"),
             *store,
@@ -62,9 +63,9 @@ def test_treated_dysfunction_heals_untreated_does_not(tmp_path: Path) -> None:
     treated = Scenario(
         seed=32,
         tickets=4_000,
-        months=4,
+        months=6,
         dysfunctions=SICK,
-        treatments=(Treatment(dysfunction="premature-resolution", since=date(2026, 3, 1)),),
+        treatments=(Treatment(dysfunction="premature-resolution", since=date(2026, 4, 1)),),
     )
     simulate(treated, tmp_path / "v2")
     run("examine", str(tmp_path / "v2"), "--source", "canonical", "--workspace", str(tmp_path / "ws2"), *store, "-q")

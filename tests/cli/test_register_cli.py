@@ -58,3 +58,29 @@ def test_adopting_an_unknown_prescription_is_a_usage_error(tmp_path: Path) -> No
     assert result.exit_code == 2 and "no visit" in result.output
     bad = CliRunner().invoke(app, ["register", "status", "1", "forgotten", "--workspace", str(tmp_path)])
     assert bad.exit_code == 2 and "unknown register status" in bad.output
+
+
+def test_a_team_remedy_is_adopted_with_its_groups(tmp_path: Path) -> None:
+    store = Store.open(workspace=tmp_path)
+    store.record_visit(patient=store.patient(slug="patient"), examination=EXAMINATION, fingerprints=[])
+    result = CliRunner().invoke(
+        app,
+        [
+            "register",
+            "adopt",
+            "assignment-matrix",
+            "--owner",
+            "team lead",
+            "--since",
+            "2026-03-01",
+            "--group",
+            "G-SD",
+            "--group",
+            "G-NET",
+            "--workspace",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    [entry] = Store.open(workspace=tmp_path).register(patient=store.patient(slug="patient"))
+    assert entry.groups == ["G-SD", "G-NET"]

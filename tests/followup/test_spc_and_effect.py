@@ -82,3 +82,15 @@ def test_counts_whose_medians_tie_are_judged_by_the_shift_and_shown_as_means() -
     assert effect.verdict == "healing"
     worse = duration_effect(before=[0.0] * 90 + [1.0] * 10, after=[0.0] * 60 + [1.0] * 40, wanted="down")
     assert worse.verdict == "relapsing"
+
+
+def test_xmr_limits_on_a_baseline_judge_the_points_after_it() -> None:
+    # baseline 10, 12, 11, 13, 12: mean 11.6, mR̄ 1.5 → limits 11.6 ± 3.99; then the process shifts to ~20
+    chart = xmr_chart([10, 12, 11, 13, 12, 20, 21, 19], baseline=5)
+    assert chart.center == pytest.approx(11.6) and chart.upper[-1] == pytest.approx(11.6 + 3 * 1.5 / 1.128)
+    assert [s.index for s in chart.signals if s.rule == "beyond_3_sigma"] == [5, 6, 7]
+    assert chart.as_json()["baseline"] == 5
+    # over the whole series the shift inflates the moving range and the limits swallow it
+    assert not [s for s in xmr_chart([10, 12, 11, 13, 12, 20, 21, 19]).signals if s.rule == "beyond_3_sigma"]
+    with pytest.raises(ValueError, match="baseline"):
+        xmr_chart([1, 2, 3], baseline=1)

@@ -16,7 +16,7 @@ def test_migrations_upgrade_an_empty_database_to_head_and_back(database: str) ->
     tables = set(inspect(engine).get_table_names())
     assert {"organisation", "patient", "visit", "answer_set", "register_entry", "alembic_version"} <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
         # the migrations create exactly what the models declare
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()
@@ -119,4 +119,33 @@ def test_answers_are_kept_per_respondent(database: str) -> None:
         ("ana", "agent", 4),
         ("bo", "process_owner", 2),
     ]
+    store.close()
+
+
+def test_a_register_entry_keeps_the_groups_of_a_team_remedy(database: str) -> None:
+    store = Store.open(database=database)
+    patient = store.patient(slug="acme-it")
+    store.adopt(
+        patient=patient,
+        prescription_id="swarming",
+        dysfunction_id="assignment-ping-pong",
+        title="Swarm on tickets that cross teams",
+        owner="team lead",
+        sphere="team",
+        target_signs=[{"id": "incident.ping_pong_rate", "direction": "down"}],
+        adopted_on=date(2026, 3, 1),
+        groups=["G-SD", "G-NET"],
+    )
+    store.adopt(
+        patient=patient,
+        prescription_id="assignment-matrix",
+        dysfunction_id="assignment-ping-pong",
+        title="Assignment matrix",
+        owner="incident manager",
+        sphere="department",
+        target_signs=[{"id": "incident.ping_pong_rate", "direction": "down"}],
+        adopted_on=date(2026, 3, 2),
+    )
+    team, department = store.register(patient=patient)
+    assert team.groups == ["G-SD", "G-NET"] and department.groups is None
     store.close()

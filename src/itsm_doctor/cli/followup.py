@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,23 +12,26 @@ from rich.table import Table
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out
 from itsm_doctor.engine import EngineError
-from itsm_doctor.followup.compare import AdoptedPrescription, followup
+from itsm_doctor.followup.compare import AdoptedPrescription, TicketValues, followup
 from itsm_doctor.report import render_markdown, write_html
-from itsm_doctor.report.view import format_p, format_value
+from itsm_doctor.report.view import format_effect, format_p, format_value
 from itsm_doctor.store import Store, StoreError
 
 __all__ = ["FOLLOWUP_HELP", "followup_command", "print_followup", "run_followup"]
 
-FOLLOWUP_HELP = """Compare the patient's visits: each sign's trend, monthly control charts, and for every
-prescription adopted in the register a before/after test on the signs it should move
-(two-proportion z-test for shares, Mann–Whitney U for durations; p < 0.05), with a verdict:
-healing, no effect yet, or relapsing.
+FOLLOWUP_HELP = (
+    "Compare the patient's visits: each sign's trend, monthly control charts (limits from the months "
+    "before an adoption), and for every prescription adopted in the register its effect on the signs it "
+    "should move, with a verdict: healing, no effect yet, or relapsing.\n\n"
+    "Each effect is judged on tickets that had the same chance to show the sign (too-young tickets left "
+    "out and counted), against the trend the weekly series already had (and its season, with two years "
+    "of history), against the groups a team remedy did not touch (register adopt --group), with Holm's "
+    "correction over all the tests; 'too early: about N more weeks' says when the data cannot tell yet.\n\n"
+    "The split is the date the prescription took effect (register adopt --since); the per-ticket values "
+    "come from the latest visit's records. See docs/followup.md."
+)
 
-The before/after split is the date the prescription took effect (`register adopt --since`);
-the per-ticket values come from the records of the latest visit in the workspace.
-"""
-
-TicketValuesFactory = Callable[[Path], Callable[[str], Sequence[tuple[datetime, float]] | None] | None]
+TicketValuesFactory = Callable[[Path], TicketValues | None]
 
 
 def _ticket_values_factory() -> TicketValuesFactory | None:
@@ -73,21 +75,31 @@ def _print_trends(result: dict[str, Any]) -> None:
 
 
 def _print_effects(result: dict[str, Any]) -> None:
-    effects = Table(title="Adopted prescriptions", title_justify="left")
-    for col in ("prescription", "sign", "before", "after", "p", "verdict"):
-        effects.add_column(col)
+    """Per prescription, a table of its signs (narrow enough for 80 columns), then how each
+    verdict was reached."""
+    by_rx: dict[str, list[dict[str, Any]]] = {}
     for e in result["effects"]:
-        p = format_p(e.get("p_value"))
-        effects.add_row(
-            str(e.get("title")),
-            str(e["sign"]),
-            format_value(e.get("before"), e.get("unit")),
-            format_value(e.get("after"), e.get("unit")),
-            p,
-            str(e["verdict"]).replace("_", " "),
-        )
-    if effects.row_count:
-        out.print(effects)
+        by_rx.setdefault(str(e.get("title") or e.get("prescription")), []).append(e)
+    for title, effects in by_rx.items():
+        table = Table(title=f"{title} (since {effects[0].get('since')})", title_justify="left")
+        for col in ("sign", "before → after", "effect [95 %]", "p (Holm)", "verdict"):
+            table.add_column(col)
+        for e in effects:
+            unit = e.get("unit")
+            table.add_row(
+                str(e.get("sign_name") or e["sign"]),
+                f"{format_value(e.get('before'), unit)} → {format_value(e.get('after'), unit)}",
+                format_effect(e),
+                format_p(e.get("p_adjusted")),
+                str(e["verdict"]).replace("_", " "),
+            )
+        out.print(table)
+        for e in effects:
+            why = "; ".join([f"{e.get('confidence', 'low')} confidence", *(e.get("reasons") or [])])
+            out.print(f"  [dim]{e['sign']}:[/dim] {e.get('reading') or e.get('test')} — {e.get('test')}; {why}")
+    correction = result.get("correction")
+    if correction and correction.get("tests"):
+        out.print(f"[dim]{correction['note']}[/dim]", highlight=False)
 
 
 def run_followup(store: Store, who: Any, workspace: Path, visits: Sequence[Any]) -> dict[str, Any]:
@@ -102,6 +114,8 @@ def run_followup(store: Store, who: Any, workspace: Path, visits: Sequence[Any])
             since=e.started_on or e.adopted_on,
             target_signs=e.target_signs,
             status=e.status,
+            sphere=e.sphere,
+            groups=tuple(e.groups or ()),
         )
         for e in store.register(patient=who)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -51,9 +52,12 @@ def _prescription_in_visits(
     return None
 
 
-def adopt_prescription(store: Store, who: Any, prescription_id: str, *, owner: str, adopted_on: date) -> Any:
+def adopt_prescription(
+    store: Store, who: Any, prescription_id: str, *, owner: str, adopted_on: date, groups: Sequence[str] = ()
+) -> Any:
     """Put the prescription as the latest visit proposed it into the register, with the signs
-    it should move and their wanted direction; None when no visit proposed it."""
+    it should move and their wanted direction, and for a team remedy the ``groups`` it
+    changes; None when no visit proposed it."""
     found = _prescription_in_visits(store, who, prescription_id)
     if found is None:
         return None
@@ -71,6 +75,7 @@ def adopt_prescription(store: Store, who: Any, prescription_id: str, *, owner: s
         adopted_on=adopted_on,
         follow_up_days=rx.get("follow_up_days"),
         visit_id=visit_id,
+        groups=groups,
     )
 
 
@@ -79,6 +84,13 @@ def adopt(
     prescription: Annotated[str, typer.Argument(help="Prescription id, as shown in the examination.")],
     owner: Annotated[str, typer.Option(help="Who is accountable (a role or a name).")],
     since: Annotated[str | None, typer.Option(help="Date the remedy takes effect (YYYY-MM-DD); default today.")] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="For a team remedy: a group id of the records it changes (repeat for several); the follow-up "
+            "compares them with the groups it did not touch."
+        ),
+    ] = None,
     workspace: WorkspaceOpt = Path("itsm-doctor-workspace"),
     database: DatabaseOpt = None,
     patient: PatientOpt = "patient",
@@ -92,7 +104,7 @@ def adopt(
         raise typer.Exit(EXIT_USAGE) from None
     store = _open(workspace, database)
     who = store.patient(slug=patient, organisation=organisation)
-    entry = adopt_prescription(store, who, prescription, owner=owner, adopted_on=adopted_on)
+    entry = adopt_prescription(store, who, prescription, owner=owner, adopted_on=adopted_on, groups=group or ())
     if entry is None:
         err.print(
             f"error: no visit of {patient!r} proposed a prescription {prescription!r}; run `itsm-doctor examine` first"

@@ -2,8 +2,11 @@
 
 Rates (a share of tickets) are compared with the two-proportion z-test and Cohen's h;
 durations with the two-sided Mann–Whitney U test and the rank-biserial correlation (robust
-to the heavy tails of resolution times). A verdict needs the change to be significant
-(p < ``alpha``) *and* in the direction the prescription promised:
+to the heavy tails of resolution times). These pooled tests ignore trends and censoring: the
+follow-up judges prescriptions with ``judge`` (equal observation, interrupted time series,
+a control where there is one) and uses ``holm`` here to correct the family of its tests.
+A verdict needs the change to be significant (p < ``alpha``) *and* in the direction the
+prescription promised:
 
 - ``healing`` — significant change in the promised direction;
 - ``relapsing`` — significant change in the opposite direction (the patient got worse);
@@ -20,7 +23,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-__all__ = ["ALPHA", "Effect", "duration_effect", "rate_effect", "verdict"]
+__all__ = ["ALPHA", "Effect", "duration_effect", "holm", "rate_effect", "verdict"]
 
 ALPHA = 0.05
 Verdict = Literal["healing", "no_effect_yet", "relapsing"]
@@ -114,3 +117,17 @@ def duration_effect(*, before: Sequence[float], after: Sequence[float], wanted: 
         # the direction is the test's own (rank-biserial > 0: 'after' tends to be larger), not the medians'
         verdict=verdict(before=0.0, after=rank_biserial, p_value=float(result.pvalue), wanted=wanted, alpha=alpha),
     )
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (same order as given): the
+    i-th smallest is multiplied by (m − i + 1), made non-decreasing, capped at 1. Rejecting
+    where the adjusted p < alpha keeps the chance of any false verdict in the family ≤ alpha."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * float(p_values[i])))
+        adjusted[i] = running
+    return adjusted

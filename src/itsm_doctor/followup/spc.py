@@ -11,6 +11,12 @@ engine serves both. The rules are the Western Electric rules (the first four Nel
 
 XmR sigma is the mean moving range divided by d2 = 1.128 (limits at mean ± 2.66 · mR̄);
 p-chart sigma is √(p̄(1 − p̄)/nᵢ) per point, so limits widen for small samples.
+
+With a ``baseline`` (the number of leading points before a change, e.g. the months before a
+prescription's adoption), the centre line and limits are computed on the baseline alone and
+every point — the baseline's and the later ones — is judged against them: the practice of
+control charts for a process that was changed on purpose. Without one, the limits come from
+the whole series, and a series that shifted half way puts nearly every point out of control.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ class ControlChart:
     lower: tuple[float, ...]
     upper: tuple[float, ...]
     signals: tuple[Signal, ...] = field(default=())
+    baseline: int | None = None  # the leading points the limits were computed on; None: all
 
     @property
     def in_control(self) -> bool:
@@ -61,6 +68,7 @@ class ControlChart:
             "upper": list(self.upper),
             "signals": [{"index": s.index, "rule": s.rule} for s in self.signals],
             "in_control": self.in_control,
+            "baseline": self.baseline,
         }
 
 
@@ -83,13 +91,25 @@ def rule_signals(z: Sequence[float]) -> tuple[Signal, ...]:
     return tuple(found)
 
 
-def xmr_chart(values: Sequence[float], *, labels: Sequence[str] | None = None) -> ControlChart:
-    """Individuals and moving range chart of a series of values (at least two points)."""
+def _baseline(baseline: int | None, n: int) -> int:
+    if baseline is None:
+        return n
+    if not 2 <= baseline <= n:
+        raise ValueError(f"a baseline needs at least two of the {n} points, not {baseline}")
+    return baseline
+
+
+def xmr_chart(
+    values: Sequence[float], *, labels: Sequence[str] | None = None, baseline: int | None = None
+) -> ControlChart:
+    """Individuals and moving range chart of a series of values (at least two points); with
+    ``baseline``, limits from the first ``baseline`` points only."""
     x = np.asarray(values, dtype=float)
     if len(x) < 2:
         raise ValueError("an XmR chart needs at least two points")
-    center = float(x.mean())
-    mr_bar = float(np.abs(np.diff(x)).mean())
+    base = x[: _baseline(baseline, len(x))]
+    center = float(base.mean())
+    mr_bar = float(np.abs(np.diff(base)).mean())
     sigma = mr_bar / D2
     z = (x - center) / sigma if sigma > 0 else np.zeros_like(x)
     n = len(x)
@@ -101,11 +121,19 @@ def xmr_chart(values: Sequence[float], *, labels: Sequence[str] | None = None) -
         lower=(center - 3 * sigma,) * n,
         upper=(center + 3 * sigma,) * n,
         signals=rule_signals(z.tolist()),
+        baseline=baseline,
     )
 
 
-def p_chart(successes: Sequence[int], trials: Sequence[int], *, labels: Sequence[str] | None = None) -> ControlChart:
-    """Proportion chart: ``successes[i]`` of ``trials[i]`` per period (periods with no trials skipped)."""
+def p_chart(
+    successes: Sequence[int],
+    trials: Sequence[int],
+    *,
+    labels: Sequence[str] | None = None,
+    baseline: int | None = None,
+) -> ControlChart:
+    """Proportion chart: ``successes[i]`` of ``trials[i]`` per period (periods with no trials
+    skipped); with ``baseline``, p̄ from the first ``baseline`` periods with trials only."""
     k = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)
     if k.shape != n.shape:
@@ -118,7 +146,8 @@ def p_chart(successes: Sequence[int], trials: Sequence[int], *, labels: Sequence
         raise ValueError("a p-chart needs at least two periods with trials")
     if (k < 0).any() or (k > n).any():
         raise ValueError("a p-chart needs 0 ≤ successes ≤ trials in every period")
-    p_bar = float(k.sum() / n.sum())
+    b = _baseline(baseline, len(n))
+    p_bar = float(k[:b].sum() / n[:b].sum())
     p = k / n
     sigma = np.sqrt(p_bar * (1 - p_bar) / n)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -131,4 +160,5 @@ def p_chart(successes: Sequence[int], trials: Sequence[int], *, labels: Sequence
         lower=tuple(max(0.0, p_bar - 3 * s) for s in sigma),
         upper=tuple(min(1.0, p_bar + 3 * s) for s in sigma),
         signals=rule_signals([float(v) if math.isfinite(v) else 0.0 for v in z]),
+        baseline=baseline,
     )

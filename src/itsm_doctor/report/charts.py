@@ -47,8 +47,11 @@ def trend_svg(*, labels: Sequence[str], values: Sequence[float | None], title: s
     return _render(chart)
 
 
-def control_chart_svg(chart: Mapping[str, Any], *, title: str, unit: str) -> str:
-    """An XmR or p-chart: points, centre line, control limits, and the signals in red."""
+def control_chart_svg(
+    chart: Mapping[str, Any], *, title: str, unit: str, adoptions: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """An XmR or p-chart: points, centre line, control limits (from the baseline months when
+    the chart has one), the signals in red, and a marker at each adoption's month."""
     flagged = {int(s["index"]) for s in chart.get("signals", [])}
     rows = [
         {
@@ -78,7 +81,18 @@ def control_chart_svg(chart: Mapping[str, Any], *, title: str, unit: str) -> str
             legend=alt.Legend(title=None, orient="bottom"),
         ),
     )
-    layered = alt.layer(limits, center, line, points).properties(
+    layers = [limits, center, line, points]
+    # the label names the date, not the prescription: the title is in the table above and would overrun the chart
+    marks = [{"period": a["label"], "what": f"adopted {a.get('since', '')}"} for a in adoptions if a.get("label")]
+    if marks:
+        rule = alt.Chart(_data(marks)).encode(x=alt.X("period:O", sort=None))
+        layers += [
+            rule.mark_rule(color=_INK, strokeDash=[2, 2]),
+            rule.mark_text(align="right", dx=-3, dy=55, fontSize=9, color=_INK).encode(text="what:N"),
+        ]
+    if chart.get("baseline"):
+        title = f"{title} · limits from the {chart['baseline']} months before the adoption"
+    layered = alt.layer(*layers).properties(
         width=300, height=130, title=alt.TitleParams(title, fontSize=11, anchor="start", color=_INK)
     )
     return _render(layered)

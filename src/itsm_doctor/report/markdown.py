@@ -51,16 +51,16 @@ def render_markdown(examination: Mapping[str, Any], *, followup: Mapping[str, An
         lines += [
             "## Follow-up",
             "",
-            "| prescription | sign | before | after | p | verdict |",
-            "|---|---|---:|---:|---:|---|",
+            "| prescription | sign | before | after | p (Holm) | verdict | reading |",
+            "|---|---|---:|---:|---:|---|---|",
         ]
         for e in followup["effects"]:
             unit = e.get("unit")
-            p = format_p(e.get("p_value"))
+            p = format_p(e["p_adjusted"] if "p_adjusted" in e else e.get("p_value"))  # older follow-ups: raw p
             lines.append(
                 f"| {_cell(e.get('title') or e.get('prescription'))} | `{e.get('sign')}` "
                 f"| {format_value(e.get('before'), unit)} | {format_value(e.get('after'), unit)} | {p} "
-                f"| {str(e.get('verdict', '')).replace('_', ' ')} |"
+                f"| {str(e.get('verdict', '')).replace('_', ' ')} | {_cell(str(e.get('reading') or ''))} |"
             )
         lines.append("")
     return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ from typing import Any
 
 from itsm_doctor.report.charts import control_chart_svg, handover_heatmap_svg, radar_svg, status_map_svg, trend_svg
 
-__all__ = ["AREAS", "SPHERES", "STATUS_ORDER", "format_p", "format_value", "report_view"]
+__all__ = ["AREAS", "SPHERES", "STATUS_ORDER", "format_effect", "format_p", "format_value", "report_view"]
 
 AREAS = ("compliance", "quality", "performance", "value")
 SPHERES = ("team", "department", "enterprise")
@@ -170,13 +170,22 @@ def _followup(followup: Mapping[str, Any] | None) -> dict[str, Any] | None:
                 "sign": e.get("sign"),
                 "before": format_value(e.get("before"), unit),
                 "after": format_value(e.get("after"), unit),
-                "p": format_p(e.get("p_value")),
+                "expected": format_value(e.get("expected"), unit),
+                "effect": format_effect(e),
+                "p": format_p(e["p_adjusted"] if "p_adjusted" in e else e.get("p_value")),
                 "test": e.get("test"),
                 "verdict": e.get("verdict"),
+                "confidence": e.get("confidence"),
+                "why": _reasoning(e),
             }
         )
     charts = [
-        control_chart_svg(c["chart"], title=str(c.get("title") or c.get("sign")), unit=str(c.get("unit")))
+        control_chart_svg(
+            c["chart"],
+            title=str(c.get("title") or c.get("sign")),
+            unit=str(c.get("unit")),
+            adoptions=c.get("adoptions") or (),
+        )
         for c in followup.get("control_charts") or []
     ]
     charts += [
@@ -186,7 +195,46 @@ def _followup(followup: Mapping[str, Any] | None) -> dict[str, Any] | None:
         for t in followup.get("trends") or []
         if len(t.get("labels") or []) >= 2
     ]
-    return {"effects": effects, "charts": charts}
+    return {"effects": effects, "charts": charts, "correction": (followup.get("correction") or {}).get("note")}
+
+
+def format_effect(e: Mapping[str, Any]) -> str:
+    """An effect with its 95 % interval as people read it: a relative change for durations,
+    percentage points for shares, else in the sign's unit."""
+    effect, interval = e.get("effect"), e.get("interval")
+    if effect is None or not interval:
+        return "n/a"
+    if e.get("effect_scale") == "relative":
+        return f"{effect:+.0%} [{interval[0]:+.0%}, {interval[1]:+.0%}]"
+    unit = e.get("unit")
+    if unit == "ratio":
+        return f"{effect * 100:+.1f} pts [{interval[0] * 100:+.1f}, {interval[1] * 100:+.1f}]"
+    return f"{format_value(effect, unit)} [{format_value(interval[0], unit)}, {format_value(interval[1], unit)}]"
+
+
+def _reasoning(e: Mapping[str, Any]) -> list[str]:
+    """How the verdict was reached, in the order it was: cohorts, trend, control, reading."""
+    lines = []
+    cohorts = e.get("cohorts") or {}
+    if cohorts:
+        lines.append(
+            f"cohorts cut to equal observation: {cohorts.get('judged_before', 0):,} tickets before and "
+            f"{cohorts.get('judged_after', 0):,} after, each observed {cohorts.get('horizon_days', 0):g} days; "
+            f"{cohorts.get('too_young', 0):,} too young to judge, {cohorts.get('unsettled', 0):,} not settled "
+            "within the horizon"
+        )
+    model = e.get("model") or {}
+    if model:
+        unit = e.get("unit")
+        lines.append(
+            f"trend over the {model.get('window_weeks')} weeks before: {format_value(e.get('expected'), unit)} "
+            f"expected after, {format_value(e.get('after'), unit)} seen"
+            + (" (season modelled)" if model.get("season") else "")
+        )
+    lines += [str(r) for r in e.get("reasons") or [] if not (cohorts and "too young to judge" in str(r))]
+    if e.get("reading"):
+        lines.append(str(e["reading"]))
+    return lines
 
 
 def report_view(

@@ -187,8 +187,10 @@ class Store:
         follow_up_days: int | None = None,
         visit_id: str | None = None,
         note: str | None = None,
+        groups: Sequence[str] = (),
     ) -> RegisterEntry:
-        """Put a prescription in the improvement register."""
+        """Put a prescription in the improvement register; ``groups`` are the records' group
+        ids a team-sphere prescription changes (the follow-up compares them with the others)."""
         entry = RegisterEntry(
             patient_id=patient.id,
             prescription_id=prescription_id,
@@ -205,6 +207,7 @@ class Store:
             target_signs=list(target_signs),
             visit_id=visit_id,
             note=note,
+            groups=list(groups) or None,
         )
         with self.session() as s:
             s.add(entry)

@@ -101,5 +101,7 @@ class RegisterEntry(Base):
     completed_on: Mapped[date | None] = mapped_column(Date)
     follow_up_days: Mapped[int | None] = mapped_column(Integer)
     target_signs: Mapped[list[dict[str, str]]] = mapped_column(JSONType)
+    # a team-sphere prescription's groups (group ids of the records); the follow-up's control is the others
+    groups: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     visit_id: Mapped[str | None] = mapped_column(ForeignKey("visit.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)

@@ -7,7 +7,7 @@ The pydantic ``Examination`` *is* the JSON contract of DESIGN.md
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +22,7 @@ from itsm_doctor.followup.maturity import evidenced_maturity, maturity_gaps
 from itsm_doctor.intake.run import IntakeResult, run_intake, workspace_assumptions
 from itsm_doctor.signs import examine_signs, get_sign
 from itsm_doctor.signs.mining import group_handovers, status_dfg, variants
+from itsm_doctor.signs.roles import apply_roles, load_roles
 from itsm_doctor.sources.base import SourceOptions
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Evidence",
     "Examination",
     "IntakeEntry",
+    "MissingEvidence",
     "Period",
     "Prescription",
     "SignEntry",
@@ -109,12 +111,21 @@ class Cause(_Contract):
     likelihood: float = Field(ge=0, le=1)
 
 
+class MissingEvidence(_Contract):
+    """A sign the dysfunction reads that these records cannot give, and why."""
+
+    id: str
+    reason: str | None = None
+
+
 class Diagnosis(_Contract):
     id: str
     name: str
     verdict: Literal["present", "possible", "absent", "undetermined"]
     likelihood: float = Field(ge=0, le=1)
+    confidence: float = Field(default=1.0, ge=0, le=1)
     evidence: list[Evidence] = Field(default_factory=list)
+    missing: list[MissingEvidence] = Field(default_factory=list)
     causes: list[Cause] = Field(default_factory=list)
 
 
@@ -131,15 +142,17 @@ class Prescription(_Contract):
 
 
 class Examination(_Contract):
-    """The examination JSON of DESIGN.md; extra keys: records (rows per table), process
-    (directly-follows graph, handovers, variants), maturity, notes, assumptions (what intake
-    assumed, e.g. the clock of times written without an offset)."""
+    """The examination JSON of DESIGN.md; extra keys: records (rows per table), roles (where
+    each group's tier comes from: the export, a mapping file, or inferred from routing),
+    process (directly-follows graph, handovers, variants), maturity, notes, assumptions (what
+    intake assumed, e.g. the clock of times written without an offset)."""
 
     schema_: Literal["itsm-doctor/examination/1"] = Field(default=SCHEMA, alias="schema")
     patient: str
     visit: Visit
     intake: list[IntakeEntry] = Field(default_factory=list)
     records: dict[str, int] = Field(default_factory=dict)
+    roles: dict[str, Any] = Field(default_factory=dict)
     signs: list[SignEntry] = Field(default_factory=list)
     diagnoses: list[Diagnosis] = Field(default_factory=list)
     prescriptions: list[Prescription] = Field(default_factory=list)
@@ -207,13 +220,18 @@ def build_examination(
     at: datetime | None = None,
     diagnose: Diagnose | None = None,
     progress: Callable[[str], None] | None = None,
+    roles: Mapping[str, int] | None = None,
 ) -> Examination:
     """Measure every sign on the records, then diagnose with ``diagnose`` (default: the
     installed diagnosis step; without one, diagnoses and prescriptions stay empty and a note
-    says why)."""
+    says why). Group tiers come from ``roles`` (group → tier) when given, else from the
+    export, else they are inferred from routing (``itsm_doctor.signs.roles``)."""
+    inferred = apply_roles(r, mapping=roles)
+    notes: list[str] = []
+    if inferred.source == "inferred":
+        notes.append(f"support tiers inferred from the records: {inferred.basis}; override with --roles FILE")
     findings = examine_signs(r, progress=progress)
     signs = [f.as_json() for f in findings]
-    notes: list[str] = []
     step = diagnose or _installed_diagnosis()
     diagnoses: list[dict[str, Any]] = []
     prescriptions: list[dict[str, Any]] = []
@@ -234,6 +252,7 @@ def build_examination(
             "visit": {"id": uuid.uuid4().hex[:12], "at": (at or datetime.now(UTC)).isoformat(), "period": _period(r)},
             "intake": list(intake),
             "records": dict(r.counts),
+            "roles": inferred.as_json(),
             "signs": signs,
             "diagnoses": diagnoses,
             "prescriptions": prescriptions,
@@ -277,8 +296,11 @@ def examine(
     patient: str = "patient",
     symptoms: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    roles: Path | None = None,
 ) -> tuple[Examination, IntakeResult]:
-    """Intake the exports into the workspace, then examine the records on ``engine``."""
+    """Intake the exports into the workspace, then examine the records on ``engine``
+    (``roles``: a YAML file of group → tier overriding the inferred tiers)."""
+    mapping = load_roles(roles) if roles is not None else None  # a bad file fails before the long work
     result = run_intake(
         paths, source=source, workspace=workspace, options=options or SourceOptions(), progress=progress
     )
@@ -298,6 +320,7 @@ def examine(
         assumptions=workspace_assumptions(workspace),
         symptoms=symptoms,
         progress=progress,
+        roles=mapping,
     )
     return exam, result
 

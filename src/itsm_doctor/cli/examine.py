@@ -49,11 +49,12 @@ def print_examination(exam: Examination) -> None:
     present = [d for d in exam.diagnoses if d.verdict in ("present", "possible")]
     if present:
         dx = Table(title="Diagnoses", title_justify="left")
-        for col in ("dysfunction", "verdict", "likelihood", "evidence for"):
+        for col in ("dysfunction", "verdict", "likelihood", "evidence for", "missing"):
             dx.add_column(col)
         for d in present:
             support = ", ".join(e.id for e in d.evidence if e.supports)[:80]
-            dx.add_row(d.name, d.verdict, f"{d.likelihood:.0%}", support)
+            missing = ", ".join(m.id for m in d.missing)[:60]
+            dx.add_row(d.name, d.verdict, f"{d.likelihood:.0%}", support, missing)
         out.print(dx)
     for note in exam.notes:
         out.print(f"[dim]note:[/dim] {note}", highlight=False)
@@ -108,6 +109,12 @@ def examine_command(
             help="Your circle of influence: team, department or enterprise; prescriptions beyond it are left out."
         ),
     ] = "enterprise",
+    roles: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML file of group name or id → support tier (1–3), overriding tiers inferred from routing."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     if source not in SOURCE_NAMES:
@@ -137,6 +144,7 @@ def examine_command(
                 patient=patient,
                 symptoms=symptoms,
                 progress=lambda msg: progress.update(task, description=msg),
+                roles=roles,
             )
     except (IntakeError, EngineError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from itsm_doctor.assessment.answers import load_answers
-from itsm_doctor.diagnosis.engine import POSSIBLE, PRESENT, diagnose, sign_strength, symptom_strength
+from itsm_doctor.diagnosis.engine import MIN_CONFIDENCE, POSSIBLE, PRESENT, diagnose, sign_strength, symptom_strength
 from itsm_doctor.diagnosis.treatment import SPHERES, prescribe
 from itsm_doctor.pathology import load_catalog
 
 __all__ = [
+    "MIN_CONFIDENCE",
     "POSSIBLE",
     "PRESENT",
     "SPHERES",
@@ -41,6 +42,7 @@ def diagnose_examination(
     """The examination's diagnosis step: (diagnoses, prescriptions) as JSON-ready dicts."""
     catalog = load_catalog()
     values = {str(s["id"]): s.get("value") for s in signs}
+    reasons = {str(s["id"]): s.get("reason") for s in signs if s.get("value") is None}
     answers = mean_answers(symptoms) if symptoms else {}
-    diagnoses = diagnose(catalog, values=values, answers=answers, visits=visits)
+    diagnoses = diagnose(catalog, values=values, answers=answers, visits=visits, reasons=reasons)
     return diagnoses, prescribe(catalog, diagnoses, sphere=sphere)

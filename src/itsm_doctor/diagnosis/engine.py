@@ -4,11 +4,20 @@ For every dysfunction: ``score = prior + Σ weight × strength`` over its sign a
 rules, ``likelihood = 1 / (1 + e^-score)``. A sign's strength is how far its value lies past
 the rule's threshold, in units of the rule's ``width``, capped at ±1 (the side that speaks
 against the dysfunction is scaled by ``against``); a symptom's strength is (mean agreement − 3)
-÷ 2. Verdict: ``present`` at ≥ 0.80, ``possible`` at ≥ 0.50, else ``absent`` — and
-``undetermined`` when fewer than ``min_signs`` of its signs can be computed from these records
-and no symptom was answered, or when it needs more visits than there are: never ``absent``
-for lack of data. Causes are scored the same way from their own evidence, starting from the
-dysfunction's likelihood. See docs/adr/0003-diagnosis-method.md.
+÷ 2. Verdict: ``present`` at ≥ 0.80, ``possible`` at ≥ 0.50, else ``absent``.
+
+Evidence sufficiency (docs/adr/0007-diagnosis-evidence-sufficiency-and-contrasts.md): a verdict
+rests on whatever evidence the records allow. A sign the records cannot give is listed under
+``missing`` (with the examination's reason) and lowers ``confidence`` — the measured share of
+the weight of the dysfunction's supporting rules — but never blocks: the verdict is
+``undetermined`` only when fewer than ``min_signs`` *discriminating* signs can be measured and
+no symptom was answered, or when it needs more visits than there are. A likelihood at the
+``present`` level on less than half of the evidence weight (``confidence`` < 0.5) reads
+``possible``: partial evidence may raise a suspicion, not settle it; and a likelihood below
+``possible`` is ``absent`` only when the measured evidence leans against the dysfunction or
+covers half its weight — else ``undetermined``: never ``absent`` for lack of data. Causes are
+scored the same way from their own evidence, starting from the dysfunction's likelihood. See
+docs/adr/0003-diagnosis-method.md.
 """
 
 from __future__ import annotations
@@ -19,10 +28,11 @@ from typing import Any
 
 from itsm_doctor.pathology import Catalog, Dysfunction, SignRule, SymptomRule
 
-__all__ = ["POSSIBLE", "PRESENT", "diagnose", "sign_strength", "symptom_strength"]
+__all__ = ["MIN_CONFIDENCE", "POSSIBLE", "PRESENT", "diagnose", "sign_strength", "symptom_strength"]
 
 PRESENT = 0.80
 POSSIBLE = 0.50
+MIN_CONFIDENCE = 0.5  # share of the supporting evidence weight measured before a verdict may be `present`
 
 
 def _logistic(x: float) -> float:
@@ -82,19 +92,47 @@ def _evidence(
     return total, rows, computable
 
 
+def _sufficiency(
+    d: Dysfunction, values: Mapping[str, float | None], reasons: Mapping[str, str | None]
+) -> tuple[float, int, list[dict[str, Any]]]:
+    """(confidence, discriminating signs measured, missing evidence) of one dysfunction."""
+    supporting = [r for r in d.signs if r.role == "for"]
+    whole = sum(r.weight for r in supporting)
+    measured = [r for r in supporting if values.get(r.sign) is not None]
+    confidence = sum(r.weight for r in measured) / whole if whole else 0.0
+    discriminating = sum(1 for r in measured if r.discriminating)
+    missing = [
+        {
+            "id": r.sign,
+            "role": r.role,
+            "weight": r.weight,
+            "reason": reasons.get(r.sign) or "not measured on these records",
+        }
+        for r in d.signs
+        if values.get(r.sign) is None
+    ]
+    return confidence, discriminating, missing
+
+
 def _diagnose_one(
-    d: Dysfunction, values: Mapping[str, float | None], answers: Mapping[str, float], visits: int
+    d: Dysfunction,
+    values: Mapping[str, float | None],
+    answers: Mapping[str, float],
+    visits: int,
+    reasons: Mapping[str, str | None],
 ) -> dict[str, Any]:
-    total, evidence, computable = _evidence(d.signs, d.symptoms, values, answers)
+    total, evidence, _computable = _evidence(d.signs, d.symptoms, values, answers)
     answered = any(e["kind"] == "symptom" for e in evidence)
     likelihood = _logistic(d.prior + total)
-    missing_required = any(values.get(sign) is None for sign in d.requires)
-    if visits < d.needs_visits or missing_required or (computable < d.min_signs and not answered):
+    confidence, discriminating, missing = _sufficiency(d, values, reasons)
+    if visits < d.needs_visits or (discriminating < d.min_signs and not answered):
         verdict = "undetermined"
-    elif likelihood >= PRESENT:
+    elif likelihood >= PRESENT and (confidence >= MIN_CONFIDENCE or answered):
         verdict = "present"
     elif likelihood >= POSSIBLE:
         verdict = "possible"
+    elif total > 0 and confidence < MIN_CONFIDENCE and not answered:
+        verdict = "undetermined"  # the little that is measured leans towards it: not enough to clear it
     else:
         verdict = "absent"
     causes: list[dict[str, Any]] = []
@@ -115,7 +153,9 @@ def _diagnose_one(
         "name": d.name,
         "verdict": verdict,
         "likelihood": round(likelihood, 4),
+        "confidence": round(confidence, 4),
         "evidence": evidence,
+        "missing": missing,
         "causes": causes,
     }
 
@@ -126,8 +166,10 @@ def diagnose(
     values: Mapping[str, float | None],
     answers: Mapping[str, float] | None = None,
     visits: int = 1,
+    reasons: Mapping[str, str | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """One diagnosis per dysfunction, present first, then possible, undetermined, absent."""
+    """One diagnosis per dysfunction, present first, then possible, undetermined, absent.
+    ``reasons`` (sign id → why it is n/a) are carried into each diagnosis's ``missing`` list."""
     order = {"present": 0, "possible": 1, "undetermined": 2, "absent": 3}
-    out = [_diagnose_one(d, values, answers or {}, visits) for d in catalog.dysfunctions]
+    out = [_diagnose_one(d, values, answers or {}, visits, reasons or {}) for d in catalog.dysfunctions]
     return sorted(out, key=lambda x: (order[x["verdict"]], -x["likelihood"], x["id"]))

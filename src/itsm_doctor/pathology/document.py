@@ -15,7 +15,8 @@ def _rule(r: SignRule) -> str:
     side = f"above {r.above:g}" if r.above is not None else f"below {r.below:g}"
     if r.role == "against":
         return f"`{r.sign}` {side} rules it out (weight {r.weight:g})"
-    return f"`{r.sign}` {side} (width {r.width:g}, weight {r.weight:g})"
+    kind = "" if r.discriminating else "; corroborating only"
+    return f"`{r.sign}` {side} (width {r.width:g}, weight {r.weight:g}{kind})"
 
 
 def render() -> str:
@@ -24,7 +25,8 @@ def render() -> str:
         "# The pathology catalog",
         "",
         "Generated from `src/itsm_doctor/pathology/catalog/*.yaml` by `python -m itsm_doctor.pathology.document`;",
-        "a test fails when this page is stale. How evidence becomes a verdict: `docs/adr/0003-diagnosis-method.md`.",
+        "a test fails when this page is stale. How evidence becomes a verdict: `docs/adr/0003-diagnosis-method.md`",
+        "and `docs/adr/0007-diagnosis-evidence-sufficiency-and-contrasts.md`.",
         "",
     ]
     for d in catalog.dysfunctions:
@@ -33,8 +35,6 @@ def render() -> str:
             lines += [f"Needs {d.needs_visits} visits before a verdict.", ""]
         lines += [f"**Signs** (prior log-odds {d.prior:g}):", ""]
         lines += [f"- {_rule(r)}" for r in d.signs]
-        if d.requires:
-            lines += [f"- required for a verdict: {', '.join(f'`{s}`' for s in d.requires)}"]
         if d.symptoms:
             lines += ["", "**Symptoms**: " + ", ".join(f"`{s.question}` (weight {s.weight:g})" for s in d.symptoms)]
         if d.differential:

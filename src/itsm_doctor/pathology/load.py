@@ -68,7 +68,6 @@ def _load_file(path: Path, sign_ids: frozenset[str]) -> Dysfunction:
     rules += [(f"causes.{c.id}.signs", r.sign) for c in d.causes for r in c.signs]
     rules += [(f"prescriptions.{p.id}.moves", m.sign) for p in d.prescriptions for m in p.moves]
     rules += [(f"differential.{x.dysfunction}.telling_sign", x.telling_sign) for x in d.differential]
-    rules += [("requires", sign) for sign in d.requires]
     for field, sign in rules:
         if sign not in sign_ids:
             raise CatalogError(f"{path}: field {field}: unknown sign {sign!r} (see `itsm-doctor catalog signs`)")

@@ -37,6 +37,10 @@ class SignRule(_Strict):
     role: Literal["for", "against"] = Field(
         default="for", description="'against': past the threshold the sign rules the dysfunction out (a differential)"
     )
+    discriminating: bool = Field(
+        default=True,
+        description="the sign alone separates sick from healthy; a verdict needs at least one such sign measured",
+    )
 
     @model_validator(mode="after")
     def _one_side(self) -> SignRule:
@@ -89,8 +93,7 @@ class Dysfunction(_Strict):
     name: str
     description: str = Field(min_length=40)
     prior: float = Field(default=-1.5, description="log-odds before any evidence")
-    min_signs: int = Field(default=1, ge=1, description="computable signs needed for a verdict")
-    requires: tuple[str, ...] = Field(default=(), description="signs without which the verdict is undetermined")
+    min_signs: int = Field(default=1, ge=1, description="measured discriminating signs needed for a verdict")
     signs: tuple[SignRule, ...] = Field(min_length=1)
     symptoms: tuple[SymptomRule, ...] = ()
     differential: tuple[Differential, ...] = ()

@@ -2,7 +2,7 @@
 
 Signs live in one module per practice (``desk``, ``incident``, ``incident_time``,
 ``incident_people``, ``service_level``, ``request``, ``problem``, ``change``, ``process``,
-``records_quality``); ``SIGNS`` below is the one registry, in catalog order.
+``records_quality``, ``contrast``, ``narrow``); ``SIGNS`` below is the one registry, in catalog order.
 
 Add a sign: write its function and metadata in the module of its practice, add it to that
 module's tuple, and give it a case file in ``tests/signs/cases/<id>.yaml``. Add a module:
@@ -16,10 +16,12 @@ from collections.abc import Callable, Sequence
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import AREAS, Benchmark, Finding, Sign, compute, rate
 from itsm_doctor.signs.change import CHANGE_SIGNS
+from itsm_doctor.signs.contrast import CONTRAST_SIGNS
 from itsm_doctor.signs.desk import DESK_SIGNS
 from itsm_doctor.signs.incident import INCIDENT_SIGNS
 from itsm_doctor.signs.incident_people import INCIDENT_PEOPLE_SIGNS
 from itsm_doctor.signs.incident_time import INCIDENT_TIME_SIGNS
+from itsm_doctor.signs.narrow import NARROW_SIGNS
 from itsm_doctor.signs.problem import PROBLEM_SIGNS
 from itsm_doctor.signs.process import PROCESS_SIGNS
 from itsm_doctor.signs.records_quality import RECORDS_SIGNS
@@ -49,6 +51,8 @@ SIGNS: tuple[Sign, ...] = (
     *CHANGE_SIGNS,
     *PROCESS_SIGNS,
     *RECORDS_SIGNS,
+    *CONTRAST_SIGNS,
+    *NARROW_SIGNS,
 )
 _BY_ID = {s.id: s for s in SIGNS} | {a: s for s in SIGNS for a in s.aliases}
 if len({s.id for s in SIGNS}) != len(SIGNS):  # pragma: no cover - a programming error

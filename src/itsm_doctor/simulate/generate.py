@@ -202,14 +202,21 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     ci = np.where(has_prev, ci[prev], ci)
     svc = np.where(has_prev, svc[prev], svc)
     # a practised problem management links repeats, and known errors, to problem records
-    known_error = inc & (rng.random(n) < 0.10 * (1 - s_pma) ** 2)
-    linked = (has_prev & (rng.random(n) < 0.75 * (1 - s_pma) ** 2)) | known_error
+    # (realistic: 1–4 % of incidents carry a link, as in the shared ServiceNow log)
+    known_rate, repeat_link = (0.015, 0.3) if sc.realistic else (0.10, 0.75)
+    # (realistic: without the practice links vanish — 1 − s cubed — rather than thin out)
+    fade = (1 - s_pma) ** (3 if sc.realistic else 2)
+    known_error = inc & (rng.random(n) < known_rate * fade)
+    linked = (has_prev & (rng.random(n) < repeat_link * fade)) | known_error
     problem_id = _blank(np.array([f"PRB-{c}" for c in ci], dtype=object), ~linked)
 
     # --- priority ---------------------------------------------------------------------------
     impact = rng.choice([1, 2, 3], size=n, p=[0.1, 0.3, 0.6])
     urgency = rng.choice([1, 2, 3], size=n, p=[0.15, 0.35, 0.5])
     p_true = np.clip(impact + urgency - 1, 1, 4)
+    if sc.realistic:  # most incidents at one priority, the rest spread around it
+        rest = (1 - sc.dominant_priority_share) / 10
+        p_true = rng.choice([1, 2, 3, 4], size=n, p=[rest, 3 * rest, sc.dominant_priority_share, 6 * rest])
     inflated = rng.random(n) < 0.6 * s("priority-inflation")
     # a healthy desk also corrects a few priorities, in both directions
     misjudged = ~inflated & (rng.random(n) < 0.03)
@@ -257,7 +264,11 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     ev.add(early_wait, ids, t, kind="customer_reply", status="in_progress")
 
     s_pp = s("assignment-ping-pong")
-    p_l1 = 0.76 * (1 - s("desk-role-ambiguity") * desk_skill[a1]) * (1 - 0.55 * s("push-to-front-failure"))
+    p_l1 = (
+        (0.60 if sc.realistic else 0.76)
+        * (1 - s("desk-role-ambiguity") * desk_skill[a1])
+        * (1 - 0.55 * s("push-to-front-failure"))
+    )
     solved_l1 = is_request | (rng.random(n) < p_l1)
     escalated = ~solved_l1
     quick = escalated & (rng.random(n) < 0.9 * s("push-to-front-failure"))
@@ -295,10 +306,19 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     t = np.where(bounce, t + _lognorm(rng, 0.5, 0.6, n), t)
     ev.add(bounce, ids, t, kind="status_change", status="in_progress", group="SD", agent=desk_agent)
 
+    # (realistic: resolver groups take most of a working day, as the shared real logs show)
+    l2_hours, l3_hours = (10.0, 24.0) if sc.realistic else (3.0, 8.0)
     work = np.where(
-        l3, _lognorm(rng, 8, 0.8, n), np.where(escalated, _lognorm(rng, 3, 0.8, n), _lognorm(rng, 0.4, 0.7, n))
+        l3,
+        _lognorm(rng, l3_hours, 0.8, n),
+        np.where(escalated, _lognorm(rng, l2_hours, 0.8, n), _lognorm(rng, 0.4, 0.7, n)),
     )
     work = np.where(is_request, _lognorm(rng, 8, 0.8, n), work * f_prio**0.75) * backlog
+    # customer neglect by resolver groups: a picked-up incident is left untouched for hours
+    # (drawn only when neglect is switched on, so that other patients' records stay as they were)
+    s_cn = s("customer-neglect")
+    if np.any(s_cn > 0):
+        work = work + np.where(escalated, _lognorm(rng, 100.0, 0.5, n) * s_cn, 0.0)
     t_res = t + work
     # wait-user abuse: on a ticket about to breach, the clock is paused shortly before the deadline
     target = np.where(is_request, REQUEST_SLA_HOURS, np.vectorize(SLA_HOURS.get)(priority)) * H
@@ -315,7 +335,8 @@ def generate_chunk(sc: Scenario, org: Organisation, *, chunk: int, first: int, n
     resolves = ~skip_resolve
     ev.add(resolves, ids, t_res, kind="resolve", status="resolved")
     conflict = s("desk-role-conflict")
-    reopen = resolves & (rng.random(n) < 0.02 + 0.35 * s("premature-resolution") + 0.08 * conflict)
+    base_reopen = 0.01 if sc.realistic else 0.02
+    reopen = resolves & (rng.random(n) < base_reopen + 0.35 * s("premature-resolution") + 0.08 * conflict)
     t_reopen = t_res + _lognorm(rng, 10, 0.8, n)
     ev.add(reopen, ids, t_reopen, kind="reopen", status="in_progress")
     t_res2 = t_reopen + _lognorm(rng, 3, 0.7, n)

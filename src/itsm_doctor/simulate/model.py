@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Literal
 
 __all__ = [
+    "BASES",
     "DYSFUNCTIONS",
     "Organisation",
     "Scenario",
@@ -38,6 +40,12 @@ DYSFUNCTIONS: tuple[str, ...] = (
     "wait-user-abuse",
 )
 
+# Healthy base rates: ``textbook`` (the simulator's first calibration: 24 % of incidents
+# escalated, 2 % reopened, priorities spread by impact × urgency) or ``realistic`` (what the
+# shared real logs show, issue 13: about 40 % of incidents reassigned, about 1 % reopened,
+# 75–94 % of incidents at one priority, 1–4 % of incidents carrying a problem link).
+BASES = ("textbook", "realistic")
+
 # Resolution targets (calendar hours) per priority, for incidents and requests.
 SLA_HOURS = {1: 4.0, 2: 8.0, 3: 24.0, 4: 72.0}
 REQUEST_SLA_HOURS = 40.0
@@ -63,8 +71,16 @@ class Scenario:
     dysfunctions: dict[str, float] = field(default_factory=dict)
     treatments: tuple[Treatment, ...] = ()
     request_share: float = 0.35
+    base: Literal["textbook", "realistic"] = "textbook"
+    dominant_priority_share: float = 0.85  # realistic base: the share of incidents at priority 3
 
     def __post_init__(self) -> None:
+        if self.base not in BASES:
+            raise ValueError(f"unknown base {self.base!r}; use one of {', '.join(BASES)}")
+        if not 0.5 <= self.dominant_priority_share <= 0.99:
+            raise ValueError(
+                f"dominant_priority_share must be between 0.5 and 0.99, not {self.dominant_priority_share}"
+            )
         unknown = sorted(set(self.dysfunctions) - set(DYSFUNCTIONS))
         if unknown:
             raise ValueError(f"unknown dysfunction(s) {', '.join(unknown)}; known: {', '.join(DYSFUNCTIONS)}")
@@ -84,6 +100,10 @@ class Scenario:
         month = self.start.month - 1 + self.months
         end = datetime(self.start.year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
         return end.timestamp()
+
+    @property
+    def realistic(self) -> bool:
+        return self.base == "realistic"
 
     def severity(self, name: str) -> float:
         return float(self.dysfunctions.get(name, 0.0))

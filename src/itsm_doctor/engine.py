@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ class Records:
     materialise: bool = True
     _shared: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
     _facts: dict[str, Any] = field(default_factory=dict, repr=False)
+    # the workspace's readers' lock, held while the records are open (intake/workspace.py)
+    _guard: Any = field(default=None, repr=False)
 
     def __getitem__(self, name: str) -> ibis.Table:
         return self.tables[name]
@@ -243,24 +246,29 @@ def _referential(tables: dict[str, pa.Table]) -> bool:
     return True
 
 
-def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
-    """The records intake wrote in ``workspace`` (every batch), on ``engine``."""
-    root = workspace / "records"
-    if not root.is_dir():
-        raise EngineError(f"{workspace} holds no records: run `itsm-doctor intake … --workspace {workspace}` first")
+def _open_committed(workspace: Path, engine: str) -> tuple[BaseBackend, dict[str, ibis.Table], dict[str, int]]:
+    """A connection on ``engine`` and a table per canonical table over the committed files."""
+    from itsm_doctor.intake.workspace import WorkspaceError, committed_files
+
+    try:
+        committed = committed_files(workspace)
+    except WorkspaceError as exc:
+        raise EngineError(str(exc)) from exc
     con = _connect(engine)
     tag = uuid.uuid4().hex[:10]
     out: dict[str, ibis.Table] = {}
     counts: dict[str, int] = {}
     for name in TABLES:
-        files = sorted(str(p) for p in (root / name).glob("*.parquet")) if (root / name).is_dir() else []
+        files = [str(p) for p in committed.get(name, [])]
+        missing = [f for f in files if not Path(f).is_file()]
+        if missing:
+            raise EngineError(f"file {missing[0]}: a record file the workspace manifest names is missing")
         if files:
             if engine == "duckdb":
                 t = con.read_parquet(files, table_name=_table_name(name, tag))  # type: ignore[attr-defined]
-            else:
-                t = con.read_parquet(
-                    files[0] if len(files) == 1 else str(root / name), table_name=_table_name(name, tag)
-                )  # type: ignore[attr-defined]
+            else:  # only the committed files: Spark is given them one by one, never the folder
+                con._session.read.parquet(*files).createOrReplaceTempView(_table_name(name, tag))  # type: ignore[attr-defined]
+                t = con.table(_table_name(name, tag))
             # the files' own footers know their rows: no scan
             counts[name] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
         else:
@@ -270,8 +278,29 @@ def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
                 t = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
             counts[name] = 0
         out[name] = t
+    return con, out, counts
+
+
+def open_records(workspace: Path, *, engine: str = "duckdb") -> Records:
+    """The records of every batch committed in ``workspace`` (the files its manifest names:
+    a batch being written, or left by a killed intake, is never read), on ``engine``."""
+    from itsm_doctor.intake.workspace import open_reader_lock
+
+    root = workspace / "records"
+    if not root.is_dir():
+        raise EngineError(f"{workspace} holds no records: run `itsm-doctor intake … --workspace {workspace}` first")
+    guard = open_reader_lock(workspace)
+    try:
+        con, out, counts = _open_committed(workspace, engine)
+    except BaseException:
+        if guard is not None:
+            guard.close()
+        raise
     # intake quarantines every event naming an unknown ticket
-    return Records(engine=engine, con=con, tables=out, counts=counts, referential=True)
+    records = Records(engine=engine, con=con, tables=out, counts=counts, referential=True, _guard=guard)
+    if guard is not None:  # the lock lasts as long as the records are in use
+        weakref.finalize(records, guard.close)
+    return records
 
 
 @contextmanager

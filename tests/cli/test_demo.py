@@ -22,7 +22,7 @@ def test_demo_runs_two_visits_and_judges_the_adopted_prescription(tmp_path: Path
     assert truth["dysfunctions"] == {
         "assignment-ping-pong": 0.8,
         "wait-user-abuse": 0.7,
-        "problem-management-absent": 0.8,
+        "problem-management-absent": 0.9,
     }
     store = Store.open(workspace=ws)
     visits = store.visits(patient=store.patient(slug="demo"))

@@ -4,6 +4,7 @@ keeps the prescriptions within the user's circle of influence."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -13,7 +14,7 @@ from itsm_doctor.followup.compare import followup_signs
 from itsm_doctor.simulate import Scenario, simulate
 
 
-def _examine(tmp: Path, exports: Path, name: str, *extra: str) -> dict[str, object]:
+def _examine(tmp: Path, exports: Path, name: str, *extra: str, records: str = "ws") -> dict[str, object]:
     out = tmp / f"{name}.json"
     result = CliRunner().invoke(
         app,
@@ -23,7 +24,9 @@ def _examine(tmp: Path, exports: Path, name: str, *extra: str) -> dict[str, obje
             "--source",
             "canonical",
             "--workspace",
-            str(tmp / "ws"),
+            str(tmp / records),
+            "--database",
+            f"sqlite:///{tmp / 'ws' / 'itsm-doctor.db'}",
             "-q",
             "--json",
             str(out),
@@ -57,9 +60,12 @@ def test_stagnation_is_judged_from_the_second_visit(tmp_path: Path) -> None:
         ],
     )
     assert adopted.exit_code == 0, adopted.output
-    # the same sick organisation a quarter later: nothing improved, nothing done
-    simulate(Scenario(seed=42, tickets=2_000, months=3, dysfunctions=sick), tmp_path / "v2")
-    second = _examine(tmp_path, tmp_path / "v2", "v2")
+    # the same sick organisation a quarter later: nothing improved, nothing done. The simulator
+    # numbers tickets from 1 again, so its records go to their own folder (in one workspace the
+    # second export's tickets would replace the first's: the latest version of a ticket wins)
+    later = Scenario(seed=41, tickets=2_000, months=3, dysfunctions=sick, start=date(2026, 4, 1))
+    simulate(later, tmp_path / "v2")
+    second = _examine(tmp_path, tmp_path / "v2", "v2", records="ws-v2")
     stagnant = next(d for d in second["diagnoses"] if d["id"] == "stagnant-improvement")  # type: ignore[union-attr]
     assert stagnant["verdict"] == "present"
     evidence = {e["id"]: e["value"] for e in stagnant["evidence"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,8 @@ def test_quarantine_within_the_allowed_share_exits_0(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--source", "nosuch"], "unknown source 'nosuch'"),
-        (["--source", "bpic2013", "--engine", "oracle"], "unknown engine 'oracle'"),
+        (["--source", "nosuch"], "--source 'nosuch': unknown source"),
+        (["--source", "bpic2013", "--engine", "oracle"], "--engine 'oracle': unknown engine"),
         (["--source", "bpic2013", "--symptoms", "missing.yaml"], "no such answers file"),
     ],
     ids=["unknown-source", "unknown-engine", "missing-symptoms"],
@@ -112,7 +113,7 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
 def test_an_unreadable_path_exits_2(tmp_path: Path) -> None:
     code, output, data = _examine(tmp_path, str(tmp_path / "nothing.csv"), "--source", "bpic2013")
     assert code == 2 and data is None
-    assert "nothing.csv" in output
+    assert re.search(r"error: file \S*nothing\.csv: no such file or folder", " ".join(output.split()))
 
 
 def test_catalog_signs_prints_every_sign_with_its_definition() -> None:

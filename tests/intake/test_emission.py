@@ -54,7 +54,7 @@ def _events(ws: Path) -> list[tuple[object, ...]]:
     con = duckdb.connect()
     return con.execute(
         "SELECT ticket_id, seq, event_id, kind, from_status, to_status, from_group_id, to_group_id, activity "
-        f"FROM read_parquet('{ws}/records/event/*.parquet') ORDER BY ticket_id, seq"
+        f"FROM read_parquet('{ws}/event.parquet') ORDER BY ticket_id, seq"
     ).fetchall()
 
 
@@ -63,15 +63,17 @@ def test_events_by_row_are_whole_again_when_written(tmp_path: Path) -> None:
     session.emit_events_by_row(by_row, [raw.file], reads=[raw.name])
     derive(session)
     session.finish_files()
-    counts = _write(session, tmp_path / "ws", "b")
+    (tmp_path / "stage").mkdir()
+    counts, staged, _quarantine = _write(session, tmp_path / "stage")
 
     assert counts["event"] == 5 and counts["ticket"] == 2
-    assert _events(tmp_path / "ws") == [
-        ("T1", 1, "T1:1", "status_change", None, "assigned", None, "G1", "row 1"),
-        ("T1", 2, "T1:2", "status_change", "assigned", "in_progress", "G1", "G1", "row 2"),
-        ("T1", 3, "T1:3", "status_change", "in_progress", "resolved", "G1", "G2", "row 3"),
+    assert staged["event"] == tmp_path / "stage" / "event.parquet"
+    assert _events(tmp_path / "stage") == [
+        ("T1", 1, "T1:1", "status_change", None, "assigned", None, "G1", "row 2"),  # line 1 is the header
+        ("T1", 2, "T1:2", "status_change", "assigned", "in_progress", "G1", "G1", "row 3"),
+        ("T1", 3, "T1:3", "status_change", "in_progress", "resolved", "G1", "G2", "row 4"),
         ("T2", 1, "T2:1", "group_change", None, None, None, "G3", None),
-        ("T2", 2, "T2:2", "status_change", None, "assigned", "G3", "G1", "row 5"),
+        ("T2", 2, "T2:2", "status_change", None, "assigned", "G3", "G1", "row 6"),
     ]
     # T9's row is quarantined, and its event, staged before, is not written
     report = session.files[0]
@@ -84,4 +86,4 @@ def test_an_emission_by_row_that_yields_two_events_for_a_row_is_caught(tmp_path:
     derive(session)
     session.finish_files()
     with pytest.raises(RuntimeError, match="17 events written for 9 staged"):
-        _write(session, tmp_path / "ws", "b")
+        _write(session, tmp_path)

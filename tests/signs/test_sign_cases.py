@@ -3,7 +3,9 @@
 A case starts from the tiny log in base_log.yaml (``base: true``, the default) or from
 nothing (``base: false``), then ``drop``s whole tables, ``add``s rows. A row with
 ``repeat: N`` stands for N rows whose ``ticket_id`` gets the suffix ``-0`` … ``-N-1``.
-``expected`` is the headline value (compared to 1e-9) or ``n/a``.
+``expected`` is the headline value (compared to 1e-9) or ``n/a``; an n/a case names its
+``reason`` (the start of the finding's reason, which must say why the records cannot show the sign).
+``n`` is the number of tickets (or other units) measured, when given.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import yaml
 from itsm_doctor.engine import records_from_arrow
 from itsm_doctor.records.schema import SCHEMAS
 from itsm_doctor.signs import SIGNS, compute, get_sign
+from itsm_doctor.signs.common import ratio_finish, time_share_summary
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases"
@@ -89,15 +92,21 @@ def check(sign_id: str, case: dict[str, Any], engine: str = "duckdb") -> None:
     expected = case["expected"]
     if expected == "n/a":
         assert finding.value is None and finding.status == "n/a", finding
-        assert finding.reason
+        assert finding.reason and finding.reason.startswith(case["reason"]), finding.reason
+        if "n" in case:
+            assert finding.n == case["n"], finding
     else:
         assert finding.value == pytest.approx(float(expected), abs=1e-9), finding
+        assert finding.reason is None, finding.reason
+        if "n" in case:
+            assert finding.n == case["n"], finding
         for key, value in (case.get("breakdowns") or {}).items():
             got_all = finding.breakdowns[key]
             if isinstance(value, dict):
                 for k, v in value.items():
                     got = got_all[k]
-                    got = got["value"] if isinstance(got, dict) else got
+                    # a number is the breakdown's value; a mapping is compared whole
+                    got = got["value"] if isinstance(got, dict) and not isinstance(v, dict) else got
                     assert got == pytest.approx(v, abs=1e-9), (key, k)
             elif isinstance(value, list):
                 assert got_all == value, key
@@ -123,6 +132,13 @@ def test_every_sign_has_cases_with_a_value_and_an_na() -> None:
         assert any(e == "n/a" for e in expected), f"{sign_id} has no n/a case"
 
 
+def test_every_na_case_names_its_reason() -> None:
+    for path in CASES.glob("*.yaml"):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+            if case["expected"] == "n/a":
+                assert case.get("reason"), f"{path.name} :: {case['name']}: an n/a case must name its reason"
+
+
 def test_every_sign_documents_itself() -> None:
     assert len(SIGNS) >= 40
     for s in SIGNS:
@@ -131,3 +147,27 @@ def test_every_sign_documents_itself() -> None:
         assert s.direction in ("higher", "lower") and s.unit in ("ratio", "h", "count", "rho"), s.id
         lower_good = s.benchmark.good < s.benchmark.poor
         assert lower_good == (s.direction == "lower"), f"{s.id}: band contradicts direction"
+
+
+def test_ratio_finish_divides_by_the_sum_of_its_denominators() -> None:
+    # built here, not at import as the signs do, so that a mutation of it meets these checks
+    counts = pa.table({"incidents": [6], "requests": [1], "problems": [1], "changes": [2], "caused": [None]})
+    every = {"incidents": 6, "requests": 1, "problems": 1, "changes": 2, "caused": 0}
+    assert ratio_finish("problems", ("incidents",), 100.0)(counts) == (pytest.approx(100 / 6), every | {"_n": 6})
+    assert ratio_finish("requests", ("incidents", "requests"))(counts) == (pytest.approx(1 / 7), every | {"_n": 7})
+    assert ratio_finish("caused", ("changes",))(counts) == (0.0, every | {"_n": 2})
+    empty = pa.table({"incidents": [None], "requests": [0], "caused": [3]})
+    assert ratio_finish("caused", ("incidents", "requests"))(empty) == (
+        None,
+        {"_reason": "no incidents or requests in these records"},
+    )
+
+
+def test_time_share_summary_on_the_base_log() -> None:
+    # open-status intervals with a duration: I1 7,200 s, I2 86,400, I3 28,800, I4 172,800, I5 3,600
+    # and I6 3,600 (its last "new" is still open) = 302,400 s; pending: I2 57,600 and I3 13,200
+    # awaiting the user, I4 86,400 awaiting the vendor
+    r = records_from_arrow(build_tables({}), engine="duckdb")
+    assert r.execute(time_share_summary(None)(r)).to_pylist() == [{"part": 157200, "whole": 302400, "n": 6}]
+    user = r.execute(time_share_summary("awaiting_user")(r)).to_pylist()
+    assert user == [{"part": 70800, "whole": 302400, "n": 6}]

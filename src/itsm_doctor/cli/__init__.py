@@ -15,6 +15,7 @@ import typer
 
 from itsm_doctor import __version__
 from itsm_doctor.cli import assess as _assess
+from itsm_doctor.cli import batches as _batches
 from itsm_doctor.cli import catalog as _catalog
 from itsm_doctor.cli import demo as _demo
 from itsm_doctor.cli import examine as _examine
@@ -56,6 +57,7 @@ app.command(name="examine", help=_examine.EXAMINE_HELP)(_examine.examine_command
 app.command(name="catalog", help=_catalog.CATALOG_HELP)(_catalog.catalog)
 app.command(name="assess", help=_assess.ASSESS_HELP)(_assess.assess)
 app.add_typer(_register.register_app, name="register")
+app.add_typer(_batches.batches_app, name="batches")
 app.command(name="followup", help=_followup.FOLLOWUP_HELP)(_followup.followup_command)
 app.command(name="simulate", help=_simulate.SIMULATE_HELP)(_simulate.simulate_command)
 app.command(name="demo", help=_demo.DEMO_HELP)(_demo.demo)

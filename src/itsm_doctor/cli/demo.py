@@ -37,7 +37,7 @@ and the follow-up judges whether the prescription moved its signs. The report
 shows the second visit with its follow-up.
 """
 
-DEMO_DYSFUNCTIONS = {"assignment-ping-pong": 0.8, "wait-user-abuse": 0.7, "problem-management-absent": 0.8}
+DEMO_DYSFUNCTIONS = {"assignment-ping-pong": 0.8, "wait-user-abuse": 0.7, "problem-management-absent": 0.9}
 TREATED_FROM = date(2026, 7, 1)
 DEMO_PRESCRIPTION = "assignment-matrix"
 _OWNER = "service desk manager"

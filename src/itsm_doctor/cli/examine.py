@@ -9,16 +9,27 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from itsm_doctor.assessment.answers import AnswersError, load_answers
-from itsm_doctor.cli._common import EXIT_INTAKE, EXIT_USAGE, err, out, progress_display
+from itsm_doctor.assessment.answers import load_answers
+from itsm_doctor.cli._common import (
+    EXIT_INTAKE,
+    check_output_file,
+    err,
+    fail,
+    out,
+    parse_share,
+    progress_display,
+    user_errors,
+)
 from itsm_doctor.cli.intake import print_intake
-from itsm_doctor.engine import ENGINES, EngineError
+from itsm_doctor.engine import ENGINES
 from itsm_doctor.examination import Examination, examine
 from itsm_doctor.followup.compare import followup_signs
-from itsm_doctor.report import render_markdown, write_html
+from itsm_doctor.intake.workspace import check_writable
+from itsm_doctor.report import render_html, render_markdown
 from itsm_doctor.report.view import AREAS, format_value
 from itsm_doctor.sources import SOURCE_NAMES
-from itsm_doctor.sources.base import IntakeError, SourceOptions
+from itsm_doctor.sources.base import SourceOptions
+from itsm_doctor.sources.mapping import load_mapping
 from itsm_doctor.store import Store
 
 __all__ = ["EXAMINE_HELP", "examine_command", "print_examination", "rediagnose"]
@@ -100,8 +111,8 @@ def examine_command(
     report: Annotated[Path | None, typer.Option(help="Write the self-contained HTML report here.")] = None,
     markdown: Annotated[Path | None, typer.Option(help="Write the report as Markdown here.")] = None,
     max_quarantine: Annotated[
-        float, typer.Option(help="Largest share of quarantined rows still accepted; above it, exit 1.")
-    ] = 0.01,
+        str, typer.Option(help="Largest share of quarantined rows still accepted (0.01 or 1%); above it, exit 1.")
+    ] = "1%",
     timezone: Annotated[str | None, typer.Option(help="Time zone of times written without an offset.")] = None,
     sphere: Annotated[
         str,
@@ -116,23 +127,25 @@ def examine_command(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="On an error, show the traceback too.")] = False,
 ) -> None:
+    limit = parse_share(max_quarantine)
     if source not in SOURCE_NAMES:
-        err.print(f"error: unknown source {source!r}; choose one of {', '.join(SOURCE_NAMES)}")
-        raise typer.Exit(EXIT_USAGE)
+        raise fail(f"--source {source!r}: unknown source; choose one of {', '.join(SOURCE_NAMES)}")
     if engine not in ENGINES:
-        err.print(f"error: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-        raise typer.Exit(EXIT_USAGE)
+        raise fail(f"--engine {engine!r}: unknown engine; choose one of {', '.join(ENGINES)}")
     if sphere not in ("team", "department", "enterprise"):
-        err.print(f"error: unknown sphere {sphere!r}; choose team, department or enterprise")
-        raise typer.Exit(EXIT_USAGE)
-    if symptoms is not None:
-        try:  # read the answers before the long work: a bad file is a usage error
+        raise fail(f"--sphere {sphere!r}: unknown sphere; choose team, department or enterprise")
+    for path, option in ((json_file, "--json"), (report, "--report"), (markdown, "--markdown")):
+        check_output_file(path, option=option)
+    with user_errors(debug=debug):
+        # everything that can be refused is refused before the long work
+        if symptoms is not None:
             load_answers(symptoms)
-        except AnswersError as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False)
-            raise typer.Exit(EXIT_USAGE) from None
-    try:
+        if mapping is not None:
+            load_mapping(mapping)
+        check_writable(workspace)
+        store = Store.open(workspace=workspace, database=database)
         with progress_display(enabled=not quiet) as progress:
             task = progress.add_task("examining", total=None)
             exam, result = examine(
@@ -146,27 +159,31 @@ def examine_command(
                 progress=lambda msg: progress.update(task, description=msg),
                 roles=roles,
             )
-    except (IntakeError, EngineError, ValueError) as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
-    print_intake(result)
-    store = Store.open(workspace=workspace, database=database)
-    who = store.patient(slug=patient)
-    data = rediagnose(exam.as_json(), store=store, who=who, symptoms=symptoms, sphere=sphere)
-    print_examination(Examination.model_validate(data))
-    store.record_visit(
-        patient=who,
-        examination=data,
-        fingerprints=[f.fingerprint for f in result.files],
-        visit_id=exam.visit.id,
-    )
-    if json_file:
-        json_file.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    if report:
-        write_html(report, data)
-        out.print(f"Report: {report.resolve()}", highlight=False)
-    if markdown:
-        markdown.write_text(render_markdown(data), encoding="utf-8")
-    if result.quarantine_share > max_quarantine:
-        err.print(f"intake quarantined {result.quarantine_share:.2%} of the rows, above --max-quarantine")
+        print_intake(result)
+        who = store.patient(slug=patient)
+        data = rediagnose(exam.as_json(), store=store, who=who, symptoms=symptoms, sphere=sphere)
+        print_examination(Examination.model_validate(data))
+        # the outputs are rendered before the visit is stored: a report that cannot be
+        # drawn leaves no visit behind
+        html = render_html(data) if report else None
+        text = render_markdown(data) if markdown else None
+        store.record_visit(
+            patient=who,
+            examination=data,
+            fingerprints=[f.fingerprint for f in result.files],
+            visit_id=exam.visit.id,
+        )
+        if json_file:
+            json_file.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        if report and html is not None:
+            report.write_text(html, encoding="utf-8")
+            out.print(f"Report: {report.resolve()}", highlight=False)
+        if markdown and text is not None:
+            markdown.write_text(text, encoding="utf-8")
+    if result.quarantine_share > limit:
+        err.print(
+            f"intake quarantined {result.quarantine_share:.2%} of {result.rows_read:,} rows, "
+            f"above the allowed {limit:.2%} (--max-quarantine)",
+            highlight=False,
+        )
         raise typer.Exit(EXIT_INTAKE)

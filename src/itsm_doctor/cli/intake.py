@@ -13,12 +13,23 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from itsm_doctor.cli._common import EXIT_INTAKE, EXIT_USAGE, err, out, progress_display
+from itsm_doctor.cli._common import (
+    EXIT_INTAKE,
+    check_output_file,
+    err,
+    fail,
+    out,
+    parse_share,
+    progress_display,
+    user_errors,
+)
 from itsm_doctor.intake.run import IntakeResult, run_intake
+from itsm_doctor.intake.workspace import check_writable
 from itsm_doctor.sources import SOURCE_NAMES
-from itsm_doctor.sources.base import IntakeError, SourceOptions
+from itsm_doctor.sources.base import SourceOptions
 
 __all__ = ["intake", "print_intake"]
 
@@ -29,8 +40,11 @@ PATH is a file or a folder (every file in it that the source recognises). Source
 
 Every row is either accepted or quarantined with a reason (unparseable_time, missing_key,
 unknown_status, exact_duplicate, duplicate_key, event_before_creation, malformed_line, …);
-the report gives, per file, rows read = accepted + quarantined. Quarantined rows are kept in
-WORKSPACE/quarantine/ for inspection. Taking in the same files twice changes nothing.
+the report gives, per file, rows read = accepted + quarantined, and names each quarantined
+row by its line in the file. Quarantined rows are kept in WORKSPACE/quarantine/
+(`itsm-doctor batches quarantine` writes them as CSV). Taking in the same files twice changes
+nothing; a ticket already taken in from another export is kept once, in its latest version.
+A batch becomes visible whole or not at all (`itsm-doctor batches list|remove`).
 
 An unknown CSV export: use --source csv with --mapping FILE, a YAML file naming which
 column holds which canonical field and how its statuses map (every key in docs/mapping.md,
@@ -39,14 +53,6 @@ the fields in docs/records.md; presets: --source glpi | itop | znuny | zammad).
 Exit code: 0 done; 1 more than --max-quarantine of the rows were quarantined; 2 unreadable
 input or usage error.
 """
-
-
-def _share(text: str) -> float:
-    text = text.strip()
-    value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    if not 0 <= value <= 1:
-        raise typer.BadParameter("give a share between 0 and 1, or a percentage such as 1%")
-    return value
 
 
 def print_intake(result: IntakeResult, *, console: Console = out) -> None:
@@ -66,15 +72,16 @@ def print_intake(result: IntakeResult, *, console: Console = out) -> None:
         )
     console.print(table)
     for note in result.notes:  # what the reader assumed: shown where the results are read
-        console.print(f"  [dim]assumed:[/dim] {note}", markup=True, highlight=False, soft_wrap=True)
+        console.print(f"  [dim]assumed:[/dim] {escape(note)}", markup=True, highlight=False, soft_wrap=True)
     for f in result.files:
         for note in f.notes:
-            console.print(f"  [dim]{Path(f.file).name}:[/dim] {note}", markup=True, highlight=False)
+            console.print(f"  [dim]{escape(Path(f.file).name)}:[/dim] {escape(note)}", markup=True, highlight=False)
         for ex in f.examples[:5]:
             where = f"row {ex['row']}" + (f", column {ex['column']!r}" if ex.get("column") else "")
+            # the data's own text is escaped: a cell holding "[/]" is not markup
             console.print(
-                f"  [yellow]quarantined[/yellow] {Path(f.file).name} {where}: "
-                f"{ex['reason']} — {ex.get('detail') or ''}",
+                f"  [yellow]quarantined[/yellow] {escape(Path(f.file).name)} {escape(where)}: "
+                f"{escape(str(ex['reason']))} — {escape(str(ex.get('detail') or ''))}",
                 markup=True,
                 highlight=False,
                 soft_wrap=True,
@@ -106,12 +113,14 @@ def intake(
         typer.Option(help="Time zone of times written without an offset (e.g. Europe/Paris). Default: UTC, noted."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="On an error, show the traceback too.")] = False,
 ) -> None:
-    limit = _share(max_quarantine)
+    limit = parse_share(max_quarantine)
     if source not in SOURCE_NAMES:
-        err.print(f"error: unknown source {source!r}; choose one of {', '.join(SOURCE_NAMES)}")
-        raise typer.Exit(EXIT_USAGE)
-    try:
+        raise fail(f"--source {source!r}: unknown source; choose one of {', '.join(SOURCE_NAMES)}")
+    check_output_file(json_file, option="--json")
+    with user_errors(debug=debug):
+        check_writable(workspace)
         with progress_display(enabled=not quiet) as progress:
             task = progress.add_task("starting intake", total=None)
             result = run_intake(
@@ -121,12 +130,9 @@ def intake(
                 options=SourceOptions(mapping=mapping, timezone=timezone),
                 progress=lambda msg: progress.update(task, description=msg),
             )
-    except IntakeError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
-    print_intake(result)
-    if json_file is not None:
-        json_file.write_text(json.dumps(result.as_json(), indent=2), encoding="utf-8")
+        print_intake(result)
+        if json_file is not None:
+            json_file.write_text(json.dumps(result.as_json(), indent=2), encoding="utf-8")
     if result.quarantine_share > limit:
         err.print(
             f"intake quarantined {result.quarantine_share:.2%} of {result.rows_read:,} rows, "

@@ -13,6 +13,9 @@ All of it is SQL on the intake session's DuckDB connection:
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime, timedelta
+
 from itsm_doctor.records.schema import TABLES, duckdb_columns
 from itsm_doctor.sources.base import IntakeSession, quote_ident
 
@@ -123,6 +126,8 @@ def final_event_sql(session: IntakeSession) -> tuple[str, list[object]]:
 def _quarantine_after_emit(session: IntakeSession) -> None:
     con = session.con
     files = [r.file for r in session.files]
+    _quarantine_tickets_of_two_files(session, files)
+    _quarantine_implausible(session, files)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _dup AS
@@ -149,7 +154,8 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
             rows_sql=(
                 "SELECT e._row FROM stage_event e WHERE e._file = "
                 + _lit(file)
-                + " AND e.ticket_id NOT IN (SELECT ticket_id FROM stage_ticket)"
+                # NOT EXISTS: an event naming no ticket at all (no key) is unknown too
+                + " AND NOT EXISTS (SELECT 1 FROM stage_ticket t WHERE t.ticket_id = e.ticket_id)"
             ),
             reason="unknown_ticket",
             column=None,
@@ -168,12 +174,171 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
         )
     # Drop every staged row that came from a quarantined source row.
     marks = session.quarantined_rows_sql()
+    # a ticket no single row gave (aggregated from its file's events) goes with the last of
+    # them; only tickets with a quarantined event are looked at (a join of a few rows)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _hit AS
+        SELECT DISTINCT e._file, e.ticket_id FROM stage_event e JOIN ({marks}) q ON q.file = e._file AND q._row = e._row
+        """
+    )
+    con.execute(
+        f"""
+        DELETE FROM stage_ticket t WHERE t._row IS NULL
+        AND EXISTS (SELECT 1 FROM _hit h WHERE h._file = t._file AND h.ticket_id = t.ticket_id)
+        AND NOT EXISTS (
+            SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e._file = t._file
+            AND e.ticket_id IN (SELECT ticket_id FROM _hit)
+            AND (e._row IS NULL OR NOT EXISTS (SELECT 1 FROM ({marks}) q WHERE q.file = e._file AND q._row = e._row)))
+        """
+    )
     for table in TABLES:
         con.execute(
             f"DELETE FROM {quote_ident('stage_' + table)} s WHERE s._row IS NOT NULL "
             f"AND EXISTS (SELECT 1 FROM ({marks}) q WHERE q.file = s._file AND q._row = s._row)"
         )
     session.release_accepted_raw()
+
+
+def _quarantine_ticket_rows(
+    session: IntakeSession, *, bad: str, files: list[str], reason: str, column: str | None = None
+) -> None:
+    """Quarantine every source row behind the tickets ``bad`` names (SQL yielding ``file,
+    ticket_id, detail``): the ticket's own row and its events' rows, and drop a ticket row that
+    no single source row gave (a ticket aggregated from its events)."""
+    con = session.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _bad_ticket AS {bad}")
+    [(n,)] = con.execute("SELECT count(*) FROM _bad_ticket").fetchall()
+    if not n:
+        return
+    for file in files:
+        lit = _lit(file)
+        rows = (
+            f"SELECT s._row FROM stage_ticket s JOIN _bad_ticket b ON b.ticket_id = s.ticket_id AND b.file = s._file "
+            f"WHERE s._file = {lit} AND s._row IS NOT NULL UNION ALL "
+            f"SELECT e._row FROM stage_event e JOIN _bad_ticket b ON b.ticket_id = e.ticket_id AND b.file = e._file "
+            f"WHERE e._file = {lit} AND e._row IS NOT NULL"
+        )
+        session.quarantine_rows(
+            file=file,
+            rows_sql=rows,
+            reason=reason,
+            column=column,
+            detail_sql=(
+                # the inner relations name their row "r": "_row" is the quarantined source row
+                f"(SELECT any_value(b.detail) FROM _bad_ticket b WHERE b.file = {lit} AND b.ticket_id IN ("
+                f"SELECT k.ticket_id FROM (SELECT _row AS r, ticket_id FROM stage_ticket WHERE _file = {lit} "
+                f"UNION ALL SELECT _row, ticket_id FROM stage_event WHERE _file = {lit}) k WHERE k.r = _row))"
+            ),
+        )
+    con.execute(
+        "DELETE FROM stage_ticket s WHERE s._row IS NULL AND EXISTS "
+        "(SELECT 1 FROM _bad_ticket b WHERE b.ticket_id = s.ticket_id AND b.file = s._file)"
+    )
+
+
+def _quarantine_tickets_of_two_files(session: IntakeSession, files: list[str]) -> None:
+    """The same ticket id given by two files of one intake (e.g. the XES and the CSV export of
+    one log): the first file (by name) keeps it, the later files' rows are ``duplicate_key``."""
+    _quarantine_ticket_rows(
+        session,
+        bad="""
+            SELECT _file AS file, ticket_id,
+                   'ticket ' || ticket_id || ' is given already by ' || first_file
+                   || ' (the same records in two files?)' AS detail
+            FROM (SELECT DISTINCT _file, ticket_id, min(_file) OVER (PARTITION BY ticket_id) AS first_file
+                  FROM stage_ticket)
+            WHERE _file <> first_file
+        """,
+        files=files,
+        reason="duplicate_key",
+    )
+    con = session.con
+    for file in files:
+        [(n,)] = con.execute("SELECT count(DISTINCT ticket_id) FROM _bad_ticket WHERE file = ?", [file]).fetchall()
+        if n:
+            [(first,)] = con.execute(
+                "SELECT min(t._file) FROM stage_ticket t WHERE t.ticket_id IN "
+                "(SELECT ticket_id FROM _bad_ticket WHERE file = ?) AND t._file <> ?",
+                [file, file],
+            ).fetchall()
+            session.report_for(file).notes.append(
+                f"{n:,} ticket(s) of this file are given already by {first}: its rows for them are quarantined "
+                "as duplicate_key — are these the same records in two formats? Take in only one of them."
+            )
+
+
+def _window() -> tuple[str, str]:
+    """The plausible times of records: from ITSM_DOCTOR_EARLIEST (default 1980-01-01) to a day
+    after now. Outside it a time is an export error (year 1, 1900, 9999), not an event."""
+    earliest = os.environ.get("ITSM_DOCTOR_EARLIEST") or "1980-01-01"
+    latest = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S+00")
+    return earliest, latest
+
+
+def _quarantine_implausible(session: IntakeSession, files: list[str]) -> None:
+    """Events with no time; times outside the plausible window; tickets resolved or closed
+    before they were opened — quarantined with their reason, never taken as records."""
+    earliest, latest = _window()
+    outside = f"NOT ({{c}} BETWEEN TIMESTAMPTZ {_lit(earliest)} AND TIMESTAMPTZ {_lit(latest)})"
+    for file in files:
+        lit = _lit(file)
+        session.quarantine_rows(
+            file=file,
+            rows_sql=f"SELECT _row FROM stage_event WHERE _file = {lit} AND _row IS NOT NULL AND ts IS NULL",
+            reason="missing_time",
+            column=None,
+            detail_sql="'the event has no time'",
+        )
+        session.quarantine_rows(
+            file=file,
+            rows_sql=(
+                f"SELECT _row FROM stage_event WHERE _file = {lit} AND _row IS NOT NULL AND " + outside.format(c="ts")
+            ),
+            reason="implausible_time",
+            column=None,
+            detail_sql=(
+                f"'the time ' || (SELECT any_value(e.t)::VARCHAR FROM (SELECT _row AS r, ts AS t FROM stage_event "
+                f"WHERE _file = {lit}) e WHERE e.r = _row) || ' lies outside {earliest} … {latest[:10]}'"
+            ),
+        )
+    times = ("opened_at", "resolved_at", "closed_at", "cancelled_at")
+    checks = " OR ".join(f"({t} IS NOT NULL AND {outside.format(c=t)})" for t in times)
+    _quarantine_ticket_rows(
+        session,
+        bad=f"""
+            SELECT DISTINCT _file AS file, ticket_id,
+                   'ticket ' || ticket_id || ' has a time outside {earliest} … {latest[:10]}' AS detail
+            FROM stage_ticket WHERE {checks}
+        """,
+        files=files,
+        reason="implausible_time",
+    )
+    _quarantine_ticket_rows(
+        session,
+        bad="""
+            SELECT DISTINCT _file AS file, ticket_id,
+                   'ticket ' || ticket_id || ' has no opening time and no event to tell it' AS detail
+            FROM stage_ticket t
+            WHERE t._row IS NOT NULL AND t.opened_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e.ts IS NOT NULL)
+        """,
+        files=files,
+        reason="missing_time",
+        column=None,
+    )
+    _quarantine_ticket_rows(
+        session,
+        bad="""
+            SELECT DISTINCT _file AS file, ticket_id,
+                   'ticket ' || ticket_id || ' is resolved or closed (' || least(resolved_at, closed_at)::VARCHAR
+                   || ') before it was opened (' || opened_at::VARCHAR || ')' AS detail
+            FROM stage_ticket
+            WHERE opened_at IS NOT NULL AND least(resolved_at, closed_at) < opened_at - INTERVAL 1 MINUTE
+        """,
+        files=files,
+        reason="resolved_before_opened",
+    )
 
 
 def _lit(value: str) -> str:

@@ -1,10 +1,11 @@
 """Intake: export files → canonical records in a workspace, with a report of every row.
 
-Workspace layout (a folder; one patient)::
+Workspace layout (a folder; one patient; ``intake.workspace`` keeps it consistent)::
 
-    intake.json                         manifest: every batch taken in, with its report
+    intake.json                         manifest: every committed batch, its report and its files
     records/<table>/<batch>.parquet     canonical records, one file per table and batch
-    quarantine/<batch>.parquet          rejected rows: file, row, column, reason, detail, record
+    quarantine/<batch>.parquet          rejected rows: file, row (the file's line), column, reason,
+                                        detail, record
 
 A batch is one ``intake`` call; its id is a fingerprint of the source name, the mapping
 and the bytes of every file, so taking in the same files twice changes nothing.
@@ -13,9 +14,7 @@ and the bytes of every file, so taking in the same files twice changes nothing.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,9 +24,12 @@ from typing import Any
 import duckdb
 
 from itsm_doctor.intake.derive import derive, final_event_sql
+from itsm_doctor.intake.workspace import load_manifest, writing
 from itsm_doctor.records.schema import TABLES, duckdb_columns
 from itsm_doctor.sources import get_source
 from itsm_doctor.sources.base import FileReport, IntakeError, IntakeSession, SourceOptions, fingerprint, quote_ident
+from itsm_doctor.sources.files import check_regular
+from itsm_doctor.sources.mapping import load_lifecycle_mapping, load_mapping
 
 __all__ = ["IntakeResult", "expand_paths", "intake_memory", "run_intake", "workspace_assumptions"]
 
@@ -81,6 +83,10 @@ def expand_paths(paths: Sequence[Path], *, recognises: Callable[[Path], bool]) -
                 raise IntakeError("the folder holds no file this source recognises", file=str(p))
             out.extend(found)
         elif p.exists():
+            # a FIFO or a device (/dev/zero) would hang the fingerprint: refused before it
+            refused = check_regular(p)
+            if refused:
+                raise IntakeError(refused, file=str(p))
             out.append(p)
         else:
             raise IntakeError("no such file or folder", file=str(p))
@@ -109,13 +115,6 @@ def intake_memory() -> str:
     return f"{max(2 << 30, total // 4) >> 20}MB"
 
 
-def _load_manifest(workspace: Path) -> dict[str, Any]:
-    path = workspace / "intake.json"
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-    return {"schema": "itsm-doctor/workspace/1", "batches": []}
-
-
 def run_intake(
     paths: Sequence[Path],
     *,
@@ -124,50 +123,64 @@ def run_intake(
     options: SourceOptions | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> IntakeResult:
-    """Read export files with the named source into the workspace's records."""
+    """Read export files with the named source into the workspace's records.
+
+    The batch is staged, then committed with its manifest entry in one step (see
+    ``intake.workspace``): an intake that fails or is killed leaves the workspace as it was."""
     options = options or SourceOptions()
     reader = get_source(source)
+    if options.mapping is not None:  # a bad mapping is refused before any file is read
+        # an event log read as it is takes a lifecycle mapping (an activity_map) only
+        (load_lifecycle_mapping if source == "xes" else load_mapping)(options.mapping)
     files = expand_paths(paths, recognises=reader.recognises)
     digests = {str(f): fingerprint(f) for f in files}
     batch = _batch_id(source, digests, options)
-    workspace.mkdir(parents=True, exist_ok=True)
-    manifest = _load_manifest(workspace)
-    for entry in manifest["batches"]:
-        if entry["batch"] == batch:
-            return IntakeResult(
-                batch=batch,
-                source=source,
-                files=[_report_from_json(f) for f in entry["intake"]],
-                records=entry["records"],
-                workspace=workspace,
-                reused=True,
-                notes=["these files were taken in before (same content): records unchanged", *entry.get("notes", [])],
-            )
     say = progress or (lambda _m: None)
-    tmp = workspace / "tmp"
-    tmp.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tmp) as scratch:
-        con = duckdb.connect(str(Path(scratch) / "intake.duckdb"))
+    with writing(workspace) as writer:
+        for entry in writer.manifest()["batches"]:
+            if entry["batch"] == batch:
+                return IntakeResult(
+                    batch=batch,
+                    source=source,
+                    files=[_report_from_json(f) for f in entry["intake"]],
+                    records=entry["records"],
+                    workspace=workspace,
+                    reused=True,
+                    notes=[
+                        "these files were taken in before (same content): records unchanged",
+                        *entry.get("notes", []),
+                    ],
+                )
+        con = duckdb.connect(str(writer.stage / "intake.duckdb"))
         try:
-            con.execute(f"SET temp_directory = '{Path(scratch) / 'spill'}'")
+            con.execute(f"SET temp_directory = '{writer.stage / 'spill'}'")
             # large exports spill to the workspace instead of growing in RAM
             con.execute(f"SET memory_limit = '{os.environ.get('ITSM_DOCTOR_INTAKE_MEMORY') or intake_memory()}'")
-            session = IntakeSession(con=con, progress=say, fingerprints=digests)
-            reader.read(session, files, options)
+            session = IntakeSession(con=con, progress=say, fingerprints=digests, scratch=writer.stage)
+            try:
+                reader.read(session, files, options)
+            except RecursionError:
+                # JSON or XML nested deeper than a parser recurses (e.g. 100,000 brackets)
+                where = session.files[-1].file if session.files else None
+                raise IntakeError("the file nests deeper than intake can read: not an export", file=where) from None
+            except (AttributeError, TypeError, KeyError) as exc:
+                # a JSON or XML document of another shape than the source's (a list where an
+                # object is expected…); --debug shows where the reader stopped
+                where = session.files[-1].file if session.files else None
+                raise IntakeError(
+                    f"the file's structure is not a {source} export ({type(exc).__name__}: {exc}); is --source right?",
+                    file=where,
+                ) from exc
             say("checking and deriving records")
             derive(session)
             session.finish_files()
             say("writing records")
-            records = _write(session, workspace, batch)
+            records, staged, quarantine = _write(session, writer.stage)
         except duckdb.Error as exc:
             raise IntakeError(str(exc).splitlines()[0]) from exc
         finally:
             con.close()
-    result = IntakeResult(
-        batch=batch, source=source, files=session.files, records=records, workspace=workspace, notes=session.notes
-    )
-    manifest["batches"].append(
-        {
+        entry = {
             "batch": batch,
             "source": source,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -176,16 +189,23 @@ def run_intake(
             "records": records,
             "notes": session.notes,  # what the reader assumed (clock, inferred mappings…)
         }
+        say("committing the batch")
+        notes = writer.commit(entry, files=staged, quarantine=quarantine)
+    return IntakeResult(
+        batch=batch,
+        source=source,
+        files=session.files,
+        records=entry["records"],
+        workspace=workspace,
+        notes=[*session.notes, *notes],
     )
-    (workspace / "intake.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    return result
 
 
 def workspace_assumptions(workspace: Path) -> list[str]:
     """What intake assumed, over every batch of the workspace (each once, in order): the
     readers' notes (clock, inferred mappings, derived events) and each file's notes, named."""
     seen: dict[str, None] = {}
-    for entry in _load_manifest(workspace)["batches"]:
+    for entry in load_manifest(workspace)["batches"]:
         for note in entry.get("notes", []):
             seen.setdefault(note, None)
         for f in entry.get("intake", []):
@@ -198,6 +218,7 @@ def _report_from_json(data: dict[str, Any]) -> FileReport:
     rep = FileReport(file=data["file"], source=data["source"], fingerprint=data["fingerprint"])
     rep.rows_read = data["rows_read"]
     rep.rows_quarantined = data["rows_quarantined"]
+    rep.accepted_counted = data.get("rows_accepted")
     rep.reasons = data["reasons"]
     rep.examples = data["examples"]
     rep.notes = data["notes"]
@@ -211,16 +232,17 @@ def _report_from_json(data: dict[str, Any]) -> FileReport:
 _UNSORTED = frozenset({"ticket", "event", "status_interval"})
 
 
-def _write(session: IntakeSession, workspace: Path, batch: str) -> dict[str, int]:
+def _write(session: IntakeSession, stage: Path) -> tuple[dict[str, int], dict[str, Path], Path | None]:
+    """Write the batch's tables and quarantine into the staging folder ``stage``: (rows per
+    table, the file of each non-empty table, the quarantine file if any row was quarantined)."""
     con = session.con
     counts: dict[str, int] = {}
+    staged: dict[str, Path] = {}
     # events last, once what the other tables held is freed: their join needs the memory
     for table in sorted(TABLES, key=lambda t: t == "event"):
         cols = ", ".join(f"{quote_ident(n)}::{t} AS {quote_ident(n)}" for n, t in duckdb_columns(table))
         sort = table not in _UNSORTED
-        folder = workspace / "records" / table
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{batch}.parquet"
+        target = stage / f"{table}.parquet"
         final = quote_ident("final_" + table)
         sql, params = final_event_sql(session) if table == "event" else (f"SELECT * FROM {final}", [])
         con.execute(f"SET preserve_insertion_order = {'true' if sort else 'false'}")
@@ -236,17 +258,14 @@ def _write(session: IntakeSession, workspace: Path, batch: str) -> dict[str, int
             [(keys,)] = con.execute("SELECT count(*) FROM _ev_keys").fetchall()
             if counts[table] != keys:  # an emission by row repeated a _row (or left it NULL)
                 raise RuntimeError(f"{counts[table]} events written for {keys} staged: a source broke its row key")
-        if not counts[table]:
+        if counts[table]:
+            staged[table] = target
+        else:
             target.unlink()
-            if not any(folder.iterdir()):
-                folder.rmdir()
     con.execute("SET preserve_insertion_order = true")
     qn = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]  # type: ignore[index]
+    quarantine = None
     if qn:
-        qdir = workspace / "quarantine"
-        qdir.mkdir(exist_ok=True)
-        con.execute(
-            'COPY (SELECT * FROM quarantine ORDER BY file, "row") TO ? (FORMAT parquet)',
-            [str(qdir / f"{batch}.parquet")],
-        )
-    return {table: counts[table] for table in TABLES}
+        quarantine = stage / "quarantine.parquet"
+        con.execute('COPY (SELECT * FROM quarantine ORDER BY file, "row") TO ? (FORMAT parquet)', [str(quarantine)])
+    return {table: counts[table] for table in TABLES}, staged, quarantine

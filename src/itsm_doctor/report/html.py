@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from itsm_doctor import __version__
+from itsm_doctor.records.text import sanitise
 from itsm_doctor.report.view import report_view
 
 __all__ = ["render_html", "write_html"]
@@ -24,7 +25,9 @@ _ENV = Environment(
 
 def render_html(examination: Mapping[str, Any], *, followup: Mapping[str, Any] | None = None) -> str:
     """The report as one HTML document; every value from the data is escaped by the template."""
-    view = report_view(examination, followup=followup, version=__version__)
+    # the data's text enters the report here: control characters SVG and the chart renderer
+    # refuse (NUL, VT, ESC, U+FFFE) are removed at this boundary
+    view = report_view(sanitise(examination), followup=sanitise(followup) if followup else None, version=__version__)
     return _ENV.get_template("report.html.j2").render(**view)
 
 

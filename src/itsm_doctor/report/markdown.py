@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from itsm_doctor.records.text import sanitise
 from itsm_doctor.report.view import AREAS, SPHERES, format_p, format_value
 
 __all__ = ["render_markdown"]
@@ -17,6 +18,7 @@ def _cell(text: Any) -> str:
 
 
 def render_markdown(examination: Mapping[str, Any], *, followup: Mapping[str, Any] | None = None) -> str:
+    examination = sanitise(examination)  # the data's text, without control characters
     visit = examination.get("visit") or {}
     lines = [f"# ITSM Doctor — {_cell(examination.get('patient') or 'patient')}", ""]
     lines.append(f"Visit `{_cell(visit.get('id', ''))}` at {_cell(visit.get('at', ''))}.")

@@ -18,6 +18,19 @@ __all__ = ["DESK_SIGNS"]
 
 _QUICK_MINUTES = 15
 _MIN_AGENT_TICKETS = 20
+# What answers a ticket: the desk moves it (status, group, assignee, resolution, closure) or
+# writes on it; an activity of unknown kind (generic XES) is the organisation acting on it.
+# A priority or category change is triage, a customer's reply or an SLA clock is not the desk.
+_RESPONSE_KINDS = (
+    "status_change",
+    "group_change",
+    "assignee_change",
+    "comment_public",
+    "comment_internal",
+    "resolve",
+    "close",
+    "activity",
+)
 
 
 def _flagged_interactions(r: Records) -> bool:
@@ -90,7 +103,7 @@ def _quick_escalation(r: Records) -> ibis.Table:
 
 def _first_response(r: Records) -> ibis.Table:
     t = of_type(r, "incident")
-    ev = r["event"]
+    ev = r["event"].filter(_.kind.isin(_RESPONSE_KINDS))
     later = ev.join(t.select("ticket_id", "opened_at"), "ticket_id").filter(_.ts > _.opened_at)
     first = later.group_by("ticket_id").aggregate(first_ts=_.ts.min())
     j = t.left_join(first, t.ticket_id == first.ticket_id)
@@ -115,9 +128,11 @@ def _agents_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
         return None, {"_reason": f"fewer than two tier-1 agents with {_MIN_AGENT_TICKETS} tickets"}
     shares = [r["kept"] / r["n"] for r in rows]
     mean = statistics.fmean(shares)
-    cv = statistics.pstdev(shares) / mean if mean > 0 else None
     per_agent = {str(r["agent"]): {"value": r["kept"] / r["n"], "n": r["n"]} for r in rows}
-    return cv, {"agent": per_agent, "_n": sum(r["n"] for r in rows)}
+    extra = {"agent": per_agent, "_n": sum(r["n"] for r in rows)}
+    if mean <= 0:  # a coefficient of variation needs a mean to divide by
+        return None, extra | {"_reason": "no tier-1 agent kept a ticket in tier 1"}
+    return statistics.pstdev(shares) / mean, extra
 
 
 DESK_SIGNS: tuple[Sign, ...] = (
@@ -212,7 +227,9 @@ DESK_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition=(
             "Median hours from an incident's opening to its first response: the source's first-response time "
-            "when recorded, else the first event after creation (assignment, status change or comment)."
+            "when recorded, else the first assignment, status change or comment after creation (a change of "
+            "status, group or assignee, a resolution, closure or comment, or an activity of unknown kind; not a "
+            "priority or category change, a customer's reply or an SLA clock event)."
         ),
         benchmark=Benchmark(good=1.0, poor=8.0, source="no published benchmark verified; ITSM Doctor working band"),
         needs=("ticket.opened_at", "event"),

@@ -27,6 +27,7 @@ _NO_LIFECYCLE = (
     "no ticket is resolved, closed or cancelled, so the log's lifecycle cannot be told (for an event log, map "
     "its ending activities: docs/records.md)"
 )
+_FIT_WEEKS = 4  # the fewest weeks a slope is fitted on
 
 
 def resolution_hours(r: Records, ticket_type: str = "incident") -> ibis.Table:
@@ -79,7 +80,9 @@ def backlog_slope(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     (seldom whole) left out; ``table`` is an ``incident_spans`` summary."""
     window = observed_window(table)
     if window is None:
-        return None, {"_reason": "no resolved incident: arrivals and closures are never both observed"}
+        return None, {
+            "_reason": "no incident with an opening time and a resolution: arrivals and closures are never both observed"
+        }
     net = [window.arrivals.get(w, 0) - window.completions.get(w, 0) for w in window.weeks]
     backlog = np.cumsum(net)
     first = window.start + _SKIP_FIRST_WEEKS * timedelta(days=7)
@@ -91,8 +94,12 @@ def backlog_slope(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
         "_n": int(sum(window.arrivals.values())),
         "_note": window.note(),
     }
-    if len(usable) < 4:
-        return None, {**extra, "_reason": "fewer than ten weeks where arrivals and closures are both observed"}
+    if len(usable) < _FIT_WEEKS:
+        weeks_needed = _SKIP_FIRST_WEEKS + _FIT_WEEKS + 1  # + the window's last week
+        return None, {
+            **extra,
+            "_reason": f"fewer than {weeks_needed} weeks of records where arrivals and closures are both observed",
+        }
     slope = float(np.polyfit(np.arange(len(usable)), usable, 1)[0])
     return slope, extra
 
@@ -153,12 +160,14 @@ def _trend_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     whole = {m: v for m, v in months.items() if _month_end(m) <= cutoff and len(v) >= _MIN_MONTH_TICKETS}
     medians = {m: float(np.median(v)) for m, v in sorted(whole.items())}
     extra: dict[str, Any] = {"window": window.as_json(), "_note": window.note()}
-    if len(medians) < 3 or not next(iter(medians.values())):
+    if len(medians) < 3:
         return None, {
             **extra,
-            "_reason": f"fewer than three whole months with {_MIN_MONTH_TICKETS} resolved incidents inside the "
+            "_reason": f"fewer than three full months with {_MIN_MONTH_TICKETS} resolved incidents inside the "
             "extract window",
         }
+    if not next(iter(medians.values())):
+        return None, {**extra, "_reason": "the first month's median time to resolve is 0: no change relative to it"}
     first, last = next(iter(medians.values())), list(medians.values())[-1]
     change = (last - first) / first
     return (None if math.isnan(change) else change), {

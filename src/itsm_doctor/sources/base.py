@@ -24,6 +24,24 @@ from typing import Any
 import duckdb
 
 from itsm_doctor.records.schema import TABLES, duckdb_columns
+from itsm_doctor.sources.files import (
+    SEPARATORS,
+    FileRefused,
+    cell_text,
+    check_gzip,
+    check_regular,
+    decode_head,
+    detect_encoding,
+    excel_sep_line,
+    header_name,
+    is_gzip,
+    layout_hint,
+    lf_copy,
+    max_fields,
+    read_sheet,
+    sniff_separator,
+    utf16_without_bom,
+)
 
 __all__ = [
     "EVENT_CORE",
@@ -56,8 +74,13 @@ EVENT_CORE = (
     "from_agent_id",
     "to_agent_id",
 )
-_SEPARATORS = (",", ";", "\t", "|")
-_FORMULA_RE = r"^[=+\-@][A-Za-z(]"
+# records/text.py's FORMULA_PATTERN in the regular expressions DuckDB knows (no look-ahead)
+_FORMULA_SQL = (
+    "(regexp_matches({c}, '^[\\t\\r]*[=@]') OR (regexp_matches({c}, '^[\\t\\r]*[+-]') "
+    "AND NOT regexp_matches({c}, '^[\\t\\r]*[+-][0-9 .,eE]*$')))"
+)
+# the widest header taken in (the other expansion limits are in sources/files.py)
+_MAX_COLUMNS = 4096
 
 
 class IntakeError(Exception):
@@ -118,10 +141,13 @@ class FileReport:
     reasons: dict[str, int] = field(default_factory=dict)
     examples: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the rows counted as still accepted once quarantine was final (None: the reader loaded
+    # no text table for the file, and accepted is read - quarantined)
+    accepted_counted: int | None = None
 
     @property
     def rows_accepted(self) -> int:
-        return self.rows_read - self.rows_quarantined
+        return self.rows_read - self.rows_quarantined if self.accepted_counted is None else self.accepted_counted
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -139,7 +165,7 @@ class FileReport:
 
 @dataclass(frozen=True)
 class RawTable:
-    """An export file loaded into DuckDB: every cell text, plus ``_row`` (1-based data row).
+    """An export file loaded into DuckDB: every cell text, plus ``_row`` (the row's line in the file).
 
     Columns are stored positionally as ``c0, c1, …`` so that repeated, empty or odd
     header names survive; ``col`` and ``cols`` translate header names to identifiers.
@@ -150,6 +176,7 @@ class RawTable:
     header: tuple[str, ...]
     # the columns a reader asked for (by position): the rest are named in a note, as dropped
     read: set[int] = field(default_factory=set, compare=False, hash=False)
+    header_line: int = 1  # the header's line in the file (2 after Excel's "sep=" line)
 
     def has(self, *names: str) -> bool:
         return all(self._index(n) is not None for n in names)
@@ -192,12 +219,12 @@ class RawTable:
         if missing:
             shown = ", ".join(repr(h) for h in self.header[:12])
             hint = ""
-            if len(self.header) == 1 and any(s in self.header[0] for s in _SEPARATORS):
+            if len(self.header) == 1 and any(s in self.header[0] for s in SEPARATORS):
                 hint = " The header is a single column: is the separator right?"
             raise IntakeError(
                 f"required column(s) {', '.join(map(repr, missing))} missing; the header has {shown}.{hint}",
                 file=self.file,
-                row=1,
+                row=self.header_line,
                 column=missing[0],
             )
 
@@ -224,14 +251,9 @@ def fingerprint(path: Path) -> str:
     return h.hexdigest()
 
 
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
-
-
 def _head_bytes(path: Path) -> bytes:
     """The first MiB of the file, decompressed when gzip."""
-    if _is_gzip(path):
+    if is_gzip(path):
         try:
             with gzip.open(path, "rb") as fh:
                 return fh.read(_SNIFF_BYTES)
@@ -239,39 +261,6 @@ def _head_bytes(path: Path) -> bytes:
             raise IntakeError(f"the gzip stream is damaged or truncated ({exc})", file=str(path)) from exc
     with path.open("rb") as fh:
         return fh.read(_SNIFF_BYTES)
-
-
-def _detect_encoding(head: bytes, declared: str | None) -> tuple[str, str | None]:
-    """(encoding for DuckDB, note for the report)."""
-    if declared:
-        return declared, None
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8", "UTF-8 with byte-order mark"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16", "UTF-16 with byte-order mark"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the sniff boundary
-            return "latin-1", "not valid UTF-8: read as latin-1"
-    return "utf-8", None
-
-
-def _decode(head: bytes, encoding: str) -> str:
-    text = head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
-    return text
-
-
-def _sniff_separator(first_line: str) -> str:
-    counts = {s: 0 for s in _SEPARATORS}
-    in_quotes = False
-    for ch in first_line:
-        if ch == '"':
-            in_quotes = not in_quotes
-        elif not in_quotes and ch in counts:
-            counts[ch] += 1
-    best = max(_SEPARATORS, key=lambda s: counts[s])
-    return best if counts[best] else ","
 
 
 class IntakeSession:
@@ -283,8 +272,10 @@ class IntakeSession:
         con: duckdb.DuckDBPyConnection,
         progress: Callable[[str], None] | None = None,
         fingerprints: dict[str, str] | None = None,
+        scratch: Path | None = None,
     ) -> None:
         self.con = con
+        self._scratch = scratch  # a private folder for copies of files DuckDB cannot read as they are
         # SHA-256 per file path, when the caller hashed the files already (a 1.5 GB export takes seconds)
         self._fingerprints = fingerprints or {}
         self.files: list[FileReport] = []
@@ -293,6 +284,7 @@ class IntakeSession:
         self.keyed_events: list[KeyedEmission] = []
         self.whole_events = False  # whether emit() staged any event whole
         self._kept: set[str] = set()  # raw tables a keyed emission still reads
+        self._direct: set[str] = set()  # files without a text table whose rows were quarantined directly
         self._progress = progress or (lambda _msg: None)
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET preserve_insertion_order = true")  # rows keep their file order (see _load_csv)
@@ -329,37 +321,80 @@ class IntakeSession:
         encoding: str | None = None,
         required: Iterable[str] = (),
     ) -> RawTable:
-        """Load a CSV (plain or gzip) or XLSX export as text; malformed lines are quarantined."""
+        """Load a CSV (plain or gzip) or XLSX export as text; malformed lines are quarantined.
+
+        A row's ``_row`` is its line in the file (the header is line 1), the one numbering
+        every message and the quarantine use."""
         if not path.exists():
             raise IntakeError("no such file", file=str(path))
+        refused = check_regular(path)
+        if refused:
+            raise IntakeError(refused, file=str(path))
         if path.stat().st_size == 0:
             raise IntakeError("the file is empty (0 bytes): nothing to take in", file=str(path))
+        if is_gzip(path):
+            refused = check_gzip(path)
+            if refused:
+                raise IntakeError(refused, file=str(path))
         rep = self.add_file(path, source=source)
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
             raw = self._load_sheet(path, rep)
         else:
             raw = self._load_csv(path, rep, sep=sep, encoding=encoding)
-        raw.require(*required)
+        try:
+            raw.require(*required)
+        except IntakeError as exc:
+            if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+                raise
+            raise IntakeError(
+                str(exc).split(": ", 1)[1] + layout_hint(_head_bytes(path)),
+                file=exc.file,
+                row=exc.row,
+                column=exc.column,
+            ) from None
+        self._quarantine_nul(raw)
         self._flag_formulas(raw, rep)
         return raw
 
     def _new_name(self) -> str:
         return f"raw_{len(self._raw)}"
 
+    def _quarantine_nul(self, raw: RawTable) -> None:
+        """Rows holding NUL characters (NUL-only lines, NUL padding of a preallocated file) are
+        not text a system exported: quarantined, never turned into tickets."""
+        cells = [f"c{i}" for i in range(len(raw.header))]
+        if cells:
+            nul = " OR ".join(f"contains({c}, chr(0))" for c in cells)
+            self.quarantine_where(raw, reason="nul_bytes", condition=nul, detail="'the row holds NUL characters'")
+
     def _load_csv(self, path: Path, rep: FileReport, *, sep: str | None, encoding: str | None) -> RawTable:
         head = _head_bytes(path)
-        if not head.strip(b"\xef\xbb\xbf \r\n\t"):
+        if not head.strip(b"\xef\xbb\xbf \r\n\t\x00"):
             raise IntakeError("the file holds no header and no rows", file=str(path))
-        enc, note = _detect_encoding(head, encoding)
+        if encoding is None and (utf16 := utf16_without_bom(head)):
+            raise IntakeError(
+                f"the file looks like {utf16.upper()} text without a byte-order mark: save it as UTF-8 "
+                "(or UTF-16 with a byte-order mark), or name its encoding with `encoding:` in a --mapping file",
+                file=str(path),
+                row=1,
+            )
+        enc, note = detect_encoding(head, encoding)
         if note:
             rep.notes.append(note)
-        text = _decode(head, enc)
+        text = decode_head(head, enc)
         first_line = text.splitlines()[0] if text else ""
-        sep = sep or _sniff_separator(first_line)
+        skip = 0
+        if declared := excel_sep_line(first_line):
+            # Excel's "sep=;" first line names the separator; the header is the next line
+            skip, sep = 1, sep or declared
+            rep.notes.append(f"line 1 is Excel's separator line {first_line.strip()!r}: the header is line 2")
+            text = text.split("\n", 1)[1] if "\n" in text else ""
+            first_line = text.splitlines()[0] if text else ""
+        sep = sep or sniff_separator(first_line)
         try:
             header = next(csv.reader(io.StringIO(text), delimiter=sep))
         except (csv.Error, StopIteration) as exc:
-            raise IntakeError(f"the header row cannot be read ({exc})", file=str(path), row=1) from exc
+            raise IntakeError(f"the header row cannot be read ({exc})", file=str(path), row=1 + skip) from exc
         header = [h.strip() for h in header]
         trailing = 0
         while header and not header[-1]:
@@ -367,17 +402,24 @@ class IntakeSession:
             trailing += 1
         if trailing:
             rep.notes.append(f"{trailing} unnamed column(s) at the end of the header dropped (trailing separators)")
+        if len(header) > _MAX_COLUMNS:
+            raise IntakeError(
+                f"the header has {len(header):,} columns, above the limit of {_MAX_COLUMNS:,}",
+                file=str(path),
+                row=1 + skip,
+            )
         name = self._new_name()
         rejects = f"{name}_rejects"
         scans = f"{name}_scans"
         n_fields = len(header)
         # Rows may carry more trailing empty fields than the header keeps: read the
         # widest shape and check the surplus is empty.
-        width = max(n_fields, _max_fields(text, sep))
+        width = min(max(n_fields, max_fields(text, sep)), _MAX_COLUMNS)
         names = [f"c{i}" for i in range(width)]
         options = {
             "delim": sep,
             "header": True,
+            "skip": skip,
             # the dialect is known already: no sniffing (a 10 MB cell would defeat DuckDB's sniffer)
             "auto_detect": False,
             "columns": {n: "VARCHAR" for n in names},
@@ -389,52 +431,68 @@ class IntakeSession:
             "rejects_table": rejects,
             "rejects_scan": scans,
             "max_line_size": 64 << 20,
-            "compression": "gzip" if _is_gzip(path) else "none",
+            "compression": "gzip" if is_gzip(path) else "none",
             "parallel": True,
         }
         opt_sql = ", ".join(f"{k} := ?" for k in options)
         keep = ", ".join(names[:n_fields]) if n_fields else "NULL"
         surplus = " OR ".join(f"nullif(trim({c}), '') IS NOT NULL" for c in names[n_fields:]) or "FALSE"
         self._progress(f"reading {path.name}")
+        beyond = f"column {n_fields + 1} (beyond the header)"
         select = (
             f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {keep}, "
             f"CASE WHEN {surplus} THEN 'extra_fields' END AS _q, "
-            f"CASE WHEN {surplus} THEN {sql_str(names[n_fields] if n_fields < width else '')} END AS _qcol, "
+            f"CASE WHEN {surplus} THEN {sql_str(beyond)} END AS _qcol, "
             "NULL::VARCHAR AS _qdetail "
-            f"FROM read_csv(?, {opt_sql})"
+            "FROM read_csv(?, {opts})"
         )
+        source_file = str(path)
         try:
             try:
-                self.con.execute(select, [str(path), *options.values()])
+                self._read_csv_into(select, source_file, options, opt_sql, (rejects, scans))
             except duckdb.Error as exc:
-                # DuckDB's parallel scanner cannot pad short rows when a quoted cell holds a
-                # line break (descriptions, comments): read such a file again, in one thread
-                if "parallel scanner" not in str(exc).lower():
+                # One CRLF line among LF lines puts DuckDB's parser in an "invalid state":
+                # read a copy with every line ending made LF (lines keep their numbers)
+                if "invalid state" not in str(exc).lower() or self._scratch is None:
                     raise
-                for table in (rejects, scans):
-                    self.con.execute(f"DROP TABLE IF EXISTS {table}")
-                self.con.execute(select, [str(path), *{**options, "parallel": False}.values()])
-            # The reader keeps the file's order (preserve_insertion_order), so a row's
-            # position in the table is its data row; numbering it afterwards is cheap, where
-            # row_number() OVER () would make the whole read single-threaded.
-            self.con.execute(f"ALTER TABLE {name} ADD COLUMN _row BIGINT")
-            self.con.execute(f"UPDATE {name} SET _row = rowid + 1")
+                copy = lf_copy(path, self._scratch / f"{name}.csv")
+                rep.notes.append("line endings mix CRLF and LF: read with every line ending as LF")
+                self._read_csv_into(select, str(copy), {**options, "compression": "none"}, opt_sql, (rejects, scans))
+            self._number_lines(name, rejects, n_fields=n_fields, skip=skip)
             if n_fields:
                 self._strip_boms(name, rep)
         except duckdb.Error as exc:
             raise IntakeError(_duck_message(exc), file=str(path)) from exc
+        # one entry per rejected line: its first error (DuckDB counts columns from 1)
         rejected = self.con.execute(
-            f"SELECT line, column_name, error_type, error_message, csv_line FROM {rejects} ORDER BY line"
+            f"SELECT arg_min(column_idx, column_idx), arg_min(error_type, column_idx), "
+            f"arg_min(error_message, column_idx), any_value(csv_line), _line FROM {rejects} "
+            "GROUP BY _line ORDER BY _line"
         ).fetchall()
-        raw = RawTable(name=name, file=str(path), header=tuple(header))
+        raw = RawTable(name=name, file=str(path), header=tuple(header), header_line=1 + skip)
         self._raw.append(raw)
         data_rows = self.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
-        rep.rows_read = data_rows + len(rejected)
-        for line, column, etype, msg, csv_line in rejected:
-            self.con.execute(
-                "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)",
-                [str(path), int(line) - 1, column, "malformed_line", f"line {line}: {etype}: {msg}", csv_line],
-            )
+        entries: list[list[object]] = []
+        for column_idx, etype, msg, csv_line, line in rejected:
+            column = header_name(header, column_idx - 1 if isinstance(column_idx, int) else None)
+            entries.append([str(path), int(line), column, "malformed_line", f"{etype}: {msg}", csv_line])
+            if etype == "UNQUOTED VALUE" and csv_line and "\n" in csv_line.rstrip("\r\n"):
+                # a quote never closed swallows the lines after it: each is a row read, and
+                # quarantined, not hidden inside one malformed record
+                for k, text in enumerate(csv_line.rstrip("\r\n").split("\n")[1:], start=1):
+                    entries.append(
+                        [
+                            str(path),
+                            int(line) + k,
+                            None,
+                            "malformed_line",
+                            f"inside the quote opened on line {line} and never closed",
+                            text,
+                        ]
+                    )
+        if entries:
+            self.con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)", entries)
+        rep.rows_read = data_rows + len(entries)
         return raw
 
     def _strip_boms(self, name: str, rep: FileReport) -> None:
@@ -450,13 +508,71 @@ class IntakeSession:
         if n:
             rep.notes.append(f"{n:,} byte-order mark(s) inside the file (parts joined into one export): removed")
 
+    def _number_lines(self, name: str, rejects: str, *, n_fields: int, skip: int) -> None:
+        """Give each accepted row (``_row``) and each rejected one (``_line`` in ``rejects``) its
+        line in the file: the header is line 1 (after ``skip`` lines), and a record after
+        cells holding line breaks starts that many lines further down.
+
+        The reader keeps the file's order (preserve_insertion_order), so a row's position in
+        the table gives its record number once the rejected records before it are counted;
+        numbering afterwards is cheap, where row_number() OVER () would make the whole read
+        single-threaded."""
+        con = self.con
+        con.execute(f"ALTER TABLE {name} ADD COLUMN _row BIGINT")
+        con.execute(f"ALTER TABLE {rejects} ADD COLUMN _line BIGINT")
+        [(n_rejected,)] = con.execute(f"SELECT count(DISTINCT line) FROM {rejects}").fetchall()
+        if n_rejected:
+            # DuckDB numbers a rejected record from the header (record 1); the k-th rejected
+            # record R (k from 0) comes after the accepted rows at positions up to R - 2 - k
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {name}_gaps AS SELECT line - 2 - (row_number() OVER "
+                f"(ORDER BY line) - 1) AS after FROM (SELECT DISTINCT line FROM {rejects})"
+            )
+            con.execute(
+                f"UPDATE {name} SET _row = rowid + 2 + "
+                f"(SELECT count(*) FROM {name}_gaps g WHERE g.after <= {name}.rowid)"
+            )
+        else:
+            con.execute(f"UPDATE {name} SET _row = rowid + 2")
+        cells = [f"c{i}" for i in range(n_fields)]
+        breaks = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in cells) or "0"
+        has_break = " OR ".join(f"contains({c}, chr(10))" for c in cells) or "FALSE"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name}_breaks AS "
+            f"SELECT _row AS record, {breaks} AS n FROM {name} WHERE {has_break} "
+            "UNION ALL SELECT line, max(length(csv_line) - length(replace(csv_line, chr(10), ''))) "
+            f"FROM {rejects} GROUP BY line HAVING bool_or(contains(csv_line, chr(10)))"
+        )
+        [(n_breaks,)] = con.execute(f"SELECT count(*) FROM {name}_breaks").fetchall()
+        shift = f"(SELECT coalesce(sum(b.n), 0) FROM {name}_breaks b WHERE b.record < {{r}})"
+        if n_breaks:
+            con.execute(f"UPDATE {name} SET _row = _row + {skip} + {shift.format(r=name + '._row')}")
+        elif skip:
+            con.execute(f"UPDATE {name} SET _row = _row + {skip}")
+        con.execute(f"UPDATE {rejects} SET _line = line + {skip} + {shift.format(r=rejects + '.line')}")
+
+    def _read_csv_into(
+        self, select: str, file: str, options: dict[str, Any], opt_sql: str, rejects: tuple[str, str]
+    ) -> None:
+        sql = select.replace("{opts}", opt_sql)
+        try:
+            self.con.execute(sql, [file, *options.values()])
+        except duckdb.Error as exc:
+            # DuckDB's parallel scanner cannot pad short rows when a quoted cell holds a
+            # line break (descriptions, comments): read such a file again, in one thread
+            if "parallel scanner" not in str(exc).lower():
+                raise
+            for table in rejects:
+                self.con.execute(f"DROP TABLE IF EXISTS {table}")
+            self.con.execute(sql, [file, *{**options, "parallel": False}.values()])
+
     def _load_sheet(self, path: Path, rep: FileReport) -> RawTable:
         import pyarrow as pa
-        from python_calamine import CalamineWorkbook
 
         try:
-            book = CalamineWorkbook.from_path(str(path))
-            rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+            rows = read_sheet(path)
+        except FileRefused as exc:
+            raise IntakeError(str(exc), file=str(path)) from None
         except Exception as exc:  # calamine raises its own error types
             raise IntakeError(f"the workbook cannot be read ({exc})", file=str(path)) from exc
         if not rows:
@@ -465,20 +581,31 @@ class IntakeSession:
         while header and not header[-1]:
             header.pop()
         width = max(len(r) for r in rows)
-        columns: dict[str, list[str | None]] = {"_row": [], **{f"c{i}": [] for i in range(len(header))}}
+        columns: dict[str, list[str | None]] = {f"c{i}": [] for i in range(len(header))}
+        lines: list[int] = []
         extra: list[str | None] = []
-        for idx, row in enumerate(rows[1:], start=1):
-            cells = [_cell_text(v) for v in row] + [None] * (width - len(row))
-            columns["_row"].append(str(idx))
+        for idx, row in enumerate(rows[1:], start=2):  # the sheet's row number: the header is row 1
+            cells = [cell_text(v) for v in row] + [None] * (width - len(row))
+            lines.append(idx)
             for i in range(len(header)):
                 columns[f"c{i}"].append(cells[i])
             extra.append("extra_fields" if any(c for c in cells[len(header) :]) else None)
         name = self._new_name()
-        tbl = pa.table({**columns, "_q": extra})
+        # every column typed as text: a column of empty cells would otherwise be of type null,
+        # which DuckDB cannot cast when a row of it is quarantined
+        tbl = pa.table(
+            {
+                "_row": pa.array(lines, type=pa.int64()),
+                **{k: pa.array(v, type=pa.string()) for k, v in columns.items()},
+                "_q": pa.array(extra, type=pa.string()),
+            }
+        )
         self.con.register(f"{name}_arrow", tbl)
+        beyond = f"column {len(header) + 1} (beyond the header)"
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT _row::BIGINT AS _row, * EXCLUDE (_row, _q), _q, "
-            f"NULL::VARCHAR AS _qcol, NULL::VARCHAR AS _qdetail FROM {name}_arrow"
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * EXCLUDE (_q), _q, "
+            f"CASE WHEN _q IS NOT NULL THEN {sql_str(beyond)} END AS _qcol, NULL::VARCHAR AS _qdetail "
+            f"FROM {name}_arrow"
         )
         self.con.unregister(f"{name}_arrow")
         rep.rows_read = len(rows) - 1
@@ -491,15 +618,16 @@ class IntakeSession:
             return
         cells = [f"c{i}" for i in range(len(raw.header))]
         starts = " OR ".join(f"prefix({c}, {sql_str(ch)})" for c in cells for ch in "=+-@")
-        formula = " OR ".join(f"regexp_matches({c}, {sql_str(_FORMULA_RE)})" for c in cells)
+        formula = " OR ".join(_FORMULA_SQL.format(c=c) for c in cells)
         # the first-character filter spares the regular expression on almost every row
         n = self.con.execute(
             f"SELECT count(*) FROM (SELECT * FROM {raw.name} WHERE {starts}) WHERE {formula}"
         ).fetchone()[0]  # type: ignore[index]
         if n:
             rep.notes.append(
-                f"{n} row(s) hold spreadsheet formulas (e.g. '=HYPERLINK(...)'): kept as plain text, "
-                "never evaluated, and escaped in every export ITSM Doctor writes"
+                f"{n} row(s) hold cells a spreadsheet would read as formulas (=, +, - or @ first, e.g. "
+                "'=HYPERLINK(...)'): kept as plain text and "
+                "never evaluated; every CSV ITSM Doctor writes (batches quarantine --csv) prefixes them with '"
             )
 
     # -- quarantine ----------------------------------------------------------------
@@ -559,12 +687,21 @@ class IntakeSession:
         )
 
     def quarantine_rows(self, *, file: str, rows_sql: str, reason: str, column: str | None, detail_sql: str) -> None:
-        """Quarantine rows found after emission (``rows_sql`` yields ``_row``)."""
-        for raw in self._raw:
-            if raw.file == file:
-                self.quarantine_where(
-                    raw, reason=reason, column=column, condition=f"_row IN ({rows_sql})", detail=detail_sql
-                )
+        """Quarantine rows found after emission (``rows_sql`` yields ``_row``). A file read without
+        a text table (a JSON changelog) has its rows put in the quarantine directly."""
+        raws = [raw for raw in self._raw if raw.file == file]
+        for raw in raws:
+            self.quarantine_where(
+                raw, reason=reason, column=column, condition=f"_row IN ({rows_sql})", detail=detail_sql
+            )
+        if not raws:
+            self._direct.add(file)
+            self.con.execute(
+                f"INSERT INTO quarantine SELECT ?, _row, ?, ?, {detail_sql}, NULL "
+                f"FROM (SELECT DISTINCT * FROM ({rows_sql})) r(_row) WHERE _row IS NOT NULL AND _row NOT IN "
+                '(SELECT "row" FROM quarantine WHERE file = ?)',
+                [file, column, reason, file],
+            )
 
     def release_accepted_raw(self) -> None:
         """Once quarantine is final, keep of each loaded file only its quarantined rows.
@@ -572,6 +709,10 @@ class IntakeSession:
         The accepted rows live on in the staged records; dropping their text copies frees
         the memory the windows over 10 M events need."""
         for raw in self._raw:
+            # accepted rows are counted, never derived: read = accepted + quarantined is then a check
+            [(n,)] = self.con.execute(f"SELECT count(*) FROM {raw.name} WHERE _q IS NULL").fetchall()
+            rep = self.report_for(raw.file)
+            rep.accepted_counted = (rep.accepted_counted or 0) + int(n)
             if raw.name not in self._kept:
                 self.con.execute(
                     f"CREATE OR REPLACE TEMP TABLE {raw.name} AS SELECT * FROM {raw.name} WHERE _q IS NOT NULL"
@@ -580,6 +721,7 @@ class IntakeSession:
     def quarantined_rows_sql(self) -> str:
         """SQL yielding (file, _row) of every source row quarantined so far."""
         parts = [f"SELECT {sql_str(r.file)} AS file, _row FROM {r.name} WHERE _q IS NOT NULL" for r in self._raw]
+        parts += [f'SELECT file, "row" AS _row FROM quarantine WHERE file = {sql_str(f)}' for f in sorted(self._direct)]
         return " UNION ALL ".join(parts) or "SELECT NULL::VARCHAR AS file, NULL::BIGINT AS _row WHERE FALSE"
 
     # -- emitting ------------------------------------------------------------------
@@ -648,6 +790,11 @@ class IntakeSession:
                 {"row": r, "column": c, "reason": why, "detail": d, "record": (rec or "")[:500]}
                 for r, c, why, d, rec in ex
             ]
+            if rep.accepted_counted is not None and rep.rows_read != rep.accepted_counted + rep.rows_quarantined:
+                rep.notes.append(
+                    f"accounting gap: {rep.rows_read:,} rows read, {rep.accepted_counted:,} accepted and "
+                    f"{rep.rows_quarantined:,} quarantined — please report this file's layout"
+                )
 
 
 def _json_key(header: str, index: int, all_headers: tuple[str, ...]) -> str:
@@ -657,34 +804,14 @@ def _json_key(header: str, index: int, all_headers: tuple[str, ...]) -> str:
     return key
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[no-any-return]
-    return str(value)
-
-
-def _max_fields(text: str, sep: str) -> int:
-    """The widest row among the sniffed lines (short files: all of them)."""
-    widest = 0
-    try:
-        for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
-            widest = max(widest, len(row))
-            if i > 2000:
-                break
-    except csv.Error:
-        pass
-    return widest
-
-
 def _duck_message(exc: duckdb.Error) -> str:
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     low = msg.lower()
     if "gzip" in low or "zlib" in low or "compress" in low:
         return f"the gzip stream is damaged or truncated ({msg})"
     if "unicode" in low or "utf" in low or "encod" in low:
-        return f"the text encoding is not what it seems; pass --encoding ({msg})"
+        return (
+            f"the text encoding is not what it seems: save the file as UTF-8, or name its encoding with "
+            f"`encoding:` in a --mapping file (--source csv) ({msg})"
+        )
     return msg

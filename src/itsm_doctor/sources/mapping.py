@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -94,6 +95,16 @@ class Mapping(BaseModel):
     def _known_statuses(cls, v: dict[str, str]) -> dict[str, str]:
         return _statuses_known(v)
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                codecs.lookup(v)
+            except LookupError:
+                raise ValueError(f"unknown text encoding {v!r} (e.g. utf-8, latin-1, cp1252, utf-16)") from None
+        return v
+
     @field_validator("type_map")
     @classmethod
     def _known_types(cls, v: dict[str, str]) -> dict[str, str]:
@@ -147,9 +158,23 @@ def _parse(text: str, *, where: str) -> Mapping:
 
 
 def load_mapping(path: Path) -> Mapping:
+    """The mapping file at ``path`` (UTF-8 YAML), validated; an IntakeError names what is wrong."""
     if not path.exists():
-        raise IntakeError("no such mapping file", file=str(path))
-    return _parse(path.read_text(encoding="utf-8"), where=str(path))
+        raise IntakeError("no such mapping file (--mapping)", file=str(path))
+    if not path.is_file():
+        raise IntakeError("the mapping (--mapping) is a folder, not a YAML file", file=str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise IntakeError(
+            f"the mapping is not UTF-8 text (byte {exc.object[exc.start]:#04x}): save it as UTF-8",
+            file=str(path),
+            row=line,
+        ) from None
+    except OSError as exc:
+        raise IntakeError(f"the mapping cannot be read ({exc.strerror or exc})", file=str(path)) from None
+    return _parse(text, where=str(path))
 
 
 @cache

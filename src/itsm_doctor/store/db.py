@@ -19,6 +19,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from itsm_doctor.store.models import AnswerSet, Organisation, Patient, RegisterEntry, Visit
@@ -44,6 +46,14 @@ def database_url(*, workspace: Path | None = None, database: str | None = None) 
         raise StoreError("give a workspace folder or a database URL")
     workspace.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(workspace / 'itsm-doctor.db').resolve()}"
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
 
 
 def _alembic_config() -> Config:
@@ -80,11 +90,28 @@ class Store:
 
     @classmethod
     def open(cls, *, workspace: Path | None = None, database: str | None = None) -> Store:
-        url = database_url(workspace=workspace, database=database)
-        engine = create_engine(url)
+        """Open (and migrate) the store; a StoreError names the setting when it cannot be."""
+        where = "--database" if database else f"the workspace store in {workspace}"
+        try:
+            url = database_url(workspace=workspace, database=database)
+        except OSError as exc:
+            raise StoreError(f"{where}: the workspace folder cannot be made ({exc.strerror or exc})") from exc
+        try:
+            engine = create_engine(url)
+        except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+            shown = _shown(url)
+            raise StoreError(
+                f"{where} {shown}: not a database URL this installation can open ({exc}); "
+                "give sqlite:///FILE or postgresql://USER@HOST/DB"
+            ) from exc
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_foreign_keys)
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except (SQLAlchemyError, OSError) as exc:
+            engine.dispose()
+            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(f"{where} {_shown(url)}: the store cannot be opened ({first})") from exc
         return cls(engine)
 
     def close(self) -> None:

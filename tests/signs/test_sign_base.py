@@ -1,0 +1,114 @@
+"""What every sign shares (signs/base.py): the rating against the band at its edges, the JSON
+of a finding, a sign declaration that cannot be computed, and the lookup of a sign by id."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from itsm_doctor.signs import get_sign
+from itsm_doctor.signs.base import Benchmark, Finding, Sign, rate
+
+LOWER = Sign(
+    id="test.lower",
+    name="Lower is better",
+    area="quality",
+    practice="incident management",
+    unit="h",
+    direction="lower",
+    definition="A test sign whose good values are small.",
+    benchmark=Benchmark(good=8.0, poor=40.0, source="a test band"),
+    needs=("ticket",),
+    per_ticket=lambda r: r["ticket"],
+)
+HIGHER = Sign(
+    id="test.higher",
+    name="Higher is better",
+    area="value",
+    practice="service desk",
+    unit="ratio",
+    direction="higher",
+    definition="A test sign whose good values are large.",
+    benchmark=Benchmark(good=0.7, poor=0.55, source="another test band"),
+    needs=("ticket",),
+    per_ticket=lambda r: r["ticket"],
+)
+
+
+@pytest.mark.parametrize(
+    ("sign", "value", "status"),
+    [
+        (LOWER, 7.9, "good"),
+        (LOWER, 8.0, "good"),  # the good edge is good
+        (LOWER, 8.1, "fair"),
+        (LOWER, 39.9, "fair"),
+        (LOWER, 40.0, "poor"),  # the poor edge is poor
+        (LOWER, 41.0, "poor"),
+        (HIGHER, 0.71, "good"),
+        (HIGHER, 0.7, "good"),
+        (HIGHER, 0.69, "fair"),
+        (HIGHER, 0.56, "fair"),
+        (HIGHER, 0.55, "poor"),
+        (HIGHER, 0.1, "poor"),
+        (LOWER, None, "n/a"),
+        (HIGHER, math.nan, "n/a"),
+    ],
+)
+def test_rate_against_the_band(sign: Sign, value: float | None, status: str) -> None:
+    assert rate(sign, value) == status
+
+
+def test_finding_as_json_spells_every_field() -> None:
+    finding = Finding(sign=LOWER, value=12.5, status="fair", n=7, breakdowns={"p90": 30.0})
+    expected: dict[str, Any] = {
+        "id": "test.lower",
+        "name": "Lower is better",
+        "area": "quality",
+        "practice": "incident management",
+        "value": 12.5,
+        "unit": "h",
+        "direction": "lower",
+        "benchmark": {"good": 8.0, "poor": 40.0, "source": "a test band"},
+        "status": "fair",
+        "n": 7,
+        "reason": None,
+        "breakdowns": {"p90": 30.0},
+    }
+    assert finding.as_json() == expected
+    assert Finding(sign=LOWER, value=None, status="n/a").as_json()["n"] == 0
+
+
+def _declare(**changes: Any) -> Sign:
+    fields: dict[str, Any] = {
+        "id": "test.bad",
+        "name": "Bad",
+        "area": "quality",
+        "practice": "records",
+        "unit": "ratio",
+        "direction": "lower",
+        "definition": "A sign declared wrongly on purpose.",
+        "benchmark": Benchmark(good=0.1, poor=0.2, source="none"),
+        "needs": ("ticket",),
+    }
+    return Sign(**(fields | changes))
+
+
+def test_a_sign_declared_wrongly_is_refused_saying_why() -> None:
+    per_ticket = HIGHER.per_ticket
+    with pytest.raises(ValueError, match=r"^sign test\.bad: unknown area 'hygiene'$"):
+        _declare(area="hygiene", per_ticket=per_ticket)
+    with pytest.raises(ValueError, match=r"^sign test\.bad: give either per_ticket or summary \+ finish$"):
+        _declare()
+    with pytest.raises(ValueError, match=r"^sign test\.bad: give either per_ticket or summary \+ finish$"):
+        _declare(per_ticket=per_ticket, summary=per_ticket)
+    with pytest.raises(ValueError, match=r"^sign test\.bad: a summary sign needs a finish function$"):
+        _declare(summary=per_ticket)
+    assert _declare(per_ticket=per_ticket).aggregate == "mean"
+
+
+def test_get_sign_by_id_and_unknown_id() -> None:
+    assert get_sign("incident.mttr").name == "Time to resolve (median)"
+    with pytest.raises(KeyError, match=r"unknown sign 'incident\.nope'; see `itsm-doctor catalog signs`"):
+        get_sign("incident.nope")

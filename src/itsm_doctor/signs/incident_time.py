@@ -81,7 +81,7 @@ def backlog_slope(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     window = observed_window(table)
     if window is None:
         return None, {
-            "_reason": "no incident with an opening time and a resolution: arrivals and closures are never both observed"
+            "_reason": "no incident with an opening time and a resolution: arrivals and closures never both seen"
         }
     net = [window.arrivals.get(w, 0) - window.completions.get(w, 0) for w in window.weeks]
     backlog = np.cumsum(net)

@@ -19,7 +19,7 @@ from itsm_doctor.assessment import load_answers, load_maturity_bank, score_pract
 from itsm_doctor.engine import Records, open_records
 from itsm_doctor.followup.cohort import TicketValue
 from itsm_doctor.followup.maturity import evidenced_maturity, maturity_gaps
-from itsm_doctor.intake.run import IntakeResult, run_intake
+from itsm_doctor.intake.run import IntakeResult, run_intake, workspace_assumptions
 from itsm_doctor.signs import examine_signs, get_sign
 from itsm_doctor.signs.mining import group_handovers, status_dfg, variants
 from itsm_doctor.signs.roles import apply_roles, load_roles
@@ -71,6 +71,7 @@ class IntakeEntry(_Contract):
     rows_accepted: int
     rows_quarantined: int
     reasons: dict[str, int] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
 
 
 class BenchmarkBand(_Contract):
@@ -93,6 +94,7 @@ class SignEntry(_Contract):
     status: Literal["good", "fair", "poor", "n/a"]
     n: int = 0
     reason: str | None = None
+    note: str | None = None
     breakdowns: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -142,7 +144,8 @@ class Prescription(_Contract):
 class Examination(_Contract):
     """The examination JSON of DESIGN.md; extra keys: records (rows per table), roles (where
     each group's tier comes from: the export, a mapping file, or inferred from routing),
-    process (directly-follows graph, handovers, variants), maturity, notes."""
+    process (directly-follows graph, handovers, variants), maturity, notes, assumptions (what
+    intake assumed, e.g. the clock of times written without an offset)."""
 
     schema_: Literal["itsm-doctor/examination/1"] = Field(default=SCHEMA, alias="schema")
     patient: str
@@ -156,6 +159,8 @@ class Examination(_Contract):
     process: dict[str, Any] = Field(default_factory=dict)
     maturity: dict[str, Any] | None = None
     notes: list[str] = Field(default_factory=list)
+    # what intake assumed (clock and time zone, inferred mappings, derived events, dropped marks)
+    assumptions: list[str] = Field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
@@ -210,6 +215,7 @@ def build_examination(
     *,
     patient: str,
     intake: Sequence[dict[str, Any]] = (),
+    assumptions: Sequence[str] = (),
     symptoms: Path | None = None,
     at: datetime | None = None,
     diagnose: Diagnose | None = None,
@@ -252,6 +258,7 @@ def build_examination(
             "prescriptions": prescriptions,
             "process": _process(r),
             "notes": notes,
+            "assumptions": list(assumptions),
         }
     )
 
@@ -302,12 +309,18 @@ def examine(
         {
             k: v
             for k, v in f.as_json().items()
-            if k in ("file", "source", "rows_read", "rows_accepted", "rows_quarantined", "reasons")
+            if k in ("file", "source", "rows_read", "rows_accepted", "rows_quarantined", "reasons", "notes")
         }
         for f in result.files
     ]
     exam = build_examination(
-        records, patient=patient, intake=intake, symptoms=symptoms, progress=progress, roles=mapping
+        records,
+        patient=patient,
+        intake=intake,
+        assumptions=workspace_assumptions(workspace),
+        symptoms=symptoms,
+        progress=progress,
+        roles=mapping,
     )
     return exam, result
 

@@ -126,3 +126,42 @@ def test_unknown_status_is_quarantined_and_mapping_errors_name_file_and_key(tmp_
         run_intake([tmp_path / "t.csv"], source="csv", workspace=tmp_path / "ws2", options=SourceOptions(mapping=bad))
     with pytest.raises(IntakeError, match="--source csv needs --mapping"):
         run_intake([tmp_path / "t.csv"], source="csv", workspace=tmp_path / "ws3")
+
+
+def test_event_log_without_words_reads_the_lifecycle_vocabulary_and_closure_codes(tmp_path: Path) -> None:
+    (tmp_path / "events.csv").write_text(
+        "case,activity,at\nA,Open,2026-01-05 08:00\nA,Check,2026-01-05 09:00\nA,Resolved,2026-01-05 10:00\n"
+        "A,Closed,2026-01-06 10:00\nB,Open,2026-01-05 08:00\nB,Cancelled,2026-01-05 08:30\n",
+        encoding="utf-8",
+    )
+    events = tmp_path / "events.yaml"
+    events.write_text("layout: events\ncolumns: {ticket_id: case, activity: activity, ts: at}\n", encoding="utf-8")
+    result = run_intake(
+        [tmp_path / "events.csv"], source="csv", workspace=tmp_path / "ws", options=SourceOptions(mapping=events)
+    )
+    assert _q(tmp_path / "ws", "event", "SELECT ticket_id, activity, kind, to_status FROM t ORDER BY ALL") == [
+        ("csv:A", "Check", "activity", None),
+        ("csv:A", "Closed", "status_change", "closed"),
+        ("csv:A", "Open", "status_change", "new"),
+        ("csv:A", "Resolved", "status_change", "resolved"),
+        ("csv:B", "Cancelled", "status_change", "cancelled"),
+        ("csv:B", "Open", "status_change", "new"),
+    ]
+    assert any("through the lifecycle vocabulary" in n and "'resolved' → resolved" in n for n in result.notes)
+
+    (tmp_path / "tickets.csv").write_text(
+        "Id,Opened,Code\n1,2026-01-05 08:00,No error - works as designed\n2,2026-01-05 09:00,Referred\n"
+        "3,2026-01-05 09:00,Software\n4,2026-01-05 09:00,code 6\n",
+        encoding="utf-8",
+    )
+    tickets = tmp_path / "tickets.yaml"
+    tickets.write_text("columns: {ticket_id: Id, opened_at: Opened, resolution_code: Code}\n", encoding="utf-8")
+    run_intake(
+        [tmp_path / "tickets.csv"], source="csv", workspace=tmp_path / "ws2", options=SourceOptions(mapping=tickets)
+    )
+    assert _q(tmp_path / "ws2", "ticket", "SELECT source_key, resolution_code FROM t ORDER BY 1") == [
+        ("1", "no_fault"),
+        ("2", "rejected"),
+        ("3", "solved"),
+        ("4", "other"),
+    ]

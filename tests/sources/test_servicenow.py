@@ -112,3 +112,27 @@ def test_xlsx_list_with_raw_codes(tmp_path: Path) -> None:
         ("resolved", 2, 1, 3),
         ("cancelled", 4, 3, 3),
     ]
+
+
+@pytest.mark.realdata
+def test_snapshot_sample_counters_and_gaps(data: Path, workspace: Path) -> None:
+    from itsm_doctor.engine import open_records
+    from itsm_doctor.signs import compute, get_sign
+
+    result = run_intake([data / "servicenow-sample"], source="servicenow", workspace=workspace)
+    assert any(n.startswith("1,474 of 3,000 records (49%) skip updates (gaps in sys_mod_count)") for n in result.notes)
+    r = open_records(workspace)
+    reassigned = compute(get_sign("incident.reassignment_rate"), r)
+    # the history alone sees 48.2 %, the counter 54.0 %: the larger per incident (the counter is
+    # never below the history here)
+    assert reassigned.value == pytest.approx(1_620 / 3_000)
+    assert reassigned.breakdowns["detail"]["counter_above"] == 533
+    assert reassigned.breakdowns["detail"]["history_reassigned"] == pytest.approx(0.482, abs=0.0005)
+    assert reassigned.note is not None and "differ on 533 incident(s)" in reassigned.note
+    # every incident is resolved: first contact resolution is exactly the rest
+    fcr = compute(get_sign("desk.first_contact_resolution"), r)
+    assert fcr.value == pytest.approx(1 - reassigned.value)
+    reopened = compute(get_sign("incident.reopen_rate"), r)
+    assert reopened.value == pytest.approx(47 / 3_000)
+    # the export's close codes ("code 6" …) are none of the closure-code vocabulary
+    assert compute(get_sign("incident.out_of_scope_rate"), r).status == "n/a"

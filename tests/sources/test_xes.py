@@ -94,3 +94,115 @@ def test_malformed_and_truncated_xes_name_the_file_and_line(tmp_path: Path) -> N
     cut.write_bytes(gzip.compress(XES.encode())[:200])
     with pytest.raises(IntakeError, match=r"cut.xes.gz.*(damaged or truncated|malformed)"):
         run_intake([cut], source="xes", workspace=tmp_path / "ws2")
+
+
+LIFECYCLE_XES = """<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0" xmlns="http://www.xes-standard.org/">
+  <trace><string key="concept:name" value="A"/>
+    <event><string key="concept:name" value="Insert ticket"/>
+      <date key="time:timestamp" value="2026-01-05T08:00:00Z"/></event>
+    <event><string key="concept:name" value="Triage"/>
+      <date key="time:timestamp" value="2026-01-05T09:00:00Z"/></event>
+    <event><string key="concept:name" value="Wait"/>
+      <date key="time:timestamp" value="2026-01-05T10:00:00Z"/></event>
+    <event><string key="concept:name" value="Resolve ticket"/>
+      <date key="time:timestamp" value="2026-01-05T12:00:00Z"/></event>
+    <event><string key="concept:name" value="Closed"/>
+      <date key="time:timestamp" value="2026-01-06T12:00:00Z"/></event>
+  </trace>
+  <trace><string key="concept:name" value="B"/>
+    <event><string key="concept:name" value="Insert ticket"/>
+      <date key="time:timestamp" value="2026-01-07T08:00:00Z"/></event>
+    <event><string key="concept:name" value="Completed"/>
+      <date key="time:timestamp" value="2026-01-07T10:00:00Z"/></event>
+  </trace>
+</log>
+"""
+
+
+def _write_xes(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_generic_xes_lifecycle_from_the_vocabulary(tmp_path: Path) -> None:
+    path = _write_xes(tmp_path / "log.xes", LIFECYCLE_XES)
+    result = run_intake([path], source="xes", workspace=tmp_path / "ws")
+    events = _table(tmp_path / "ws", "event", "ticket_id, seq, activity, kind, to_status, pending_reason")
+    assert events == [
+        ("xes:A", 1, "Insert ticket", "status_change", "new", None),
+        ("xes:A", 2, "Triage", "activity", None, None),
+        ("xes:A", 3, "Wait", "status_change", "pending", "unknown"),
+        ("xes:A", 4, "Resolve ticket", "resolve", "resolved", None),
+        ("xes:A", 5, "Closed", "close", "closed", None),
+        ("xes:B", 1, "Insert ticket", "status_change", "new", None),
+        ("xes:B", 2, "Completed", "close", "closed", None),  # ended without a resolution
+    ]
+    tickets = _table(tmp_path / "ws", "ticket", "ticket_id, status, resolved_at::VARCHAR, closed_at::VARCHAR")
+    assert tickets == [
+        ("xes:A", "closed", "2026-01-05 12:00:00+00", "2026-01-06 12:00:00+00"),
+        ("xes:B", "closed", "2026-01-07 10:00:00+00", "2026-01-07 10:00:00+00"),
+    ]
+    assert any("'completed' → closed" in n and "'wait' → pending" in n for n in result.notes)
+
+
+def test_generic_xes_whose_lifecycle_cannot_be_told_makes_backlog_signs_na(tmp_path: Path) -> None:
+    from itsm_doctor.engine import open_records
+    from itsm_doctor.signs import compute, get_sign
+
+    text = LIFECYCLE_XES.replace("Resolve ticket", "Step 3").replace('"Closed"', '"Step 4"')
+    text = text.replace("Completed", "Step 2").replace("Wait", "Step 1")
+    result = run_intake([_write_xes(tmp_path / "log.xes", text)], source="xes", workspace=tmp_path / "ws")
+    assert any("its lifecycle cannot be told" in n for n in result.notes)
+    r = open_records(tmp_path / "ws")
+    for sign in ("incident.backlog_growth", "incident.backlog_age_p90", "incident.demand_capacity_ratio"):
+        finding = compute(get_sign(sign), r)
+        assert finding.status == "n/a"
+        assert finding.reason is not None and "lifecycle cannot be told" in finding.reason
+
+
+def test_generic_xes_lifecycle_mapping_replaces_the_vocabulary(tmp_path: Path) -> None:
+    mapping = tmp_path / "lifecycle.yaml"
+    mapping.write_text("activity_map:\n  Triage: in_progress\n  Completed: resolved\n", encoding="utf-8")
+    path = _write_xes(tmp_path / "log.xes", LIFECYCLE_XES)
+    from itsm_doctor.sources.base import SourceOptions
+
+    run_intake([path], source="xes", workspace=tmp_path / "ws", options=SourceOptions(mapping=mapping))
+    events = _table(tmp_path / "ws", "event", "ticket_id, activity, to_status")
+    assert [e for e in events if e[2] is not None] == [
+        ("xes:A", "Triage", "in_progress"),
+        ("xes:B", "Completed", "resolved"),
+    ]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("activity_map:\n  Done: finished\n", encoding="utf-8")
+    with pytest.raises(IntakeError, match=r"bad.yaml.*activity_map.*not a canonical status"):
+        run_intake([path], source="xes", workspace=tmp_path / "ws2", options=SourceOptions(mapping=bad))
+
+
+@pytest.mark.realdata
+def test_helpdesk_xes_reads_the_same_lifecycle_as_the_csv_mapping(data: Path, tmp_path: Path) -> None:
+    from itsm_doctor.engine import open_records
+    from itsm_doctor.signs import compute, get_sign
+
+    run_intake([data / "helpdesk" / "Helpdesk.xes.gz"], source="xes", workspace=tmp_path / "xes")
+    mapping = Path(__file__).parents[2] / "examples" / "mappings" / "helpdesk.yaml"
+    from itsm_doctor.sources.base import SourceOptions
+
+    run_intake(
+        [data / "helpdesk" / "Helpdesk.csv.gz"],
+        source="csv",
+        workspace=tmp_path / "csv",
+        options=SourceOptions(mapping=mapping),
+    )
+    found = {}
+    for name in ("xes", "csv"):
+        r = open_records(tmp_path / name)
+        found[name] = {
+            s: compute(get_sign(s), r).value
+            for s in ("incident.backlog_growth", "incident.backlog_age_p90", "incident.mttr", "incident.reopen_rate")
+        }
+    assert found["xes"] == pytest.approx(found["csv"])
+    # every case but 11 ends (Closed, Resolve ticket…): the backlog no longer grows from unended
+    # cases (it read +0.88 a week "present", with a p90 age of 29,285 h, before the vocabulary)
+    assert abs(found["xes"]["incident.backlog_growth"]) < 0.5
+    assert found["xes"]["incident.backlog_age_p90"] < 29_285

@@ -59,7 +59,9 @@ def print_examination(exam: Examination) -> None:
             table.add_column(col, justify="right" if col == "value" else "left")
         for s in (s for s in exam.signs if s.area == area):
             # the name, not the id: a table cell folds an id mid-word at 80 columns
-            table.add_row(s.name, format_value(s.value, s.unit), f"[{colour[s.status]}]{s.status}[/]", s.reason or "")
+            table.add_row(
+                s.name, format_value(s.value, s.unit), f"[{colour[s.status]}]{s.status}[/]", s.reason or s.note or ""
+            )
         out.print(table)
     present = [d for d in exam.diagnoses if d.verdict in ("present", "possible")]
     if present:
@@ -105,7 +107,8 @@ def examine_command(
     mapping: Annotated[
         Path | None,
         typer.Option(
-            help="YAML mapping: columns for --source csv (a preset's override); the site's fields for --source jira."
+            help="YAML mapping: columns for --source csv (a preset's override); the site's fields for --source jira;"
+            " an activity_map of its lifecycle for --source xes."
         ),
     ] = None,
     symptoms: Annotated[

@@ -71,8 +71,8 @@ def print_intake(result: IntakeResult, *, console: Console = out) -> None:
             reasons,
         )
     console.print(table)
-    for note in result.notes:
-        console.print(f"  [dim]note:[/dim] {escape(note)}", markup=True, highlight=False, soft_wrap=True)
+    for note in result.notes:  # what the reader assumed: shown where the results are read
+        console.print(f"  [dim]assumed:[/dim] {escape(note)}", markup=True, highlight=False, soft_wrap=True)
     for f in result.files:
         for note in f.notes:
             console.print(f"  [dim]{escape(Path(f.file).name)}:[/dim] {escape(note)}", markup=True, highlight=False)
@@ -102,7 +102,8 @@ def intake(
     mapping: Annotated[
         Path | None,
         typer.Option(
-            help="YAML mapping: columns for --source csv (a preset's override); the site's fields for --source jira."
+            help="YAML mapping: columns for --source csv (a preset's override); the site's fields for --source jira;"
+            " an activity_map of its lifecycle for --source xes."
         ),
     ] = None,
     workspace: Annotated[Path, typer.Option(help="The patient's workspace folder.")] = Path("itsm-doctor-workspace"),

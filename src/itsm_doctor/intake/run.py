@@ -24,13 +24,13 @@ from typing import Any
 import duckdb
 
 from itsm_doctor.intake.derive import derive, final_event_sql
-from itsm_doctor.intake.workspace import writing
+from itsm_doctor.intake.workspace import load_manifest, writing
 from itsm_doctor.records.schema import TABLES, duckdb_columns
 from itsm_doctor.sources import check_mapping, get_source
 from itsm_doctor.sources.base import FileReport, IntakeError, IntakeSession, SourceOptions, fingerprint, quote_ident
 from itsm_doctor.sources.files import check_regular
 
-__all__ = ["IntakeResult", "expand_paths", "intake_memory", "run_intake"]
+__all__ = ["IntakeResult", "expand_paths", "intake_memory", "run_intake", "workspace_assumptions"]
 
 SCHEMA_ID = "itsm-doctor/intake/1"
 
@@ -144,7 +144,10 @@ def run_intake(
                     records=entry["records"],
                     workspace=workspace,
                     reused=True,
-                    notes=["these files were taken in before (same content): records unchanged"],
+                    notes=[
+                        "these files were taken in before (same content): records unchanged",
+                        *entry.get("notes", []),
+                    ],
                 )
         con = duckdb.connect(str(writer.stage / "intake.duckdb"))
         try:
@@ -182,6 +185,7 @@ def run_intake(
             "files": [{"path": f.file, "sha256": f.fingerprint} for f in session.files],
             "intake": [f.as_json() for f in session.files],
             "records": records,
+            "notes": session.notes,  # what the reader assumed (clock, inferred mappings…)
         }
         say("committing the batch")
         notes = writer.commit(entry, files=staged, quarantine=quarantine)
@@ -193,6 +197,19 @@ def run_intake(
         workspace=workspace,
         notes=[*session.notes, *notes],
     )
+
+
+def workspace_assumptions(workspace: Path) -> list[str]:
+    """What intake assumed, over every batch of the workspace (each once, in order): the
+    readers' notes (clock, inferred mappings, derived events) and each file's notes, named."""
+    seen: dict[str, None] = {}
+    for entry in load_manifest(workspace)["batches"]:
+        for note in entry.get("notes", []):
+            seen.setdefault(note, None)
+        for f in entry.get("intake", []):
+            for note in f.get("notes", []):
+                seen.setdefault(f"{Path(f['file']).name}: {note}", None)
+    return list(seen)
 
 
 def _report_from_json(data: dict[str, Any]) -> FileReport:

@@ -69,7 +69,8 @@ def _sign_rows(
                 "band": band,
                 "working_band": working,
                 "source": source,
-                "reason": s.get("reason"),
+                # why n/a, else how the value was reached (e.g. the extract window measured)
+                "reason": s.get("reason") or s.get("note"),
                 "no_chart": no_chart.get(str(s["id"])),
                 "examples": list(s.get("examples") or [])[:5],
             }
@@ -357,4 +358,5 @@ def report_view(
         "followup": _followup(followup, signs_by_id, list(visits) or [examination], draw=charts),
         "intake": list(examination.get("intake") or []),
         "roles": _roles(examination.get("roles")),
+        "assumptions": list(examination.get("assumptions") or []),
     }

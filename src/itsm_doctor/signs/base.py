@@ -26,6 +26,7 @@ __all__ = [
     "AREAS",
     "BREAKDOWNS",
     "Benchmark",
+    "Detail",
     "Finding",
     "Sign",
     "compute",
@@ -54,6 +55,17 @@ class Benchmark:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Detail:
+    """How a sign's value was reached, where the records offer more than one reading (e.g. the
+    history beside the source's own counter, or the part of the extract window measured):
+    ``summary`` gives one small table, ``finish`` turns it into the breakdown ``detail`` and a
+    note for the reader (None when there is nothing to say)."""
+
+    summary: Summary
+    finish: Callable[[pa.Table], tuple[dict[str, Any], str | None]]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Sign:
     id: str
     name: str
@@ -70,6 +82,9 @@ class Sign:
     finish: Finish | None = None
     breakdowns: tuple[str, ...] = BREAKDOWNS
     aliases: tuple[str, ...] = ()
+    detail: Detail | None = None
+    # when the sign is n/a, what it would have needed, in words (after the missing inputs)
+    na_when: str | None = None
 
     def __post_init__(self) -> None:
         if self.area not in AREAS:
@@ -90,6 +105,7 @@ class Finding:
     n: int = 0
     reason: str | None = None
     breakdowns: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None  # how the value was reached, when the reader should know
 
     def as_json(self) -> dict[str, Any]:
         s = self.sign
@@ -105,6 +121,7 @@ class Finding:
             "status": self.status,
             "n": self.n,
             "reason": self.reason,
+            "note": self.note,
             "breakdowns": self.breakdowns,
         }
 
@@ -137,16 +154,18 @@ def ticket_dims(r: Records) -> ibis.Table:
 
 
 def _satisfied(r: Records, need: str) -> bool:
-    """``table`` has rows; ``table.column`` has a value; ``table.column=value`` has that value."""
+    """``table`` has rows; ``table.column`` has a value; ``table.column=value`` has that value;
+    ``table.column!=value`` has a value other than that one."""
     table, _sep, rest = need.partition(".")
     if not r.has(table):
         return False
     if not rest:
         return True
     column, _eq, wanted = rest.partition("=")
-    col = r[table][column]
-    cond = col.notnull() if not wanted else (col == wanted)
-    return bool(r.execute(cond.any()))
+    differs = column.endswith("!")
+    col = r[table][column.rstrip("!")]
+    cond = col.notnull() if not wanted else (col != wanted) if differs else (col == wanted)
+    return bool(r.execute(cond.fill_null(False).any()))
 
 
 def _missing(r: Records, needs: Sequence[str], cache: dict[str, bool]) -> str | None:
@@ -159,7 +178,9 @@ def _missing(r: Records, needs: Sequence[str], cache: dict[str, bool]) -> str | 
                 cache[option] = _satisfied(r, option)
             ok = ok or cache[option]
         if not ok:
-            return "these records have no " + " nor ".join(o.replace("=", " = ") for o in options)
+            return "these records have no " + " nor ".join(
+                o.replace("!=", " other than ") if "!=" in o else o.replace("=", " = ") for o in options
+            )
     return None
 
 
@@ -183,15 +204,28 @@ def compute(sign: Sign, r: Records, *, cache: dict[str, bool] | None = None) -> 
     cache = {} if cache is None else cache
     reason = _missing(r, sign.needs, cache)
     if reason:
-        return Finding(sign=sign, value=None, status="n/a", reason=reason)
+        why = f"{reason}: {sign.na_when}" if sign.na_when else reason
+        return Finding(sign=sign, value=None, status="n/a", reason=why)
+    finding = _measure(sign, r)
+    if sign.detail is not None and finding.value is not None:
+        detail, note = sign.detail.finish(r.execute(sign.detail.summary(r)))
+        finding.breakdowns["detail"] = detail
+        finding.note = "; ".join(n for n in (finding.note, note) if n) or None
+    return finding
+
+
+def _measure(sign: Sign, r: Records) -> Finding:
     if sign.summary is not None:
         assert sign.finish is not None
         raw_value, extra = sign.finish(r.execute(sign.summary(r)))
         n = int(extra.pop("_n", 0))
+        note = extra.pop("_note", None)
         value = _clean(raw_value)
         reason = None if value is not None else str(extra.pop("_reason", "too few records to measure"))
         extra.pop("_reason", None)
-        return Finding(sign=sign, value=value, status=rate(sign, value), n=n, reason=reason, breakdowns=extra)
+        return Finding(
+            sign=sign, value=value, status=rate(sign, value), n=n, reason=reason, breakdowns=extra, note=note
+        )
     assert sign.per_ticket is not None
     per = sign.per_ticket(r).filter(_.value.notnull()).select("ticket_id", "value")
     # the per-ticket values are computed once and kept narrow, then aggregated for the

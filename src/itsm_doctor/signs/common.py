@@ -14,6 +14,7 @@ from itsm_doctor.engine import Records
 __all__ = [
     "HOUR",
     "PENDING_NEEDS",
+    "WAIT_USER_NA",
     "collapsed",
     "group_path",
     "hours_between",
@@ -153,7 +154,11 @@ def ratio_finish(
     return finish
 
 
-PENDING_NEEDS = ("status_interval.pending_reason",)
+# Waiting on the user can be told only where the log has an awaiting-user state: a log whose
+# only pending reasons are the vendor or "unknown" (or that has customer-contact activities
+# and no waiting state, as BPIC 2014) cannot show it, and 0 % there would read as "good".
+PENDING_NEEDS = ("status_interval.pending_reason=awaiting_user",)
+WAIT_USER_NA = "the log has no awaiting-user state, so waiting on the user cannot be told from these records"
 
 
 def incident_intervals(r: Records) -> ibis.Table:

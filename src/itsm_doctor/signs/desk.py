@@ -10,8 +10,9 @@ import pyarrow as pa
 from ibis import _
 
 from itsm_doctor.engine import Records
-from itsm_doctor.signs.base import Benchmark, Sign
-from itsm_doctor.signs.common import group_path, hours_between, of_incidents, of_type, share, tier_reach
+from itsm_doctor.signs.base import Benchmark, Detail, Sign
+from itsm_doctor.signs.common import hours_between, of_incidents, of_type, share, tier_reach
+from itsm_doctor.signs.incident import reassignments
 
 __all__ = ["DESK_SIGNS"]
 
@@ -32,14 +33,61 @@ _RESPONSE_KINDS = (
 )
 
 
+def _flagged_interactions(r: Records) -> bool:
+    """Whether the desk's contacts carry the source's own first-contact flag (BPIC 2014) and the
+    export holds contacts that did not become incidents: an export of the interactions behind
+    its incidents only would read 0 % by construction."""
+    i = of_type(r, "interaction").filter(_.first_contact_resolved.notnull()).select("ticket_id")
+    led = r["link"].filter(_.relation == "originated_from").select(origin=_.to_ticket_id)
+    standalone = i.anti_join(led, i.ticket_id == led.origin)
+    return bool(r.execute(standalone.count()))
+
+
 def _fcr(r: Records) -> ibis.Table:
+    if r.fact("flagged_interactions", lambda: _flagged_interactions(r)):
+        # the desk's own count of its contacts; an incident is what an unresolved contact became
+        i = of_type(r, "interaction").filter(_.first_contact_resolved.notnull())
+        return i.select("ticket_id", value=share(i.first_contact_resolved))
     t = of_type(r, "incident").filter(_.resolved_at.notnull())
-    p = group_path(r)
+    p = reassignments(r)
     j = t.left_join(p, t.ticket_id == p.ticket_id)
-    derived = share(j.stretches == 1)
-    by_count = share(j.reassignment_count == 0)
-    flag = share(j.first_contact_resolved)
-    return j.select(ticket_id=t.ticket_id, value=flag.coalesce(derived, by_count))
+    # no reassignment by the history nor by the source's counter (the larger of both)
+    return j.select(ticket_id=t.ticket_id, value=share(j.first_contact_resolved).coalesce(share(j.reassignments == 0)))
+
+
+def _fcr_summary(r: Records) -> ibis.Table:
+    led = r["link"].filter(_.relation == "originated_from").select(origin=_.to_ticket_id).distinct()
+    t = r["ticket"].left_join(led, _.ticket_id == led.origin)
+    flagged = (t.ticket_type == "interaction") & t.first_contact_resolved.notnull()
+    return t.aggregate(
+        interactions_with_flag=flagged.ifelse(1, 0).sum(),
+        interactions_led_to_incident=(flagged & t.origin.notnull()).ifelse(1, 0).sum(),
+        incidents_with_flag=((t.ticket_type == "incident") & t.first_contact_resolved.notnull()).ifelse(1, 0).sum(),
+        incidents_with_counter=((t.ticket_type == "incident") & t.reassignment_count.notnull()).ifelse(1, 0).sum(),
+    )
+
+
+def _fcr_detail(table: pa.Table) -> tuple[dict[str, Any], str | None]:
+    row = {k: int(v or 0) for k, v in table.to_pylist()[0].items()}
+    selected = row["interactions_with_flag"] and row["interactions_led_to_incident"] == row["interactions_with_flag"]
+    if selected:
+        basis = "incidents"
+        note = (
+            f"every one of the {row['interactions_with_flag']:,} flagged interactions led to an incident (the "
+            "export holds the contacts behind its incidents only), so the desk's flag would read 0 % by "
+            "construction: measured on resolved incidents"
+        )
+    elif row["interactions_with_flag"]:
+        basis = "interactions"
+        note = (
+            f"measured on the {row['interactions_with_flag']:,} service-desk interactions carrying the source's "
+            "own first-contact flag"
+        )
+    elif row["incidents_with_counter"]:
+        basis, note = "incidents", "no reassignment by the group history nor by the source's reassignment_count"
+    else:
+        basis, note = "incidents", None
+    return {**row, "measured_on": basis}, note
 
 
 def _first_line_only(r: Records) -> ibis.Table:
@@ -96,9 +144,12 @@ DESK_SIGNS: tuple[Sign, ...] = (
         unit="ratio",
         direction="higher",
         definition=(
-            "Share of resolved incidents resolved by the first group that held them, with no reassignment. "
-            "Where the source records its own first-contact flag (e.g. BPIC 2014 interactions), that flag is "
-            "used; else the group history (one stretch of groups); else the source's reassignment count = 0."
+            "Share of contacts resolved at the first contact. Where the service desk's interactions carry the "
+            "source's own first-contact flag (BPIC 2014 First Call Resolution), the share of those interactions "
+            "flagged resolved — unless every one of them led to an incident (an export of the contacts behind "
+            "its incidents only reads 0 % by construction). Else, over resolved incidents: an incident's own "
+            "flag when it has one, else no reassignment — neither in the group history nor by the source's "
+            "reassignment count (the larger of both, as incident.reassignment_rate)."
         ),
         benchmark=Benchmark(
             good=0.70,
@@ -109,8 +160,9 @@ DESK_SIGNS: tuple[Sign, ...] = (
                 "Center Practices & Salary Report, as cited by Boston College's FCR standard (2014)"
             ),
         ),
-        needs=("ticket.resolved_at",),
+        needs=("ticket.resolved_at|ticket.first_contact_resolved",),
         per_ticket=_fcr,
+        detail=Detail(summary=_fcr_summary, finish=_fcr_detail),
     ),
     Sign(
         id="desk.first_line_only_rate",

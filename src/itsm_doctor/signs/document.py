@@ -85,6 +85,22 @@ def _needs(sign: Sign) -> str:
     return "; ".join(parts)
 
 
+def _na_when(sign: Sign) -> str:
+    """When the sign is n/a, in words: its inputs missing, what it needs beyond them, too few."""
+    lacks = [
+        f"`{need}`" if "|" not in need else "none of " + ", ".join(f"`{o}`" for o in need.split("|"))
+        for need in sign.needs
+    ]
+    parts = ["the records have no " + ", or ".join(lacks)]
+    if sign.na_when:
+        parts.append(sign.na_when)
+    parts.append("no ticket to measure" if sign.per_ticket else "too few records for its summary (reason given)")
+    text = "; ".join(parts)
+    if sign.detail is not None:
+        text += ". How the value was reached (e.g. history against the source's counter) is in its `detail` breakdown"
+    return text + "."
+
+
 def _sign_section(sign: Sign) -> list[str]:
     b = sign.benchmark
     better = "higher" if sign.direction == "higher" else "lower"
@@ -96,7 +112,8 @@ def _sign_section(sign: Sign) -> list[str]:
         f"- **Area / practice:** {sign.area} · {sign.practice}",
         f"- **Unit:** {sign.unit}; **{better} is better**",
         f"- **Band:** good {_number(b.good)}, poor {_number(b.poor)} — {b.source}",
-        f"- **Needs:** {_needs(sign)} (else n/a, with the reason)",
+        f"- **Reads:** {_needs(sign)}",
+        f"- **n/a when:** {_na_when(sign)}",
         f"- **Aggregate:** {sign.aggregate if sign.per_ticket else 'computed from a summary of the records'}",
         "",
     ]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ibis
+import pyarrow as pa
 from ibis import _
 
 from itsm_doctor.engine import Records
-from itsm_doctor.signs.base import Benchmark, Sign
+from itsm_doctor.signs.base import Benchmark, Detail, Sign
 from itsm_doctor.signs.common import (
     PENDING_NEEDS,
+    WAIT_USER_NA,
     group_path,
     hours_between,
     incident_intervals,
@@ -19,17 +23,66 @@ from itsm_doctor.signs.common import (
     time_share_summary,
 )
 
-__all__ = ["INCIDENT_SIGNS"]
+__all__ = ["INCIDENT_SIGNS", "counter_detail", "reassignments"]
+
+
+def reassignments(r: Records) -> ibis.Table:
+    """Per incident with a group history or a source counter: ``history`` (group changes seen in
+    the events), ``counter`` (the source's own reassignment count) and ``reassignments``, the larger of
+    the two — a snapshot export that skips updates hides changes its counter still counts.
+    Shared by the reassignment signs and first contact resolution."""
+    return r.shared("reassignments", lambda: _reassignments(r))
+
+
+def _reassignments(r: Records) -> ibis.Table:
+    t = of_type(r, "incident").select("ticket_id", counter=_.reassignment_count.cast("int64"))
+    p = group_path(r)
+    j = t.left_join(p, t.ticket_id == p.ticket_id)
+    history = (j.stretches - 1).cast("int64")
+    count = ibis.greatest(history.coalesce(j.counter), j.counter.coalesce(history))
+    return j.select(ticket_id=t.ticket_id, history=history, counter=j.counter, reassignments=count).filter(
+        _.reassignments.notnull()
+    )
 
 
 def _reassigned(r: Records) -> ibis.Table:
-    p = group_path(r)
-    return p.select("ticket_id", value=share(p.stretches >= 2))
+    p = reassignments(r)
+    return p.select("ticket_id", value=share(p.reassignments >= 1))
 
 
 def _mean_reassignments(r: Records) -> ibis.Table:
-    p = group_path(r)
-    return p.select("ticket_id", value=(p.stretches - 1).cast("float64"))
+    p = reassignments(r)
+    return p.select("ticket_id", value=p.reassignments.cast("float64"))
+
+
+def _counter_summary(r: Records) -> ibis.Table:
+    p = reassignments(r)
+    both = p.history.notnull() & p.counter.notnull()
+    return p.aggregate(
+        tickets=_.count(),
+        with_both=both.ifelse(1, 0).sum(),
+        history_reassigned=(p.history >= 1).ifelse(1.0, 0.0).mean(where=p.history.notnull()),
+        counter_reassigned=(p.counter >= 1).ifelse(1.0, 0.0).mean(where=p.counter.notnull()),
+        history_mean=p.history.cast("float64").mean(),
+        counter_mean=p.counter.cast("float64").mean(),
+        counter_above=(both & (p.counter > p.history)).ifelse(1, 0).sum(),
+        history_above=(both & (p.history > p.counter)).ifelse(1, 0).sum(),
+    )
+
+
+def counter_detail(table: pa.Table) -> tuple[dict[str, Any], str | None]:
+    """The ``Detail`` finish of the reassignment signs: history against the source's counter."""
+    row = table.to_pylist()[0]
+    detail = {k: v if v is None or isinstance(v, float) else int(v) for k, v in row.items()}
+    if not row["with_both"] or (not row["counter_above"] and not row["history_above"]):
+        return detail, None
+    note = (
+        f"the history and the source's reassignment_count differ on {row['counter_above'] + row['history_above']:,} "
+        f"incident(s) (counter higher on {row['counter_above']:,}); reassigned by the history alone "
+        f"{row['history_reassigned']:.1%}, by the counter alone {row['counter_reassigned']:.1%}: the larger of "
+        "the two is used per incident"
+    )
+    return detail, note
 
 
 def _ping_pong(r: Records) -> ibis.Table:
@@ -48,6 +101,32 @@ def _reopened(r: Records) -> ibis.Table:
     j = t.left_join(ro, t.ticket_id == ro.ticket_id)
     by_events = (j.reopens.fill_null(0) > 0) | (j.reopen_count.fill_null(0) > 0)
     return j.select(ticket_id=t.ticket_id, value=share(by_events))
+
+
+def _reopen_summary(r: Records) -> ibis.Table:
+    t = of_type(r, "incident").filter(_.resolved_at.notnull())
+    ro = _reopens(r)
+    j = t.left_join(ro, t.ticket_id == ro.ticket_id)
+    by_events = j.reopens.fill_null(0) > 0
+    by_counter = j.reopen_count.fill_null(0) > 0
+    return j.aggregate(
+        tickets=_.count(),
+        with_counter=j.reopen_count.notnull().ifelse(1, 0).sum(),
+        by_events=by_events.ifelse(1, 0).sum(),
+        by_counter=by_counter.ifelse(1, 0).sum(),
+        counter_only=(by_counter & ~by_events).ifelse(1, 0).sum(),
+        events_only=(by_events & ~by_counter & j.reopen_count.notnull()).ifelse(1, 0).sum(),
+    )
+
+
+def _reopen_detail(table: pa.Table) -> tuple[dict[str, Any], str | None]:
+    row = {k: int(v or 0) for k, v in table.to_pylist()[0].items()}
+    if not row["with_counter"] or not (row["counter_only"] or row["events_only"]):
+        return row, None
+    return row, (
+        f"reopened by the history on {row['by_events']:,} incident(s), by the source's reopen_count on "
+        f"{row['by_counter']:,} ({row['counter_only']:,} by the counter alone): either counts"
+    )
 
 
 def _quick_reopen(r: Records) -> ibis.Table:
@@ -80,15 +159,19 @@ INCIDENT_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition=(
             "Share of incidents with at least one change of group: the sequence of groups that held the ticket, "
-            "consecutive repeats collapsed, has two or more entries."
+            "consecutive repeats collapsed, has two or more entries — or the source's own reassignment count "
+            "(ServiceNow reassignment_count, BPIC 2014 # Reassignments) is at least 1. Per incident the larger of "
+            "the history and the counter is used, and a note says when they differ (a snapshot export that skips "
+            "updates hides group changes its counter still counts)."
         ),
         benchmark=Benchmark(
             good=0.30,
             poor=0.50,
             source="no published benchmark verified; ServiceNow Benchmarks track % resolved on first assignment",
         ),
-        needs=("event.to_group_id",),
+        needs=("event.to_group_id|ticket.reassignment_count",),
         per_ticket=_reassigned,
+        detail=Detail(summary=_counter_summary, finish=counter_detail),
     ),
     Sign(
         id="incident.mean_reassignments",
@@ -97,10 +180,14 @@ INCIDENT_SIGNS: tuple[Sign, ...] = (
         practice="incident management",
         unit="count",
         direction="lower",
-        definition="Mean number of group changes per incident (groups held, consecutive repeats collapsed, minus one).",
+        definition=(
+            "Mean number of group changes per incident: per incident the larger of the groups held (consecutive "
+            "repeats collapsed) minus one and the source's own reassignment count."
+        ),
         benchmark=Benchmark(good=0.5, poor=1.5, source="no published benchmark verified; ITSM Doctor working band"),
-        needs=("event.to_group_id",),
+        needs=("event.to_group_id|ticket.reassignment_count",),
         per_ticket=_mean_reassignments,
+        detail=Detail(summary=_counter_summary, finish=counter_detail),
     ),
     Sign(
         id="incident.ping_pong_rate",
@@ -133,6 +220,7 @@ INCIDENT_SIGNS: tuple[Sign, ...] = (
         ),
         needs=("ticket.resolved_at",),
         per_ticket=_reopened,
+        detail=Detail(summary=_reopen_summary, finish=_reopen_detail),
     ),
     Sign(
         id="incident.quick_reopen_rate",
@@ -175,6 +263,7 @@ INCIDENT_SIGNS: tuple[Sign, ...] = (
         definition="Share of incidents with at least one awaiting-user interval. BPIC 2013 challenge question 3.",
         benchmark=Benchmark(good=0.15, poor=0.35, source="no published benchmark; ITSM Doctor working band"),
         needs=PENDING_NEEDS,
+        na_when=WAIT_USER_NA,
         per_ticket=_wait_user,
     ),
     Sign(

@@ -112,7 +112,8 @@ def _survey_rate(r: Records) -> ibis.Table:
 
 def _out_of_scope(r: Records) -> ibis.Table:
     t = of_type(r, "incident").filter(_.resolved_at.notnull() & _.resolution_code.notnull())
-    return t.select("ticket_id", value=share(t.resolution_code == "rejected"))
+    # two equalities, not isin(): share() would compile "x IN (…) IS NULL", which Spark cannot parse
+    return t.select("ticket_id", value=share((t.resolution_code == "rejected") | (t.resolution_code == "no_fault")))
 
 
 INCIDENT_PEOPLE_SIGNS: tuple[Sign, ...] = (
@@ -247,10 +248,14 @@ INCIDENT_PEOPLE_SIGNS: tuple[Sign, ...] = (
         unit="ratio",
         direction="lower",
         definition=(
-            "Share of resolved incidents with a resolution code meaning rejected / out of scope / not supported."
+            "Share of resolved incidents (with a resolution code) closed as out of scope: rejected, referred "
+            "elsewhere, not supported (code rejected) or no fault — works as designed, user error (code no_fault). "
+            "Closure codes are read through the closure-code vocabulary (docs/records.md); n/a when no code of "
+            "the records maps to anything but other."
         ),
         benchmark=Benchmark(good=0.03, poor=0.10, source="no published benchmark; ITSM Doctor working band"),
-        needs=("ticket.resolution_code",),
+        needs=("ticket.resolution_code!=other",),
+        na_when="no closure code of these records is in the closure-code vocabulary, so out of scope cannot be told",
         per_ticket=_out_of_scope,
     ),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import ibis
@@ -15,11 +15,18 @@ from scipy import stats
 from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
 from itsm_doctor.signs.common import hours_between, of_type, period_end, share
+from itsm_doctor.signs.window import incident_spans, observed_window
 
 __all__ = ["INCIDENT_TIME_SIGNS", "backlog_slope", "resolution_hours"]
 
 _MIN_MONTH_TICKETS = 20
 _SKIP_FIRST_WEEKS = 4  # the backlog of an extract starts at zero and ramps up: not growth
+# signs that need to know when tickets end: without any ending the lifecycle cannot be told
+_ENDED = "ticket.resolved_at|ticket.closed_at|ticket.cancelled_at"
+_NO_LIFECYCLE = (
+    "no ticket is resolved, closed or cancelled, so the log's lifecycle cannot be told (for an event log, map "
+    "its ending activities: docs/records.md)"
+)
 _FIT_WEEKS = 4  # the fewest weeks a slope is fitted on
 
 
@@ -67,38 +74,34 @@ def _downgraded(r: Records) -> ibis.Table:
     return j.select(ticket_id=inc.ticket_id, value=j.lowered.fill_null(0).cast("float64"))
 
 
-def _weekly(r: Records) -> ibis.Table:
-    t = of_type(r, "incident").filter(_.opened_at.notnull() & _.cancelled_at.isnull())
-    opened = t.group_by(week=t.opened_at.truncate("W").date()).aggregate(arrivals=_.count())
-    done = t.filter(_.resolved_at.notnull())
-    closed = done.group_by(week=done.resolved_at.truncate("W").date()).aggregate(completions=_.count())
-    j = opened.outer_join(closed, opened.week == closed.week)
-    return j.select(
-        week=j.week.coalesce(j.week_right), arrivals=j.arrivals.fill_null(0), completions=j.completions.fill_null(0)
-    ).order_by("week")
-
-
 def backlog_slope(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
-    """Least-squares slope (tickets per week) of the open backlog at each week's end."""
-    rows = sorted(table.to_pylist(), key=lambda x: x["week"])
-    if not rows:
-        return None, {"_reason": "no incident with an opening time"}
-    net: dict[Any, int] = {}
-    week, last = rows[0]["week"], rows[-1]["week"]
-    while week <= last:  # weeks with no activity still count
-        net[week] = 0
-        week += timedelta(days=7)
-    for row in rows:
-        net[row["week"]] += int(row["arrivals"]) - int(row["completions"])
-    backlog = np.cumsum(list(net.values()))
-    weeks = list(net)
-    usable = backlog[_SKIP_FIRST_WEEKS:-1]
+    """Least-squares slope (tickets per week) of the open backlog at each week's end, inside the
+    extract window (``signs/window.py``), its first four weeks (the ramp-up) and its last week
+    (seldom whole) left out; ``table`` is an ``incident_spans`` summary."""
+    window = observed_window(table)
+    if window is None:
+        return None, {
+            "_reason": "no incident with an opening time and a resolution: arrivals and closures never both seen"
+        }
+    net = [window.arrivals.get(w, 0) - window.completions.get(w, 0) for w in window.weeks]
+    backlog = np.cumsum(net)
+    first = window.start + _SKIP_FIRST_WEEKS * timedelta(days=7)
+    last = window.end - timedelta(days=7)  # the window's last week is seldom whole
+    usable = [int(b) for w, b in zip(window.weeks, backlog, strict=True) if first <= w <= last]
+    extra: dict[str, Any] = {
+        "backlog_by_week": {str(w): int(b) for w, b in zip(window.weeks, backlog, strict=True)},
+        "window": window.as_json(),
+        "_n": int(sum(window.arrivals.values())),
+        "_note": window.note(),
+    }
     if len(usable) < _FIT_WEEKS:
-        weeks_needed = _SKIP_FIRST_WEEKS + _FIT_WEEKS + 1  # + the last, partial week
-        return None, {"_reason": f"fewer than {weeks_needed} weeks of records", "_n": int(table.num_rows)}
+        weeks_needed = _SKIP_FIRST_WEEKS + _FIT_WEEKS + 1  # + the window's last week
+        return None, {
+            **extra,
+            "_reason": f"fewer than {weeks_needed} weeks of records where arrivals and closures are both observed",
+        }
     slope = float(np.polyfit(np.arange(len(usable)), usable, 1)[0])
-    series = {str(w): int(b) for w, b in zip(weeks, backlog, strict=True)}
-    return slope, {"backlog_by_week": series, "_n": int(sum(int(r["arrivals"]) for r in rows))}
+    return slope, extra
 
 
 def _demand(r: Records) -> ibis.Table:
@@ -126,29 +129,58 @@ def _open_ages(r: Records) -> ibis.Table:
 def _age_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
     ages = np.asarray(table["age"].to_numpy(zero_copy_only=False), dtype=float)
     if len(ages) == 0:
-        return 0.0, {"open_at_end": 0, "_n": 0}
+        return None, {
+            "_reason": "no incident is open at the end of the records (a closed-only extract shows no open backlog)",
+            "open_at_end": 0,
+        }
     return float(np.percentile(ages, 90)), {"open_at_end": len(ages), "_n": len(ages)}
 
 
-def _monthly_mttr(r: Records) -> ibis.Table:
-    t = of_type(r, "incident").filter(_.resolved_at.notnull() & _.opened_at.notnull())
-    h = hours_between(t.opened_at, t.resolved_at)
-    return t.group_by(month=t.opened_at.strftime("%Y-%m")).aggregate(n=_.count(), median=h.quantile(0.5))
-
-
 def _trend_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]]:
-    rows = sorted((r for r in table.to_pylist() if r["n"] >= _MIN_MONTH_TICKETS), key=lambda r: r["month"])
-    rows = rows[:-1]  # the last month is cut short: its long tickets are not resolved yet
-    if len(rows) < 3:
-        return None, {"_reason": f"fewer than three full months with {_MIN_MONTH_TICKETS} resolved incidents"}
-    if not rows[0]["median"]:
-        return None, {"_reason": "the first month's median time to resolve is 0: no change relative to it"}
-    first, last = rows[0]["median"], rows[-1]["median"]
+    """Monthly medians of the time to resolve, by month of opening, inside the extract window:
+    incidents opened from its start up to the resolution cutoff, whole months only at the end."""
+    window = observed_window(table)
+    if window is None or window.cutoff is None:
+        return None, {"_reason": "no resolved incident"}
+    cutoff = window.cutoff
+    # in numpy, on UTC wall-clock microseconds (Spark hands them back without their zone, DuckDB
+    # with it): a million tickets take milliseconds, where Arrow's calendar functions take seconds
+    stamps = np.asarray(table["opened"].cast(pa.timestamp("us")).to_numpy(zero_copy_only=False), dtype="datetime64[us]")
+    hours = np.asarray(table["hours"].to_numpy(zero_copy_only=False), dtype=float)
+    since = np.datetime64(window.start, "us")
+    until = np.datetime64(cutoff.astimezone(UTC).replace(tzinfo=None), "us")
+    keep = ~np.isnan(hours) & ~np.isnat(stamps) & (stamps >= since) & (stamps <= until)
+    keys = stamps[keep].astype("datetime64[M]").astype(np.int64)  # months since January 1970
+    values = hours[keep]
+    order = np.argsort(keys, kind="stable")
+    names, firsts = np.unique(keys[order], return_index=True)
+    groups = np.split(values[order], firsts[1:]) if len(values) else []
+    months = {f"{1970 + m // 12:04d}-{m % 12 + 1:02d}": v for m, v in zip(names.tolist(), groups, strict=True)}
+    # a month whose end comes after the cutoff holds only the tickets already resolved
+    whole = {m: v for m, v in months.items() if _month_end(m) <= cutoff and len(v) >= _MIN_MONTH_TICKETS}
+    medians = {m: float(np.median(v)) for m, v in sorted(whole.items())}
+    extra: dict[str, Any] = {"window": window.as_json(), "_note": window.note()}
+    if len(medians) < 3:
+        return None, {
+            **extra,
+            "_reason": f"fewer than three full months with {_MIN_MONTH_TICKETS} resolved incidents inside the "
+            "extract window",
+        }
+    if not next(iter(medians.values())):
+        return None, {**extra, "_reason": "the first month's median time to resolve is 0: no change relative to it"}
+    first, last = next(iter(medians.values())), list(medians.values())[-1]
     change = (last - first) / first
     return (None if math.isnan(change) else change), {
-        "month": {r["month"]: {"value": r["median"], "n": r["n"]} for r in rows},
-        "_n": sum(r["n"] for r in rows),
+        **extra,
+        "month": {m: {"value": v, "n": len(whole[m])} for m, v in medians.items()},
+        "_n": sum(len(v) for v in whole.values()),
     }
+
+
+def _month_end(month: str) -> datetime:
+    year, mon = int(month[:4]), int(month[5:])
+    nxt = datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=UTC)
+    return nxt - timedelta(microseconds=1)
 
 
 INCIDENT_TIME_SIGNS: tuple[Sign, ...] = (
@@ -232,12 +264,18 @@ INCIDENT_TIME_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition=(
             "Least-squares slope, in tickets per week, of the number of open incidents at each week's end "
-            "(cumulated arrivals − completions). The first four weeks (the extract's ramp-up from zero) and the "
-            "last, partial week are left out."
+            "(cumulated arrivals − completions), measured only inside the extract window where arrivals and "
+            "closures are both observed (signs/window.py): weeks whose arrivals or resolutions are sparse "
+            "(under 20 % of a busy week: incidents opened before the window, closures not yet or no longer "
+            "recorded), the drain after the last arrival, and in a closed-only extract the weeks after the last "
+            "resolution less the p90 time to resolve are cut; the breakdown 'window' says what. The window's "
+            "first four weeks (the ramp-up) and its last week (seldom whole) are left out. n/a when no ticket "
+            "is resolved, closed or cancelled: the log's lifecycle cannot be told."
         ),
         benchmark=Benchmark(good=1.0, poor=5.0, source="no published benchmark; ITSM Doctor working band"),
-        needs=("ticket.opened_at",),
-        summary=_weekly,
+        needs=("ticket.opened_at", _ENDED),
+        na_when=_NO_LIFECYCLE,
+        summary=incident_spans,
         finish=backlog_slope,
     ),
     Sign(
@@ -249,7 +287,8 @@ INCIDENT_TIME_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition="Incidents opened ÷ incidents resolved in the records (cancelled ones left out).",
         benchmark=Benchmark(good=1.02, poor=1.10, source="no published benchmark; ITSM Doctor working band"),
-        needs=("ticket.opened_at",),
+        needs=("ticket.opened_at", _ENDED),
+        na_when=_NO_LIFECYCLE,
         summary=_demand,
         finish=_demand_finish,
     ),
@@ -262,10 +301,13 @@ INCIDENT_TIME_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition=(
             "90th percentile of the age, in hours, of incidents neither resolved, closed nor cancelled at the end "
-            "of the records (the latest opening, resolution or closure of any ticket); 0 when nothing is open."
+            "of the records (the latest opening, resolution or closure of any ticket). n/a when nothing is open "
+            "(a closed-only extract shows no backlog) or when no ticket is resolved, closed or cancelled (the "
+            "log's lifecycle cannot be told)."
         ),
         benchmark=Benchmark(good=240.0, poor=720.0, source="no published benchmark; ITSM Doctor working band"),
-        needs=("ticket.opened_at",),
+        needs=("ticket.opened_at", _ENDED),
+        na_when=_NO_LIFECYCLE,
         summary=_open_ages,
         finish=_age_finish,
     ),
@@ -278,11 +320,14 @@ INCIDENT_TIME_SIGNS: tuple[Sign, ...] = (
         direction="lower",
         definition=(
             "Relative change of the monthly median time to resolve (by month of opening, months with ≥ 20 "
-            "resolved incidents, the last month left out): (last − first) ÷ first."
+            "resolved incidents): (last − first) ÷ first, inside the extract window (signs/window.py): "
+            "incidents opened before its start are left out (old tickets present only because they were still "
+            "open), and so is every month that ends after the resolution cutoff — the last resolution of the "
+            "records less the p90 time to resolve — whose long tickets could not be resolved yet."
         ),
         benchmark=Benchmark(good=0.10, poor=0.40, source="no published benchmark; ITSM Doctor working band"),
         needs=("ticket.resolved_at",),
-        summary=_monthly_mttr,
+        summary=incident_spans,
         finish=_trend_finish,
     ),
 )

@@ -56,9 +56,14 @@ PROBLEM_SIGNS: tuple[Sign, ...] = (
         practice="problem management",
         unit="count",
         direction="higher",
-        definition="Problem records ÷ incident records × 100, over the whole period of the records.",
+        definition=(
+            "Problem records ÷ incident records × 100, over the whole period of the records. n/a when the "
+            "export holds no problem record: incidents that name a problem id show problem links "
+            "(problem.incident_link_rate), not how many problems were recorded."
+        ),
         benchmark=Benchmark(good=2.0, poor=0.3, source="no published benchmark; ITSM Doctor working band"),
-        needs=("ticket.ticket_type=problem|ticket.problem_id",),
+        needs=("ticket.ticket_type=problem",),
+        na_when="the export has no problem table (incidents' problem ids count for problem.incident_link_rate)",
         summary=type_counts,
         finish=ratio_finish("problems", ("incidents",), 100.0),
     ),

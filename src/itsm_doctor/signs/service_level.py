@@ -9,6 +9,7 @@ from itsm_doctor.engine import Records
 from itsm_doctor.signs.base import Benchmark, Sign
 from itsm_doctor.signs.common import (
     PENDING_NEEDS,
+    WAIT_USER_NA,
     hours_between,
     incident_intervals,
     of_type,
@@ -104,6 +105,7 @@ SERVICE_LEVEL_SIGNS: tuple[Sign, ...] = (
         ),
         benchmark=Benchmark(good=0.15, poor=0.30, source="no published benchmark; uniform waits would give 0.2"),
         needs=(*PENDING_NEEDS, "ticket.due_at|sla_record|sla_target"),
+        na_when=WAIT_USER_NA,
         per_ticket=_wait_near_deadline,
     ),
     Sign(
@@ -116,6 +118,7 @@ SERVICE_LEVEL_SIGNS: tuple[Sign, ...] = (
         definition="Awaiting-user time ÷ total open time, summed over all incidents' status intervals.",
         benchmark=Benchmark(good=0.10, poor=0.25, source="no published benchmark; ITSM Doctor working band"),
         needs=PENDING_NEEDS,
+        na_when=WAIT_USER_NA,
         summary=time_share_summary("awaiting_user"),
         finish=time_share_finish,
     ),

@@ -40,11 +40,16 @@ def get_source(name: str) -> Source:
 
 def check_mapping(*, source: str, path: Path) -> None:
     """Refuse a bad ``--mapping`` file before any export is read: the Jira reader's own keys
-    for ``jira`` (docs/records.md), the column mapping (docs/mapping.md) for the others."""
+    for ``jira`` (docs/records.md), an ``activity_map`` for ``xes``, the column mapping
+    (docs/mapping.md) for the others."""
     if source == "jira":
         from itsm_doctor.sources.jira_mapping import load_jira_mapping
 
         load_jira_mapping(path)
+    elif source == "xes":  # an event log read as it is takes a lifecycle mapping (an activity_map) only
+        from itsm_doctor.sources.mapping import load_lifecycle_mapping
+
+        load_lifecycle_mapping(path)
     else:
         from itsm_doctor.sources.mapping import load_mapping
 

@@ -174,6 +174,8 @@ class RawTable:
     name: str
     file: str
     header: tuple[str, ...]
+    # the columns a reader asked for (by position): the rest are named in a note, as dropped
+    read: set[int] = field(default_factory=set, compare=False, hash=False)
     header_line: int = 1  # the header's line in the file (2 after Excel's "sep=" line)
 
     def has(self, *names: str) -> bool:
@@ -191,16 +193,21 @@ class RawTable:
         i = self._index(name)
         if i is None:
             raise IntakeError(f"the export has no column {name!r}", file=self.file, column=name)
+        self.read.add(i)
         return f"c{i}"
 
     def col_or_null(self, name: str) -> str:
         i = self._index(name)
+        if i is not None:
+            self.read.add(i)
         return "NULL::VARCHAR" if i is None else f"c{i}"
 
     def cols(self, name: str) -> list[str]:
         """All columns named ``name`` (Jira repeats Comment, Watchers, …)."""
         wanted = _norm(name)
-        return [f"c{i}" for i, h in enumerate(self.header) if _norm(h) == wanted]
+        found = [i for i, h in enumerate(self.header) if _norm(h) == wanted]
+        self.read.update(found)
+        return [f"c{i}" for i in found]
 
     @property
     def accepted(self) -> str:
@@ -389,8 +396,12 @@ class IntakeSession:
         except (csv.Error, StopIteration) as exc:
             raise IntakeError(f"the header row cannot be read ({exc})", file=str(path), row=1 + skip) from exc
         header = [h.strip() for h in header]
+        trailing = 0
         while header and not header[-1]:
             header.pop()  # exports with trailing separators (BPIC 2014) carry empty columns
+            trailing += 1
+        if trailing:
+            rep.notes.append(f"{trailing} unnamed column(s) at the end of the header dropped (trailing separators)")
         if len(header) > _MAX_COLUMNS:
             raise IntakeError(
                 f"the header has {len(header):,} columns, above the limit of {_MAX_COLUMNS:,}",
@@ -448,6 +459,8 @@ class IntakeSession:
                 rep.notes.append("line endings mix CRLF and LF: read with every line ending as LF")
                 self._read_csv_into(select, str(copy), {**options, "compression": "none"}, opt_sql, (rejects, scans))
             self._number_lines(name, rejects, n_fields=n_fields, skip=skip)
+            if n_fields:
+                self._strip_boms(name, rep)
         except duckdb.Error as exc:
             raise IntakeError(_duck_message(exc), file=str(path)) from exc
         # one entry per rejected line: its first error (DuckDB counts columns from 1)
@@ -481,6 +494,19 @@ class IntakeSession:
             self.con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)", entries)
         rep.rows_read = data_rows + len(entries)
         return raw
+
+    def _strip_boms(self, name: str, rep: FileReport) -> None:
+        """Remove the byte-order marks that start data lines (exports concatenated from parts
+        keep each part's mark); a first cell quoted after the mark loses its quotes too."""
+        bom = "chr(65279)"
+        cur = self.con.execute(
+            f"""UPDATE {name} SET c0 = CASE WHEN regexp_matches(ltrim(c0, {bom}), '^"(.*)"$')
+                THEN replace(ltrim(c0, {bom})[2:-2], '""', '"') ELSE ltrim(c0, {bom}) END
+            WHERE starts_with(c0, {bom})"""
+        )
+        n = int(cur.fetchone()[0])  # type: ignore[index]
+        if n:
+            rep.notes.append(f"{n:,} byte-order mark(s) inside the file (parts joined into one export): removed")
 
     def _number_lines(self, name: str, rejects: str, *, n_fields: int, skip: int) -> None:
         """Give each accepted row (``_row``) and each rejected one (``_line`` in ``rejects``) its
@@ -728,7 +754,13 @@ class IntakeSession:
         self._kept.update(reads)
 
     def finish_files(self, *, examples: int = 3) -> None:
-        """Fold quarantine marks into the per-file reports and the quarantine table."""
+        """Fold quarantine marks into the per-file reports and the quarantine table; name the
+        columns no reader asked for (they have no canonical home and are dropped)."""
+        for raw in self._raw:
+            unread = [h for i, h in enumerate(raw.header) if i not in raw.read and h]
+            if unread and raw.read:
+                shown = ", ".join(repr(h) for h in unread[:12]) + (" …" if len(unread) > 12 else "")
+                self.report_for(raw.file).notes.append(f"{len(unread)} column(s) not read (no canonical home): {shown}")
         for raw in self._raw:
             headers = ", ".join(f"{sql_str(_json_key(h, i, raw.header))}, c{i}" for i, h in enumerate(raw.header))
             record = f"json_object({headers})" if headers else "'{}'"

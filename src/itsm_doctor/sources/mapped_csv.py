@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from itsm_doctor.records.vocabulary import LIFECYCLE_ACTIVITIES, closure_code_sql
 from itsm_doctor.sources.base import IntakeError, IntakeSession, RawTable, Source, SourceOptions, sql_str
 from itsm_doctor.sources.mapping import Mapping, load_mapping, preset
+from itsm_doctor.sources.xes import note_lifecycle
 
 __all__ = ["SOURCES"]
 
@@ -121,6 +123,7 @@ def _read_tickets(session: IntakeSession, q: _Sql) -> None:
                {q.id(q.v("group"))} AS assigned_group_id, {q.id(q.v("agent"))} AS assignee_id,
                {q.ts("opened_at")} AS opened_at, {q.ts("first_response_at")} AS first_response_at,
                {q.ts("resolved_at")} AS resolved_at, {q.ts("closed_at")} AS closed_at, {q.ts("due_at")} AS due_at,
+               {closure_code_sql(q.v("resolution_code"))} AS resolution_code,
                {q.v("resolution_code")} AS resolution_code_raw,
                CASE lower({q.v("sla_met")}) WHEN 'true' THEN true WHEN 'yes' THEN true WHEN '1' THEN true
                     WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false END AS sla_met,
@@ -168,8 +171,19 @@ def _read_events(session: IntakeSession, q: _Sql) -> None:
         status, reason = _status(q, "status", "map_status")
     elif q.m.activity_map:
         status, reason = _status(q, "activity", "map_activity")
+    elif q.has("activity"):  # no word list given: the lifecycle vocabulary of common activity names
+        word = f"lower({q.v('activity')})"
+        status = f"(SELECT status FROM map_vocabulary WHERE word = {word})"
+        reason = f"(SELECT reason FROM map_vocabulary WHERE word = {word})"
     else:
         status, reason = "NULL::VARCHAR", "NULL::VARCHAR"
+    if not q.has("status") and q.has("activity"):
+        note_lifecycle(
+            session,
+            events=f"(SELECT {q.v('activity')} AS activity FROM {raw.accepted})",
+            words="map_activity" if q.m.activity_map else "map_vocabulary",
+            mapped=bool(q.m.activity_map),
+        )
     session.emit(
         "event",
         f"""
@@ -215,6 +229,7 @@ def _reader(name: str) -> Source:
         tz = options.timezone or mapping.timezone or "UTC"
         _values_table(session, "map_status", mapping.status_map)
         _values_table(session, "map_activity", mapping.activity_map)
+        _values_table(session, "map_vocabulary", LIFECYCLE_ACTIVITIES)
         need = [
             mapping.columns[f]
             for f in ("ticket_id", "ts" if mapping.layout == "events" else "opened_at")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from itsm_doctor.records.vocabulary import PENDING_REASONS, STATUSES, TICKET_TYPES
 from itsm_doctor.sources.base import IntakeError
 
-__all__ = ["TICKET_FIELDS", "Mapping", "load_mapping", "preset"]
+__all__ = ["TICKET_FIELDS", "LifecycleMapping", "Mapping", "load_lifecycle_mapping", "load_mapping", "preset"]
 
 # canonical ticket fields a column may fill (the rest come from history or stay empty)
 TICKET_FIELDS = (
@@ -45,6 +45,16 @@ TICKET_FIELDS = (
     "reassignment_count",
 )
 EVENT_FIELDS = ("ticket_id", "ts", "activity", "status", "group", "agent", "actor")
+
+
+def _statuses_known(v: dict[str, str]) -> dict[str, str]:
+    for word, target in v.items():
+        status, _sep, reason = target.partition("/")
+        if status not in STATUSES:
+            raise ValueError(f"{word!r} maps to {status!r}, not a canonical status ({', '.join(STATUSES)})")
+        if reason and reason not in PENDING_REASONS:
+            raise ValueError(f"{word!r}: unknown pending reason {reason!r} ({', '.join(PENDING_REASONS)})")
+    return v
 
 
 class Mapping(BaseModel):
@@ -83,13 +93,7 @@ class Mapping(BaseModel):
     @field_validator("status_map", "activity_map")
     @classmethod
     def _known_statuses(cls, v: dict[str, str]) -> dict[str, str]:
-        for word, target in v.items():
-            status, _sep, reason = target.partition("/")
-            if status not in STATUSES:
-                raise ValueError(f"{word!r} maps to {status!r}, not a canonical status ({', '.join(STATUSES)})")
-            if reason and reason not in PENDING_REASONS:
-                raise ValueError(f"{word!r}: unknown pending reason {reason!r} ({', '.join(PENDING_REASONS)})")
-        return v
+        return _statuses_known(v)
 
     @field_validator("encoding")
     @classmethod
@@ -108,6 +112,36 @@ class Mapping(BaseModel):
         if bad:
             raise ValueError(f"unknown ticket type(s) {bad}; use {', '.join(TICKET_TYPES)}")
         return v
+
+
+class LifecycleMapping(BaseModel):
+    """For an event log read as it is (``--source xes --mapping FILE``): which activities move a
+    ticket to which canonical status; it replaces the lifecycle vocabulary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    activity_map: dict[str, str] = Field(description="activity → status or status/reason")
+
+    @field_validator("activity_map")
+    @classmethod
+    def _known_statuses(cls, v: dict[str, str]) -> dict[str, str]:
+        return _statuses_known(v)
+
+
+def load_lifecycle_mapping(path: Path) -> dict[str, str]:
+    """The ``activity_map`` of a lifecycle mapping file (other keys are refused)."""
+    if not path.exists():
+        raise IntakeError("no such mapping file", file=str(path))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise IntakeError(f"the mapping is not valid YAML: {exc}", file=str(path)) from None
+    try:
+        return LifecycleMapping.model_validate(data).activity_map
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise IntakeError(f"mapping key {key}: {first['msg']}", file=str(path)) from None
 
 
 def _parse(text: str, *, where: str) -> Mapping:

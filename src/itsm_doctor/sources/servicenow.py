@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from itsm_doctor.records.vocabulary import closure_code_sql
 from itsm_doctor.sources.base import IntakeSession, RawTable, Source, SourceOptions, sql_str
 
 __all__ = ["SOURCE", "STATES"]
@@ -189,7 +190,7 @@ def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last_by: st
                CASE WHEN grp IS NOT NULL THEN {_id("grp")} END AS assigned_group_id,
                CASE WHEN agent IS NOT NULL THEN {_id("agent")} END AS assignee_id,
                opened_at, resolved_at, closed_at,
-               CASE WHEN close_code IS NOT NULL THEN 'other' END AS resolution_code, close_code AS resolution_code_raw,
+               {closure_code_sql("close_code")} AS resolution_code, close_code AS resolution_code_raw,
                reopen_count, reassignment_count, made_sla AS sla_met,
                CASE WHEN problem_id IS NOT NULL THEN {_id("problem_id")} END AS problem_id,
                CASE WHEN caused_by IS NOT NULL THEN {_id("caused_by")} END AS caused_by_change_id,
@@ -260,6 +261,26 @@ def _read_snapshot(session: IntakeSession, raw: RawTable, tz: str) -> None:
         [raw.file],
     )
     _emit_tickets(session, staged, raw.file, last_by="coalesce(mod_count, -1) DESC, updated_at DESC, _row DESC")
+    _note_snapshot_gaps(session, staged)
+
+
+def _note_snapshot_gaps(session: IntakeSession, staged: str) -> None:
+    """Say how many records skip updates: a gap in ``sys_mod_count`` hides the changes made
+    between two rows, which only the record's own counters still count."""
+    row = session.con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE max_n - min_n + 1 > n), count(*) FROM (
+            SELECT number, min(mod_count) AS min_n, max(mod_count) AS max_n, count(DISTINCT mod_count) AS n
+            FROM {staged} WHERE mod_count IS NOT NULL GROUP BY number)
+        """
+    ).fetchone()
+    gaps, records = (int(row[0]), int(row[1])) if row else (0, 0)
+    if gaps:
+        session.notes.append(
+            f"{gaps:,} of {records:,} records ({gaps / records:.0%}) skip updates (gaps in sys_mod_count): "
+            "changes between two rows are invisible, so reassignment and reopening also read the record's own "
+            "reassignment_count and reopen_count"
+        )
 
 
 def _read_list(session: IntakeSession, raw: RawTable, tz: str, *, audited: bool) -> None:

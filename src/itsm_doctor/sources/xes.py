@@ -11,6 +11,12 @@ Profile: **BPIC 2013** (Volvo IT VINST incidents and problems) keeps Status in
 ``product``, ``impact`` and ``organization involved`` attributes and read exactly like the
 CSV export (``sources/bpic2013.py``), so both give the same records — except the support
 team's tier, which only the CSV carries (``ST Level``): groups read from the XES have no tier.
+
+Lifecycle of other logs: an activity whose name is in the lifecycle vocabulary
+(``records/vocabulary.py`` ``LIFECYCLE_ACTIVITIES``: Open, Assignment, Wait, Resolved, Closed,
+Completed, Cancelled …) moves the ticket to that canonical status; ``--mapping FILE`` (a YAML
+file with an ``activity_map``, as in docs/mapping.md) replaces the vocabulary. A note says which
+activities were read as status moves, and when none ends a ticket.
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ from typing import IO, Any
 import pyarrow as pa
 from lxml import etree
 
+from itsm_doctor.records.vocabulary import LIFECYCLE_ACTIVITIES
 from itsm_doctor.sources.base import IntakeError, IntakeSession, RawTable, Source, SourceOptions, sql_str
 
-__all__ = ["SOURCE", "load_xes", "read_bpic2013_xes"]
+__all__ = ["SOURCE", "lifecycle_table", "load_xes", "note_lifecycle", "read_bpic2013_xes"]
 
 HEADER = ("case", "activity", "timestamp", "resource", "group", "role", "lifecycle", "attributes", "trace attributes")
 _STANDARD = {
@@ -188,18 +195,51 @@ def _bpic2013_from_raw(session: IntakeSession, raw: RawTable, *, ticket_type: st
     emit_bpic2013(session, staged, file=raw.file, ticket_type=ticket_type)
 
 
-def _read_generic(session: IntakeSession, raw: RawTable) -> None:
+def lifecycle_table(session: IntakeSession, name: str, words: dict[str, str]) -> None:
+    """A temporary table ``name`` (word, status, reason) of activity words → canonical status."""
+    session.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (word VARCHAR, status VARCHAR, reason VARCHAR)")
+    rows = [(w.strip().lower(), *(v.split("/", 1) if "/" in v else (v, None))) for w, v in words.items()]
+    if rows:
+        session.con.executemany(f"INSERT INTO {name} VALUES (?, ?, ?)", rows)
+
+
+def note_lifecycle(session: IntakeSession, *, events: str, words: str, mapped: bool) -> None:
+    """Say which activities became status moves, and warn when none ends a ticket: then the log's
+    lifecycle cannot be told and the signs that need it are n/a."""
+    con = session.con
+    found = con.execute(
+        f"SELECT DISTINCT w.word, w.status FROM {events} e JOIN {words} w ON w.word = lower(trim(e.activity)) "
+        "ORDER BY 2, 1"
+    ).fetchall()
+    how = "the mapping's activity_map" if mapped else "the lifecycle vocabulary (docs/records.md)"
+    if found:
+        shown = ", ".join(f"{w!r} → {st}" for w, st in found)
+        session.notes.append(f"activities read as status moves through {how}: {shown}")
+    if not any(st in ("resolved", "closed", "cancelled") for _w, st in found):
+        session.notes.append(
+            "no activity of the log resolves, closes or cancels a ticket: its lifecycle cannot be told, so the "
+            "signs that need it (resolution time, backlog) are n/a; map the ending activities with --mapping "
+            "(activity_map)"
+        )
+
+
+def _read_generic(session: IntakeSession, raw: RawTable, words: str) -> None:
     c = raw.col
     src = "xes"
+    act = f"lower(trim({c('activity')}))"
     session.emit(
         "event",
         f"""
         SELECT '{src}:' || trim({c("case")}) AS ticket_id, try_cast({c("timestamp")} AS TIMESTAMPTZ) AS ts,
-               'activity' AS kind, {c("activity")} AS activity, {c("lifecycle")} AS lifecycle,
+               CASE w.status WHEN 'resolved' THEN 'resolve' WHEN 'closed' THEN 'close' WHEN 'cancelled' THEN 'cancel'
+                    ELSE CASE WHEN w.status IS NOT NULL THEN 'status_change' ELSE 'activity' END END AS kind,
+               w.status AS to_status, CASE WHEN w.status = 'pending' THEN coalesce(w.reason, 'unknown') END
+                   AS pending_reason,
+               {c("activity")} AS activity, {c("lifecycle")} AS lifecycle,
                CASE WHEN {c("group")} IS NOT NULL THEN '{src}:' || {c("group")} END AS to_group_id,
                CASE WHEN {c("resource")} IS NOT NULL THEN '{src}:' || {c("resource")} END AS actor_id,
-               {c("attributes")} AS raw, 'activity_log' AS origin, '{src}' AS source, ? AS _file, _row
-        FROM {raw.accepted}
+               {c("attributes")} AS raw, 'activity_log' AS origin, '{src}' AS source, ? AS _file, r._row
+        FROM {raw.accepted} r LEFT JOIN {words} w ON w.word = {act}
         """,
         [raw.file],
     )
@@ -233,7 +273,12 @@ def _read_generic(session: IntakeSession, raw: RawTable) -> None:
 
 def _read(session: IntakeSession, files: Sequence[Path], options: SourceOptions) -> None:
     from itsm_doctor.sources.bpic2013 import _status_table
+    from itsm_doctor.sources.mapping import load_lifecycle_mapping
 
+    mapped = options.mapping is not None
+    words = load_lifecycle_mapping(options.mapping) if options.mapping is not None else LIFECYCLE_ACTIVITIES
+    lifecycle_table(session, "xes_lifecycle", words)
+    generic: list[RawTable] = []
     for path in files:
         raw = load_xes(session, path, source="xes")
         if _is_bpic2013(session, raw):
@@ -242,7 +287,11 @@ def _read(session: IntakeSession, files: Sequence[Path], options: SourceOptions)
             _bpic2013_from_raw(session, raw, ticket_type=kind)
         else:
             _quarantine(session, raw)
-            _read_generic(session, raw)
+            _read_generic(session, raw, "xes_lifecycle")
+            generic.append(raw)
+    if generic:
+        events = " UNION ALL ".join(f"SELECT {r.col('activity')} AS activity FROM {r.accepted}" for r in generic)
+        note_lifecycle(session, events=f"({events})", words="xes_lifecycle", mapped=mapped)
 
 
 def _recognises(path: Path) -> bool:

@@ -74,6 +74,7 @@ def test_finding_as_json_spells_every_field() -> None:
         "status": "fair",
         "n": 7,
         "reason": None,
+        "note": None,
         "breakdowns": {"p90": 30.0},
     }
     assert finding.as_json() == expected

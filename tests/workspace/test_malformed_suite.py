@@ -281,12 +281,17 @@ def test_debug_shows_the_traceback_and_still_exits_2(tmp_path: Path) -> None:
 
 
 def test_jira_json_nested_deep_or_a_list_exits_2(tmp_path: Path) -> None:
+    # the changelog is read beside its issue CSV (alone it is refused before it is parsed)
+    export = tmp_path / "export.csv"
+    export.write_text("Summary,Issue key,Issue Type,Status,Created\nVPN,ITSM-1,Incident,Open,24/Nov/26 3:15 PM\n")
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
-    result = _run("intake", str(tmp_path / "deep.json"), "--source", "jira", "--workspace", str(tmp_path / "w"), "-q")
+    ws = str(tmp_path / "w")
+    result = _run("intake", str(export), str(tmp_path / "deep.json"), "--source", "jira", "--workspace", ws, "-q")
     _refused(result, "deep.json", "nests deeper than intake can read")
+    (tmp_path / "deep.json").unlink()
     (tmp_path / "list.json").write_text('[1, 2, {"key": 3}]')
-    result = _run("intake", str(tmp_path / "list.json"), "--source", "jira", "--workspace", str(tmp_path / "w"), "-q")
-    _refused(result, "list.json", "structure is not a jira export", "is --source right?")
+    result = _run("intake", str(export), str(tmp_path / "list.json"), "--source", "jira", "--workspace", ws, "-q")
+    _refused(result, "list.json", "not a Jira changelog", 'expected {"issues": [...]}')
 
 
 # -- rows quarantined with their line and column; the earlier batch stays as it was ----------
@@ -499,13 +504,13 @@ def test_jira_changelog_events_without_key_of_unknown_ticket_or_garbage_time_are
     result = run_intake([export, tmp_path / "changelog.json"], source="jira", workspace=tmp_path / "ws")
     by_file = {Path(f.file).name: f for f in result.files}
     f = by_file["changelog.json"]
-    # four changelog rows: the first taken in; no key and ITSM-99 name no ticket; "garbage" is no time
+    # four changelog rows: the first taken in; one has no key, ITSM-99 names no ticket, "garbage" is no time
     assert (f.rows_read, f.rows_accepted, f.rows_quarantined) == (4, 1, 3)
-    assert f.reasons == {"missing_time": 1, "unknown_ticket": 2}
-    assert [(e["row"], e["reason"]) for e in f.examples] == [
-        (4, "missing_time"),
-        (2, "unknown_ticket"),
+    assert f.reasons == {"missing_key": 1, "unknown_ticket": 1, "unparseable_time": 1}
+    assert sorted((e["row"], e["reason"]) for e in f.examples) == [
+        (2, "missing_key"),
         (3, "unknown_ticket"),
+        (4, "unparseable_time"),
     ]
     events = (
         duckdb.connect()

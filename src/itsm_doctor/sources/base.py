@@ -613,6 +613,48 @@ class IntakeSession:
         self._raw.append(raw)
         return raw
 
+    def stage_rows(
+        self, path: Path, rep: FileReport, *, header: tuple[str, ...], rows: Iterable[Sequence[str | None]], batch: int
+    ) -> RawTable:
+        """Stage rows a reader parsed itself (XES events, Jira changelog entries) as a text table,
+        ``batch`` rows handed to DuckDB at a time so that they never all sit in Python."""
+        import pyarrow as pa
+
+        name = self._new_name()
+        cols = ", ".join(f"c{i} VARCHAR" for i in range(len(header)))
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} (_row BIGINT, {cols}, _q VARCHAR, _qcol VARCHAR, _qdetail VARCHAR)"
+        )
+        buffer: list[Sequence[str | None]] = []
+        done = 0
+
+        def flush() -> None:
+            nonlocal done
+            if not buffer:
+                return
+            table = pa.table(
+                {
+                    "_row": pa.array(range(done + 1, done + len(buffer) + 1), pa.int64()),
+                    **{f"c{i}": pa.array([row[i] for row in buffer], pa.string()) for i in range(len(header))},
+                }
+            )
+            self.con.register(f"{name}_batch", table)
+            self.con.execute(f"INSERT INTO {name} SELECT *, NULL, NULL, NULL FROM {name}_batch")
+            self.con.unregister(f"{name}_batch")
+            done += len(buffer)
+            buffer.clear()
+
+        for row in rows:
+            buffer.append(row)
+            if len(buffer) >= batch:
+                flush()
+        flush()
+        rep.rows_read = done
+        raw = RawTable(name=name, file=str(path), header=header)
+        # the session's own list: quarantine and derive's checks then cover these rows as well
+        self._raw.append(raw)
+        return raw
+
     def _flag_formulas(self, raw: RawTable, rep: FileReport) -> None:
         if not raw.header:
             return

@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from itsm_doctor.sources.base import IntakeError, IntakeSession, RawTable
 
 __all__ = ["HEADER", "is_changelog", "load_changelog"]
@@ -169,37 +167,4 @@ def load_changelog(session: IntakeSession, path: Path, *, source: str) -> RawTab
             '{"issueChangeLogs": [...]}',
             file=str(path),
         )
-    name = f"raw_{len(session._raw)}"
-    cols = ", ".join(f"c{i} VARCHAR" for i in range(len(HEADER)))
-    session.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} (_row BIGINT, {cols}, _q VARCHAR, _qcol VARCHAR, _qdetail VARCHAR)"
-    )
-    done = 0
-    batch: list[list[str | None]] = []
-
-    def flush() -> None:
-        nonlocal done
-        if not batch:
-            return
-        table = pa.table(
-            {
-                "_row": pa.array(range(done + 1, done + len(batch) + 1), pa.int64()),
-                **{f"c{i}": pa.array([r[i] for r in batch], pa.string()) for i in range(len(HEADER))},
-            }
-        )
-        session.con.register("jira_json_rows", table)
-        session.con.execute(f"INSERT INTO {name} SELECT *, NULL, NULL, NULL FROM jira_json_rows")
-        session.con.unregister("jira_json_rows")
-        done += len(batch)
-        batch.clear()
-
-    for row in _rows(data):
-        batch.append(row)
-        if len(batch) >= _BATCH:
-            flush()
-    flush()
-    rep.rows_read = done
-    raw = RawTable(name=name, file=str(path), header=HEADER)
-    # the session's own list: quarantine and derive's checks then cover these rows as well
-    session._raw.append(raw)
-    return raw
+    return session.stage_rows(path, rep, header=HEADER, rows=_rows(data), batch=_BATCH)

@@ -27,7 +27,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import pyarrow as pa
 from lxml import etree
 
 from itsm_doctor.records.vocabulary import LIFECYCLE_ACTIVITIES
@@ -113,40 +112,9 @@ def _events(path: Path) -> Iterator[list[str | None]]:
 def load_xes(session: IntakeSession, path: Path, *, source: str) -> RawTable:
     """Load an XES log as a text table (one row per event) with the session's accounting."""
     rep = session.add_file(path, source=source)
-    name = f"raw_{len(session._raw)}"
-    cols = ", ".join(f"c{i} VARCHAR" for i in range(len(HEADER)))
-    session.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} (_row BIGINT, {cols}, _q VARCHAR, _qcol VARCHAR, _qdetail VARCHAR)"
-    )
-    buffer: list[list[str | None]] = []
-    done = 0
-
-    def flush() -> None:
-        nonlocal done
-        if not buffer:
-            return
-        table = pa.table(
-            {
-                "_row": pa.array(range(done + 1, done + len(buffer) + 1), pa.int64()),
-                **{f"c{i}": pa.array([row[i] for row in buffer], pa.string()) for i in range(len(HEADER))},
-            }
-        )
-        session.con.register("xes_batch", table)
-        session.con.execute(f"INSERT INTO {name} SELECT *, NULL, NULL, NULL FROM xes_batch")
-        session.con.unregister("xes_batch")
-        done += len(buffer)
-        buffer.clear()
-
-    for event in _events(path):
-        buffer.append(event)
-        if len(buffer) >= BATCH:
-            flush()
-    flush()
-    if done == 0:
+    raw = session.stage_rows(path, rep, header=HEADER, rows=_events(path), batch=BATCH)
+    if rep.rows_read == 0:
         raise IntakeError("the log holds no event", file=str(path))
-    rep.rows_read = done
-    raw = RawTable(name=name, file=str(path), header=HEADER)
-    session._raw.append(raw)
     return raw
 
 

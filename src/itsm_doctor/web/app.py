@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from itsm_doctor.store import Store
 from itsm_doctor.web.deps import LoginRequired, verify_csrf
-from itsm_doctor.web.routes import auth, home, portfolio, questionnaire
+from itsm_doctor.web.jobs import JobRunner
+from itsm_doctor.web.routes import auth, examinations, home, portfolio, questionnaire
 from itsm_doctor.web.security import SecurityHeaders
 from itsm_doctor.web.settings import WebSettings
 from itsm_doctor.web.templating import render
@@ -28,7 +29,7 @@ log = logging.getLogger("itsm_doctor.web")
 
 # Every router of the app; a new part adds its module here (its routes get the CSRF check,
 # the security headers and the error pages like the others).
-ROUTERS = (auth.router, home.router, questionnaire.router, portfolio.router)
+ROUTERS = (auth.router, home.router, examinations.router, questionnaire.router, portfolio.router)
 
 _TITLES = {
     400: "Bad request",
@@ -67,9 +68,11 @@ def create_app(settings: WebSettings, *, store: Store | None = None) -> FastAPI:
         interrupted = store.fail_interrupted_jobs()
         if interrupted:
             log.warning("%d job(s) left running by a stopped process were marked failed", interrupted)
-        runner = app.state.make_runner(app) if app.state.make_runner else None
-        if runner is not None:
+        runner = None
+        if settings.job_workers > 0:
+            runner = JobRunner(store=store, settings=settings, workers=settings.job_workers)
             runner.start()
+        app.state.runner = runner
         try:
             yield
         finally:
@@ -87,7 +90,7 @@ def create_app(settings: WebSettings, *, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.secret_key = secret
-    app.state.make_runner = None
+    app.state.runner = None
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=str(resources.files("itsm_doctor.web") / "static")), name="static")
     for router in ROUTERS:

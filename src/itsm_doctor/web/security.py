@@ -100,11 +100,12 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
                 extra = [
-                    (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"x-content-type-options", b"nosniff"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                 ]
+                if b"x-frame-options" not in names:  # the report sets SAMEORIGIN: its page embeds it
+                    extra.append((b"x-frame-options", b"DENY"))
                 if b"content-security-policy" not in names:
                     extra.append((b"content-security-policy", CSP.encode()))
                 if not static and b"cache-control" not in names:

@@ -208,7 +208,11 @@ def _closed(request: Request, state: str | None) -> Response:
             message="This questionnaire link is not valid. Check that it was copied whole.",
         )
     return render(
-        request, "questionnaire/closed.html", status_code=410, title="Link no longer open", message=_CLOSED[state]
+        request,
+        "questionnaire/closed.html",
+        status_code=410,
+        title="Link no longer open",
+        message=_CLOSED.get(state, "This link is no longer open."),
     )
 
 
@@ -278,14 +282,19 @@ async def answer(request: Request, store: StoreDep, _login: MaybeLogin, token: s
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     answers, problems = qm.read_answers(fields, role=invitation.role)
     kw = {"token": token, "respondent": invitation.respondent, "role": invitation.role, "patient": patient}
+    submit = fields.get("action") == "submit"
+    if submit and not problems and not answers:
+        problems = ["Answer at least one question before submitting (or save and come back later)."]
     if problems:
         return _form(request, **kw, answers=dict(answers), status_code=400, problems=problems)  # type: ignore[arg-type]
-    if fields.get("action") == "submit":
+    if submit:
         stored = await run_in_threadpool(store.submit_invitation, token_hash=digest(token), answers=answers, now=moment)
-        if stored is None:
-            return _closed(request, "submitted")
+        if stored is None:  # raced by another submission, or expired meanwhile
+            again = await run_in_threadpool(store.invitation_by_token, token_hash=digest(token))
+            return _closed(request, invitation_state(again[0], now=moment) if again else None)
         done, total = qm.answered_count(answers, role=invitation.role)
         return render(request, "questionnaire/thanks.html", respondent=invitation.respondent, done=done, total=total)
     if not await run_in_threadpool(store.save_draft, token_hash=digest(token), answers=answers, now=moment):
-        return _closed(request, "expired")
+        again = await run_in_threadpool(store.invitation_by_token, token_hash=digest(token))
+        return _closed(request, invitation_state(again[0], now=moment) if again else None)
     return _form(request, **kw, answers=dict(answers), saved=True)  # type: ignore[arg-type]

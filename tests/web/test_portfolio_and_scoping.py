@@ -60,7 +60,7 @@ def test_the_consultant_sees_every_owned_patient_with_exact_standings_and_the_ov
     text = page.text
     assert "5 patient(s) in 2 organisation(s)." in text
     assert "initech" not in text.lower()  # another consultant's organisation
-    rows = re.findall(r"<td>([A-Za-z0-9-]+)</td>\s*<td class=\"num\">(\d+)</td>", text)
+    rows = re.findall(r"<td><a href=\"/o/\w+/patients/[\w-]+\">([\w-]+)</a></td>\s*<td class=\"num\">(\d+)</td>", text)
     assert rows == [("acme-desk", "2"), ("globex-1", "1"), ("globex-2", "1"), ("globex-3", "1"), ("globex-4", "1")]
     # latest visits: acme-desk 12 h, globex 20..50 h → better than 100, 75, 50, 25, 0 % of 4
     got = re.findall(r"better than (\d+) % of (\d+)", text)

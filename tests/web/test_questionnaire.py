@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from itsm_doctor.assessment.answers import AnswersFile
 from itsm_doctor.assessment.bank import load_symptom_bank
 from itsm_doctor.assessment.maturity import load_maturity_bank
+from itsm_doctor.examination import maturity_section
 from itsm_doctor.web.security import digest
 
 Web = Any  # the ``web`` fixture of conftest.py
@@ -241,7 +243,9 @@ def _desk_answers(level: int) -> dict[str, bool]:
     return answers
 
 
-def test_the_owner_sees_the_spread_between_roles_and_the_self_assessed_against_the_evidenced(web: Web) -> None:
+def test_the_owner_sees_the_spread_between_roles_and_the_self_assessed_against_the_evidenced(
+    web: Web, tmp_path: Path
+) -> None:
     owner = _setup(web)
     org_id = web.store.membership(user_id=1, organisation_slug="acme")[0].id
     patient = web.store.patient_in(organisation_id=org_id, slug="acme-it", create=True)
@@ -285,6 +289,14 @@ def test_the_owner_sees_the_spread_between_roles_and_the_self_assessed_against_t
     assert found["Service desk"] == ("2", "3", "-1")
     assert found["Incident management"] == ("–", "1", "–")
     assert found["Knowledge management"] == ("–", "–", "–")  # the records cannot show it
+    # the answers file the owner downloads gives the examination the same levels
+    download = owner.get("/o/acme/questionnaire/patients/acme-it/answers.yaml")
+    path = tmp_path / "answers.yaml"
+    path.write_text(download.text, encoding="utf-8")
+    section = maturity_section(signs, path)
+    assert section is not None
+    assert section["practices"]["service-desk"] == {"self": 2, "evidenced": 3, "gap": -1}
+    assert section["roles_disagree"] == ["service-desk"]  # managers 4 − agents 1.5 ≥ 2
 
 
 def test_a_signed_in_user_can_answer_a_link_too(web: Web) -> None:

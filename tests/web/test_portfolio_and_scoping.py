@@ -7,6 +7,8 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import text
+
 from itsm_doctor.web.app import route_table
 from itsm_doctor.web.security import digest
 
@@ -79,9 +81,29 @@ def test_a_member_sees_only_the_own_patients_standing_and_never_the_others(web: 
     assert re.findall(r"better than (\d+) % of (\d+)", page.text) == [("100", "4")]
     for other in ("Globex", "globex", "20.0 h", "30.0 h", "40.0 h", "50.0 h", "Initech", "initech"):
         assert other not in page.text
+    # the consultant, who owns both organisations, sees the same row there
+    ada = web.signed_in("ada@example.org").get("/o/acme/portfolio").text
+    assert re.findall(r"better than (\d+) % of (\d+)", ada) == [("100", "4")] and "Globex" not in ada
     # bob owns nothing: his portfolio is empty, and names nobody
     own = bob.get("/portfolio")
     assert own.status_code == 200 and "You own no organisation" in own.text and "Globex" not in own.text
+
+
+def test_a_co_owner_of_one_client_gets_the_members_view_among_few_patients(web: Web) -> None:
+    world = _world(web)
+    dan = web.user("dan@example.org")
+    web.store.add_member(user_id=dan.id, organisation_id=world["acme"].id, role="owner")
+    # dan owns acme only: the standing among ada's five patients is shown (five reach the threshold)
+    page = web.signed_in("dan@example.org").get("/o/acme/portfolio").text
+    assert re.findall(r"better than (\d+) % of (\d+)", page) == [("100", "4")]
+    # with globex down to three patients, four are compared: hidden from dan, shown to ada
+    globex = world["globex"]
+    with web.store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM patient WHERE organisation_id = :o AND slug = 'globex-4'"), {"o": globex.id})
+    page = web.signed_in("dan@example.org").get("/o/acme/portfolio").text
+    assert "too few to compare" in page and "better than" not in page
+    ada = web.signed_in("ada@example.org").get("/o/acme/portfolio").text
+    assert re.findall(r"better than (\d+) % of (\d+)", ada) == [("100", "3")]
 
 
 def test_every_questionnaire_and_portfolio_url_of_another_organisation_is_404(web: Web) -> None:

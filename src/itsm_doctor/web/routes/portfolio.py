@@ -53,10 +53,15 @@ def organisation_portfolio(request: Request, org: OrgMember, store: StoreDep) ->
     """This organisation's patients, standing among the patients of its owners' organisations."""
     peers = store.peer_organisation_ids(organisation_id=org.organisation_id)
     records = store.patient_records(organisation_ids=peers)
-    view = portfolio(
-        _facts(records),
-        today=now(request).date(),
-        visible={org.organisation_id},
-        member_view=org.role != "owner",
+    # only the consultant who owns every organisation compared sees standings among few patients;
+    # a member, or a co-owner of this organisation alone, gets the member's view
+    restricted = not set(peers) <= set(store.owned_organisation_ids(user_id=org.user.id))
+    view = portfolio(_facts(records), today=now(request).date(), visible={org.organisation_id}, member_view=restricted)
+    return render(
+        request,
+        "portfolio/organisation.html",
+        org=org,
+        portfolio=view,
+        min_peers=MIN_PEERS_FOR_MEMBERS,
+        restricted=restricted,
     )
-    return render(request, "portfolio/organisation.html", org=org, portfolio=view, min_peers=MIN_PEERS_FOR_MEMBERS)

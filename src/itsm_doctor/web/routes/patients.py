@@ -8,7 +8,8 @@ import csv
 import hashlib
 import io
 import json
-import uuid
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
@@ -24,6 +25,7 @@ from itsm_doctor.store import REGISTER_STATUSES, Patient, StoreError, Visit
 from itsm_doctor.visits import adopt_prescription, run_followup
 from itsm_doctor.web.deps import OrgAccess, OrgMember, StoreDep, get_settings
 from itsm_doctor.web.jobs import patient_workspace
+from itsm_doctor.web.reports import cached_report, visit_report_key
 from itsm_doctor.web.templating import render
 
 __all__ = ["REPORT_CSP", "formula_safe", "router"]
@@ -56,32 +58,50 @@ def _visit(store: StoreDep, org: OrgAccess, visit_id: str) -> tuple[Patient, Vis
     return found
 
 
+_VIEWS: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_VIEWS_KEPT = 256
+_VIEWS_LOCK = threading.Lock()
+
+
 def _view(visit: Visit) -> dict[str, Any]:
-    return report_view(sanitise(visit.examination), version=__version__, charts=False)
+    """What the pages show of a visit (the report's own view, without charts). Visits are
+    immutable, so the view is kept by visit id for the next request (the last 256)."""
+    with _VIEWS_LOCK:
+        found = _VIEWS.get(visit.id)
+        if found is not None:
+            _VIEWS.move_to_end(visit.id)
+            return found
+    view = report_view(sanitise(visit.examination), version=__version__, charts=False)
+    with _VIEWS_LOCK:
+        _VIEWS[visit.id] = view
+        while len(_VIEWS) > _VIEWS_KEPT:
+            _VIEWS.popitem(last=False)
+    return view
+
+
+def _listed(store: StoreDep, org: OrgAccess, *, patient_id: int | None = None) -> list[dict[str, Any]]:
+    """Visits newest first (patient, id, at, view); an examination is loaded only when its view is not kept."""
+    rows = []
+    for patient, visit_id, at in store.visit_index(organisation_id=org.organisation_id, patient_id=patient_id):
+        with _VIEWS_LOCK:
+            view = _VIEWS.get(visit_id)
+        if view is None:
+            _, visit = _visit(store, org, visit_id)
+            view = _view(visit)
+        rows.append({"patient": patient, "id": visit_id, "at": at, "view": view})
+    return rows
 
 
 @router.get("/visits")
 def visits_page(request: Request, org: OrgMember, store: StoreDep) -> Response:
-    rows = []
-    for patient in store.patients_in(organisation_id=org.organisation_id):
-        for visit in reversed(store.visits(patient=patient)):
-            view = _view(visit)
-            rows.append(
-                {
-                    "patient": patient,
-                    "visit": visit,
-                    "period": view["period"],
-                    "counts": view["counts"],
-                    "top": view["top"],
-                }
-            )
+    rows = _listed(store, org)
     return render(request, "visits.html", org=org, rows=rows)
 
 
 @router.get("/patients/{patient_slug}")
 def patient_page(request: Request, org: OrgMember, store: StoreDep, patient_slug: str) -> Response:
     patient = _patient(store, org, patient_slug)
-    visits = [(v, _view(v)) for v in reversed(store.visits(patient=patient))]
+    visits = _listed(store, org, patient_id=patient.id)
     return render(
         request, "patient.html", org=org, patient=patient, visits=visits, register=store.register(patient=patient)
     )
@@ -104,21 +124,11 @@ def visit_page(request: Request, org: OrgMember, store: StoreDep, visit_id: str)
 
 
 def _cached(request: Request, key: str, draw: Callable[[], str]) -> str:
-    """A drawn report from the data folder's cache (drawing one takes seconds); ``key`` names
-    everything the report depends on (a visit is immutable: its id is enough)."""
-    path = get_settings(request).files / "reports" / f"{key}.html"
-    if path.is_file():
-        return path.read_text(encoding="utf-8")
-    html = draw()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{uuid.uuid4().hex}.part")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(path)  # atomic: a reader sees the whole report or none
-    return html
+    return cached_report(get_settings(request), key, draw)
 
 
 def _visit_html(request: Request, visit: Visit) -> str:
-    return _cached(request, f"visit-{visit.id}", lambda: render_html(visit.examination))
+    return _cached(request, visit_report_key(visit.id), lambda: render_html(visit.examination))
 
 
 def _report(html: str, *, download: str | None = None) -> Response:

@@ -162,3 +162,32 @@ def test_every_questionnaire_and_portfolio_url_of_another_organisation_is_404(we
     rows = web.store.invitations(organisation_id=acme.id)
     assert [(i.id, i.withdrawn_at) for i in rows] == [(invitation.id, None)]
     assert web.store.invitations(organisation_id=world["initech"].id) == []
+
+
+def test_data_borne_markup_stays_text_in_the_portfolio_and_the_questionnaire_pages(web: Web) -> None:
+    evil = "<script>alert(1)</script>"
+    ada = web.user("ada@example.org")
+    org = web.organisation("evil", name=evil, members={ada: "owner"})
+    patient = web.store.patient(slug="evil-it", name=evil, organisation="evil")
+    web.store.record_visit(patient=patient, examination=_exam(10.0, present=evil), fingerprints=[])
+    web.store.adopt(
+        patient=patient,
+        prescription_id="rx",
+        dysfunction_id="d",
+        title=evil,
+        owner=evil,
+        sphere="team",
+        target_signs=[],
+        adopted_on=date(2026, 1, 2),
+        follow_up_days=30,
+    )
+    web.store.save_answers(
+        patient=patient, respondent=evil, role="agent", answers={"desk-l1-contacts-are-answered": True}
+    )
+    assert org.id == patient.organisation_id
+    c = web.signed_in("ada@example.org")
+    for url in ("/portfolio", "/o/evil/portfolio", "/o/evil/questionnaire", "/o/evil/questionnaire/patients/evil-it"):
+        page = c.get(url)
+        assert page.status_code == 200, url
+        assert evil not in page.text, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text, url

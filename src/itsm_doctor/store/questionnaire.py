@@ -138,16 +138,16 @@ class QuestionnaireStore:
             )
             return list(s.scalars(stmt))
 
-    def visits_in(self, *, organisation_id: int, patient_id: int) -> list[Visit]:
-        """The patient's visits, oldest first, only when the patient belongs to the organisation."""
+    def visit_ids_in(self, *, organisation_id: int, patient_id: int) -> list[str]:
+        """The patient's visit ids, oldest first, only when the patient belongs to the organisation."""
         with self.session() as s:
             stmt = (
-                select(Visit)
+                select(Visit.id)
                 .join(Patient, Patient.id == Visit.patient_id)
                 .where(Patient.organisation_id == organisation_id, Patient.id == patient_id)
                 .order_by(Visit.at, Visit.id)
             )
-            return list(s.scalars(stmt))
+            return [str(v) for v in s.scalars(stmt)]
 
     # the respondent's calls (by the digest of the link's token) ---------------------------
     def invitation_by_token(self, *, token_hash: str) -> tuple[Invitation, Patient] | None:

@@ -153,8 +153,11 @@ def patient_page(request: Request, org: OrgOwner, store: StoreDep, patient_slug:
     moment = now(request)
     invitations = store.invitations(organisation_id=org.organisation_id, patient_id=who.id)
     answer_sets = store.answer_sets_in(organisation_id=org.organisation_id, patient_id=who.id)
-    visits = store.visits_in(organisation_id=org.organisation_id, patient_id=who.id)
-    maturity, radar = qm.self_against_evidence(answer_sets, [list(v.examination.get("signs") or []) for v in visits])
+    # the evidence reads the latest visit, and the first one for an improvement across visits
+    visit_ids = store.visit_ids_in(organisation_id=org.organisation_id, patient_id=who.id)
+    ends = list(dict.fromkeys(visit_ids[:1] + visit_ids[-1:]))
+    exams = store.examinations_in(organisation_ids=[org.organisation_id], visit_ids=ends)
+    maturity, radar = qm.self_against_evidence(answer_sets, [list(exams[v].get("signs") or []) for v in ends])
     rows = [
         {
             "id": i.id,
@@ -180,7 +183,7 @@ def patient_page(request: Request, org: OrgOwner, store: StoreDep, patient_slug:
         roles=[(r, qm.ROLE_LABELS[r]) for r in ROLES],
         maturity=maturity,
         radar=radar,
-        visits=len(visits),
+        visits=len(visit_ids),
     )
 
 

@@ -68,6 +68,10 @@ def route_table(routes: Iterable[object], prefix: str = "") -> list[tuple[str, f
 def create_app(settings: WebSettings, *, store: Store | None = None) -> FastAPI:
     """The web app on ``settings`` (the store is opened and migrated here unless given)."""
     store = store or Store.open(workspace=settings.workspace, database=settings.database)
+    if store.engine.dialect.name == "sqlite":
+        # pages read while a job writes its progress: in WAL mode readers never wait for the writer
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     settings.files.mkdir(parents=True, exist_ok=True)
     secret = settings.key()
 

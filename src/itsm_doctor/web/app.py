@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from urllib.parse import quote
 
@@ -77,6 +78,9 @@ def create_app(settings: WebSettings, *, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # what only throttling and sign-in read: old attempts and dead sessions go at each start
+        store.forget_login_attempts(before=datetime.now(UTC) - timedelta(days=1))
+        store.delete_expired_login_sessions()
         interrupted = store.fail_interrupted_jobs()
         if interrupted:
             log.warning("%d job(s) left running by a stopped process were marked failed", interrupted)

@@ -159,3 +159,16 @@ def test_the_secret_key_is_made_once_and_readable_by_its_owner_only(tmp_path: Pa
     assert load_secret_key(tmp_path) == first  # the next start reads the same key
     monkeypatch.setenv(SECRET_ENV, "from-the-environment")
     assert load_secret_key(tmp_path) == "from-the-environment"
+
+
+def test_twenty_failures_from_one_address_throttle_every_account_from_it(web: Web) -> None:
+    web.user("dan@example.org")
+    c = web.client()
+    for n in range(20):  # twenty different (unknown) accounts, one address: the TestClient's
+        r = c.post(
+            "/login", data={"email": f"guess{n}@example.org", "password": "x" * 12, "csrf_token": web.csrf(c, "/login")}
+        )
+        assert r.status_code == 401
+    r = c.post("/login", data={"email": "dan@example.org", "password": PASSWORD, "csrf_token": web.csrf(c, "/login")})
+    assert r.status_code == 429
+    assert int(r.headers["retry-after"]) > 0

@@ -273,3 +273,33 @@ def test_a_job_left_running_by_a_dead_process_is_marked_failed_at_restart(web: W
     assert again.status_code == 303 and again.headers["location"] == "/o/acme/jobs/3"
     retried = web.store.job(organisation_id=org.id, job_id=3)
     assert retried is not None and retried.status == "queued" and retried.params == first.params
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_servicenow_sample_uploaded_and_examined_in_the_app(web: Web, data: Path) -> None:
+    """The shared ServiceNow event log through the pages: the same accounting as the reader's
+    own test (21,453 rows, 5 snapshots dated before their incident was opened)."""
+    web.settings = web.app.state.settings = replace(web.settings, max_upload_bytes=8 * 1024 * 1024)
+    c = _owner(web)
+    sample = data / "servicenow-sample" / "incident_event_log.sample.csv.gz"
+    r = c.post(
+        "/o/acme/uploads",
+        data={"csrf_token": web.csrf(c, "/o/acme/uploads")},
+        files={"files": (sample.name, sample.read_bytes(), "application/gzip")},
+    )
+    assert '<option value="servicenow" selected>' in c.get(r.headers["location"]).text
+    c.post(
+        "/o/acme/examinations",
+        data={"csrf_token": web.csrf(c, "/"), "upload": "1", "source": "servicenow", "patient": "snow"},
+    )
+    run_next_job(web.store, web.settings)
+    job = web.store.job(organisation_id=1, job_id=1)
+    assert job is not None and job.status == "done", job.error if job else None
+    result = job.result or {}
+    assert (result["rows_read"], result["rows_accepted"], result["rows_quarantined"]) == (21_453, 21_448, 5)
+    assert result["files"][0]["reasons"] == {"event_before_creation": 5}
+    assert result["records"]["ticket"] == 3_000
+    visit = c.get(f"/o/acme/visits/{job.visit_id}").text
+    assert "Period: 2016-02 – 2016-03" in visit
+    assert "incident_event_log.sample.csv.gz" in visit

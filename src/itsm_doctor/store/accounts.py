@@ -206,6 +206,11 @@ class AccountStore:
         with self.session() as s:
             s.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
 
+    def delete_expired_login_sessions(self) -> int:
+        with self.session() as s:
+            done = s.execute(delete(LoginSession).where(LoginSession.expires_at <= _now()))
+            return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
     def delete_login_sessions_of(self, *, user_id: int) -> None:
         """Sign the user out everywhere (after a password change)."""
         with self.session() as s:

@@ -4,7 +4,6 @@ examination as a background job, watch its progress, read the intake's quarantin
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -208,8 +207,3 @@ def retry_job(request: Request, org: OrgMember, store: StoreDep, job_id: int) ->
     if runner is not None:
         runner.wake()
     return RedirectResponse(f"/o/{org.slug}/jobs/{again.id}", status_code=303)
-
-
-def remove_upload_files(root: Path, stored_path: str) -> None:
-    """Delete an upload's folder (its file and an unpacked ZIP)."""
-    shutil.rmtree((root / stored_path).parent, ignore_errors=True)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import os
 import re
+import sys
+import threading
+import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -19,7 +24,7 @@ from itsm_doctor.simulate import Scenario, simulate
 from itsm_doctor.simulate.export import write_servicenow
 from itsm_doctor.store import Job
 from itsm_doctor.web import create_app
-from itsm_doctor.web.jobs import run_next_job
+from itsm_doctor.web.jobs import JOB_NICENESS, JobRunner, run_next_job
 from itsm_doctor.web.uploads import UploadRefused, receive_multipart
 
 Web = Any  # the ``web`` fixture of conftest.py (max_upload_bytes = 64 KiB)
@@ -303,3 +308,78 @@ def test_the_servicenow_sample_uploaded_and_examined_in_the_app(web: Web, data: 
     visit = c.get(f"/o/acme/visits/{job.visit_id}").text
     assert "Period: 2016-02 – 2016-03" in visit
     assert "incident_event_log.sample.csv.gz" in visit
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_job_workers_run_at_a_lower_priority_than_the_pages(web: Web) -> None:
+    here = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, here)
+    runner = JobRunner(store=web.store, settings=web.settings, workers=1, poll_seconds=0.05)
+    runner.start()
+    try:
+        [thread] = runner._threads
+        wanted = max(JOB_NICENESS, before)
+        for _ in range(200):  # the worker lowers itself as it starts
+            if os.getpriority(os.PRIO_PROCESS, thread.native_id or 0) == wanted:
+                break
+            time.sleep(0.01)
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id or 0) == wanted
+        assert os.getpriority(os.PRIO_PROCESS, here) == before  # the thread serving pages keeps its own
+    finally:
+        runner.stop()
+
+
+JIRA_CSV = (
+    "Summary,Issue key,Issue id,Issue Type,Status,Priority,Assignee,Reporter,Created,Resolved\n"
+    "VPN drops,ITSM-1,10001,Incident,Resolved,High,ana,bo,24/Nov/26 3:15 PM,24/Nov/26 5:45 PM\n"
+    "New laptop,ITSM-2,10002,Service Request,Waiting for customer,Medium,,cy,25/Nov/26 9:00 AM,\n"
+    "Odd,ITSM-4,10004,Incident,Teleported,Low,,bo,25/Nov/26 9:00 AM,\n"
+)
+JIRA_CHANGELOG = {
+    "issues": [
+        {
+            "key": "ITSM-1",
+            "changelog": {
+                "histories": [
+                    {
+                        "created": "2026-11-24T15:20:00.000+0000",
+                        "author": {"displayName": "ana"},
+                        "items": [{"field": "status", "fromString": "Open", "toString": "In Progress"}],
+                    }
+                ]
+            },
+        }
+    ]
+}
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_jira_export_and_its_changelog_are_uploaded_together_and_examined(web: Web) -> None:
+    c = _owner(web)
+    r = c.post(
+        "/o/acme/uploads",
+        data={"csrf_token": web.csrf(c, "/o/acme/uploads")},
+        files=[
+            ("files", ("export.csv", JIRA_CSV.encode(), "text/csv")),
+            ("files", ("changelog.json", json.dumps(JIRA_CHANGELOG).encode(), "application/json")),
+        ],
+    )
+    assert r.status_code == 303
+    assert {u.filename: (u.kind, u.source) for u in web.store.uploads(organisation_id=1)} == {
+        "export.csv": ("csv", "jira"),
+        "changelog.json": ("json", "jira"),
+    }
+    page = c.get(r.headers["location"]).text
+    assert '<option value="jira" selected>' in page and "different sources" not in page
+    c.post(
+        "/o/acme/examinations",
+        data={"csrf_token": web.csrf(c, "/"), "upload": ["1", "2"], "source": "jira", "patient": "desk"},
+    )
+    run_next_job(web.store, web.settings)
+    job = web.store.job(organisation_id=1, job_id=1)
+    assert job is not None and job.status == "done", job.error if job else None
+    files = {f["file"]: (f["rows_read"], f["rows_quarantined"], f["reasons"]) for f in (job.result or {})["files"]}
+    # by hand: three issue rows, one with an unknown status; one history entry with one status item
+    assert files["export.csv"] == (3, 1, {"unknown_status": 1})
+    assert files["changelog.json"] == (1, 0, {})

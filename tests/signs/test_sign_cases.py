@@ -22,7 +22,7 @@ import yaml
 
 from itsm_doctor.engine import records_from_arrow
 from itsm_doctor.records.schema import SCHEMAS
-from itsm_doctor.signs import SIGNS, compute, get_sign
+from itsm_doctor.signs import SIGNS, compute, examine_signs, get_sign
 from itsm_doctor.signs.common import ratio_finish, time_share_summary
 
 HERE = Path(__file__).parent
@@ -171,3 +171,21 @@ def test_time_share_summary_on_the_base_log() -> None:
     assert r.execute(time_share_summary(None)(r)).to_pylist() == [{"part": 157200, "whole": 302400, "n": 6}]
     user = r.execute(time_share_summary("awaiting_user")(r)).to_pylist()
     assert user == [{"part": 70800, "whole": 302400, "n": 6}]
+
+
+def test_examine_signs_measures_each_sign_in_order_and_reports_progress() -> None:
+    # the base log without its survey table: the two survey signs are n/a (the second answered from
+    # the shared cache), the reopen rate has its value; each finding is the one compute gives alone
+    r = records_from_arrow(build_tables({"drop": ["survey_response"]}), engine="duckdb")
+    names = ("incident.reopen_rate", "incident.customer_satisfaction", "incident.survey_response_rate")
+    asked = [get_sign(name) for name in names]
+    seen: list[str] = []
+    findings = examine_signs(r, signs=asked, progress=seen.append)
+    assert seen == [s.id for s in asked]
+    assert [f.sign.id for f in findings] == seen
+    alone = [compute(s, r) for s in asked]
+    assert [(f.value, f.status, f.reason, f.n) for f in findings] == [(f.value, f.status, f.reason, f.n) for f in alone]
+    assert [f.status for f in findings] == ["poor", "n/a", "n/a"]
+    assert findings[0].value == pytest.approx(0.25)
+    # without a progress callback, every declared sign is measured once
+    assert [f.sign.id for f in examine_signs(r, signs=asked[:1])] == [asked[0].id]

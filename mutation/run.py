@@ -41,7 +41,7 @@ class Scope:
 
 
 SCOPES: dict[str, Scope] = {
-    # the data-first sign cases, the generated docs/signs.md (document.py) and the process maps
+    # the data-first sign cases, the generated docs/signs.md (document.py), the process maps and the roles
     "signs": Scope(
         mutate=("src/itsm_doctor/signs/*",),
         tests=(
@@ -49,9 +49,19 @@ SCOPES: dict[str, Scope] = {
             "tests/signs/test_sign_base.py",
             "tests/signs/test_signs_doc.py",
             "tests/engine/test_mining.py",
+            # signs/roles.py (tiers inferred from routing, the roles file) is tested there
+            "tests/diagnosis/test_evidence.py",
         ),
     ),
-    "diagnosis": Scope(mutate=("src/itsm_doctor/diagnosis/*",), tests=("tests/diagnosis/test_diagnosis.py",)),
+    # the dysfunction cases and the engine by hand; the evidence-sufficiency rules of issue 13
+    "diagnosis": Scope(
+        mutate=("src/itsm_doctor/diagnosis/*",),
+        tests=(
+            "tests/diagnosis/test_diagnosis.py",
+            "tests/diagnosis/test_engine_by_hand.py",
+            "tests/diagnosis/test_evidence.py",
+        ),
+    ),
     "effect": Scope(
         mutate=("src/itsm_doctor/followup/effect.py",),
         tests=("tests/followup/test_spc_and_effect.py", "tests/followup/test_judge.py"),

@@ -124,14 +124,15 @@ def test_one_diagnosis_in_full_with_its_evidence_missing_sign_and_causes() -> No
 
 
 def test_an_unanswered_symptom_does_not_hide_the_next_one() -> None:
-    # only the second of assignment-ping-pong's two statements answered: 4 → (4 − 3)/2 × 1.5 = 0.75;
-    # with ping-pong at 0.12 (capped, 4): score −2.5 + 4 + 0.75 = 2.25, likelihood 0.9047
-    got = _one("assignment-ping-pong", {"incident.ping_pong_rate": 0.12}, answers={"groups-blame-each-other": 4.0})
-    assert [(e["id"], e["contribution"]) for e in got["evidence"]] == [
-        ("incident.ping_pong_rate", 4.0),
-        ("groups-blame-each-other", 0.75),
+    # only the second of assignment-ping-pong's two statements answered, by seven respondents with a
+    # mean of 22/7 = 3.142857: (3.142857 − 3)/2 × 1.5 = 0.107143, reported as 0.1071 (value 3.143);
+    # with ping-pong at 0.12 (capped, 4): score −2.5 + 4 + 0.107143 = 1.607143, likelihood 0.8330
+    got = _one("assignment-ping-pong", {"incident.ping_pong_rate": 0.12}, answers={"groups-blame-each-other": 22 / 7})
+    assert [(e["id"], e["value"], e["contribution"]) for e in got["evidence"]] == [
+        ("incident.ping_pong_rate", 0.12, 4.0),
+        ("groups-blame-each-other", 3.143, 0.1071),
     ]
-    assert (got["verdict"], got["likelihood"]) == ("present", 0.9047)
+    assert (got["verdict"], got["likelihood"]) == ("present", 0.833)
 
 
 def test_symptom_strength_is_centred_on_neutral_and_capped() -> None:

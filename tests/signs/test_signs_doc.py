@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import locale
 import sys
 from pathlib import Path
 
@@ -26,11 +27,17 @@ def test_every_sign_is_documented_with_its_band_and_source() -> None:
         assert sign.benchmark.source in text
 
 
-def test_main_writes_the_file_named_as_utf8(tmp_path: Path) -> None:
+def test_main_writes_the_file_named_as_utf8_whatever_the_locale(tmp_path: Path) -> None:
     target = tmp_path / "signs.md"
-    assert main([str(target)]) == 0
-    # the page holds non-ASCII text (the em dash of every heading): written as UTF-8 bytes
+    # the page holds non-ASCII text (the em dash of every heading); in the C locale (ASCII, as on
+    # a bare server) a file written without its encoding would fail
     assert "—" in render_markdown()
+    before = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, "C")
+        assert main([str(target)]) == 0
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
     assert target.read_bytes() == render_markdown().encode("utf-8")
 
 

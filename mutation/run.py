@@ -48,6 +48,7 @@ SCOPES: dict[str, Scope] = {
             "tests/signs/test_sign_cases.py",
             "tests/signs/test_sign_base.py",
             "tests/signs/test_signs_doc.py",
+            "tests/signs/test_roles.py",
             "tests/engine/test_mining.py",
             # signs/roles.py (tiers inferred from routing, the roles file) is tested there
             "tests/diagnosis/test_evidence.py",

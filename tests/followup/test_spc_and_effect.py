@@ -159,8 +159,11 @@ def test_one_duration_per_period_is_enough_and_unknown_durations_are_left_out() 
     assert (one.n_before, one.before, one.after, one.effect_size) == (1, 5.0, 2.0, -1.0)
     assert (one.p_value, one.verdict) == (pytest.approx(0.5), "no_effect_yet")
     # None (a ticket still open) and NaN are dropped before the test: the five-and-five separation again
-    gaps = duration_effect(before=[1, 2, None, 3, 4, math.nan, 5], after=[6, 7, 8, 9, 10], wanted="down")  # type: ignore[list-item]
-    assert (gaps.n_before, gaps.before, gaps.p_value) == (5, 3.0, pytest.approx(2 / 252))
-    for before, after in (([], [1.0]), ([1.0], [math.nan])):
+    before: list[float | None] = [1, 2, None, 3, 4, math.nan, 5]
+    after: list[float | None] = [6, 7, None, 8, 9, 10]
+    gaps = duration_effect(before=before, after=after, wanted="down")  # type: ignore[arg-type]
+    assert (gaps.n_before, gaps.n_after, gaps.before, gaps.after) == (5, 5, 3.0, 8.0)
+    assert gaps.p_value == pytest.approx(2 / 252)
+    for empty_before, empty_after in (([], [1.0]), ([1.0], [math.nan])):
         with pytest.raises(ValueError, match=r"^both periods need durations$"):
-            duration_effect(before=before, after=after, wanted="down")
+            duration_effect(before=empty_before, after=empty_after, wanted="down")

@@ -5,7 +5,8 @@ nothing (``base: false``), then ``drop``s whole tables, ``add``s rows. A row wit
 ``repeat: N`` stands for N rows whose ``ticket_id`` gets the suffix ``-0`` … ``-N-1``.
 ``expected`` is the headline value (compared to 1e-9) or ``n/a``; an n/a case names its
 ``reason`` (the start of the finding's reason, which must say why the records cannot show the sign).
-``n`` is the number of tickets (or other units) measured, when given.
+``n`` is the number of tickets (or other units) measured, when given; ``breakdowns`` (a value
+or n/a case) the breakdowns to compare, ``note`` the start of the finding's note.
 """
 
 from __future__ import annotations
@@ -93,25 +94,25 @@ def check(sign_id: str, case: dict[str, Any], engine: str = "duckdb") -> None:
     if expected == "n/a":
         assert finding.value is None and finding.status == "n/a", finding
         assert finding.reason and finding.reason.startswith(case["reason"]), finding.reason
-        if "n" in case:
-            assert finding.n == case["n"], finding
     else:
         assert finding.value == pytest.approx(float(expected), abs=1e-9), finding
         assert finding.reason is None, finding.reason
-        if "n" in case:
-            assert finding.n == case["n"], finding
-        for key, value in (case.get("breakdowns") or {}).items():
-            got_all = finding.breakdowns[key]
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    got = got_all[k]
-                    # a number is the breakdown's value; a mapping is compared whole
-                    got = got["value"] if isinstance(got, dict) and not isinstance(v, dict) else got
-                    assert got == pytest.approx(v, abs=1e-9), (key, k)
-            elif isinstance(value, list):
-                assert got_all == value, key
-            else:
-                assert got_all == pytest.approx(value, abs=1e-9), key
+    if "n" in case:
+        assert finding.n == case["n"], finding
+    if "note" in case:  # how the value was reached (the window a trend was measured over)
+        assert finding.note and finding.note.startswith(case["note"]), finding.note
+    for key, value in (case.get("breakdowns") or {}).items():
+        got_all = finding.breakdowns[key]
+        if isinstance(value, dict):
+            for k, v in value.items():
+                got = got_all[k]
+                # a number is the breakdown's value; a mapping is compared whole
+                got = got["value"] if isinstance(got, dict) and not isinstance(v, dict) else got
+                assert got == pytest.approx(v, abs=1e-9), (key, k)
+        elif isinstance(value, list):
+            assert got_all == value, key
+        else:
+            assert got_all == pytest.approx(value, abs=1e-9), key
 
 
 @pytest.mark.parametrize(("sign_id", "case"), _cases())

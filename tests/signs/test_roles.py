@@ -169,3 +169,53 @@ def test_a_missing_roles_file_is_refused_naming_it(tmp_path: Path) -> None:
 def test_tiers_one_to_three_are_read_flat_or_under_tiers(tmp_path: Path) -> None:
     assert load_roles(_mapping(tmp_path, "DESK: 1\nNET: 2\nVND: 3\n")) == {"DESK": 1, "NET": 2, "VND": 3}
     assert load_roles(_mapping(tmp_path, "tiers:\n  7: 1\n")) == {"7": 1}
+
+
+def test_a_mapping_names_its_unknown_groups_and_its_front_line() -> None:
+    r = _routed()
+    # matched by name (Service Desk → DESK) or id (NET); VND is only in the routing, not in the
+    # group table, so it is not matched, and Fournisseur is nowhere
+    roles = apply_roles(r, mapping={"Service Desk": 1, "NET": 2, "VND": 1, "Fournisseur": 3})
+    assert roles == Roles(
+        source="mapping",
+        tiers={"DESK": 1, "NET": 2},
+        front_line=("DESK",),
+        basis="from the roles mapping file; not in these records: Fournisseur, VND",
+    )
+    every = apply_roles(_routed(), mapping={"Network": 1, "DESK": 1})
+    assert every == Roles(
+        source="mapping", tiers={"DESK": 1, "NET": 1}, front_line=("DESK", "NET"), basis="from the roles mapping file"
+    )
+
+
+def test_tiers_the_export_carries_are_kept_with_their_front_line() -> None:
+    tables = {
+        "ticket": [{"ticket_id": "I1", "ticket_type": "incident", "opened_at": T0}],
+        "group": [
+            {"group_id": "NET", "tier": 2},
+            {"group_id": "L1B", "tier": 1},
+            {"group_id": "DESK", "tier": 1},
+            {"group_id": "NEW"},
+        ],
+    }
+    r = records_from_arrow({name: _table(name, rows) for name, rows in tables.items()})
+    assert apply_roles(r) == Roles(
+        source="records",
+        tiers={"NET": 2, "L1B": 1, "DESK": 1},
+        front_line=("DESK", "L1B"),
+        basis="the export's own tier column",
+    )
+
+
+def test_without_history_or_with_too_few_incidents_no_roles_are_inferred() -> None:
+    tables = {
+        "ticket": [{"ticket_id": "I1", "ticket_type": "incident", "opened_at": T0}],
+        "group": [{"group_id": "DESK"}],
+    }
+    bare = records_from_arrow({name: _table(name, rows) for name, rows in tables.items()})
+    assert apply_roles(bare) == Roles(source="none", basis="no event history to infer routing from")
+    tables["event"] = [
+        {"event_id": "I1:1", "ticket_id": "I1", "seq": 1, "ts": T0, "kind": "created", "to_group_id": "DESK"}
+    ]
+    few = records_from_arrow({name: _table(name, rows) for name, rows in tables.items()})
+    assert apply_roles(few) == Roles(source="none", basis="only 1 incidents with a known first group (need 30)")

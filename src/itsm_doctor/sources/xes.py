@@ -60,6 +60,7 @@ def _local(tag: Any) -> str:
 def _events(path: Path) -> Iterator[list[str | None]]:
     """One list of HEADER cells per event, in file order."""
     trace_attrs: dict[str, str] = {}
+    trace_json: str | None = None  # trace_attrs as JSON, made once per trace (not once per event)
     case: str | None = None
     event: list[str | None] | None = None
     extra: dict[str, str] = {}
@@ -70,7 +71,7 @@ def _events(path: Path) -> Iterator[list[str | None]]:
                 tag = _local(el.tag)
                 if action == "start":
                     if tag == "trace":
-                        trace_attrs, case = {}, None
+                        trace_attrs, trace_json, case = {}, None, None
                     elif tag == "event":
                         event, extra, depth_in_event = [None] * len(HEADER), {}, 0
                     elif event is not None and tag != "event":
@@ -79,11 +80,18 @@ def _events(path: Path) -> Iterator[list[str | None]]:
                 if tag == "event" and event is not None:
                     event[0] = case
                     event[7] = json.dumps(extra, ensure_ascii=False) if extra else None
-                    event[8] = json.dumps(trace_attrs, ensure_ascii=False) if trace_attrs else None
+                    if trace_json is None and trace_attrs:
+                        trace_json = json.dumps(trace_attrs, ensure_ascii=False)
+                    event[8] = trace_json
                     yield event
                     event = None
                 elif tag == "trace":
+                    # the trace is read: free it, and drop the emptied traces before it from the
+                    # log element, which otherwise keeps one per trace (memory growing with the file)
                     el.clear()
+                    parent = el.getparent()
+                    while parent is not None and el.getprevious() is not None:
+                        del parent[0]
                     continue
                 elif event is not None:
                     depth_in_event -= 1
@@ -100,6 +108,7 @@ def _events(path: Path) -> Iterator[list[str | None]]:
                         case = value
                     elif key is not None:
                         trace_attrs[key] = value or ""
+                        trace_json = None
                 if tag == "event":
                     el.clear()
         except etree.XMLSyntaxError as exc:

@@ -618,6 +618,7 @@ class IntakeSession:
     ) -> RawTable:
         """Stage rows a reader parsed itself (XES events, Jira changelog entries) as a text table,
         ``batch`` rows handed to DuckDB at a time so that they never all sit in Python."""
+        import numpy as np
         import pyarrow as pa
 
         name = self._new_name()
@@ -632,10 +633,13 @@ class IntakeSession:
             nonlocal done
             if not buffer:
                 return
+            # one transposition in C (zip) instead of a Python loop per column: a third of the
+            # time a 1 M-row Jira changelog spent in Python went to building these columns
+            columns = list(zip(*buffer, strict=True)) if header else []
             table = pa.table(
                 {
-                    "_row": pa.array(range(done + 1, done + len(buffer) + 1), pa.int64()),
-                    **{f"c{i}": pa.array([row[i] for row in buffer], pa.string()) for i in range(len(header))},
+                    "_row": pa.array(np.arange(done + 1, done + len(buffer) + 1, dtype=np.int64)),
+                    **{f"c{i}": pa.array(columns[i], pa.string()) for i in range(len(header))},
                 }
             )
             self.con.register(f"{name}_batch", table)

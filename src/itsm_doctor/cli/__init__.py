@@ -84,6 +84,17 @@ COMMANDS: dict[str, _Command] = {
         help_attribute="SIMULATE_HELP",
         summary="Simulate an IT organisation's records with chosen dysfunctions.",
     ),
+    "serve": _Command(
+        module="itsm_doctor.cli.serve",
+        attribute="serve",
+        help_attribute="SERVE_HELP",
+        summary="Serve the web app for a team: organisations, uploads, examinations, the patient's file.",
+    ),
+    "admin": _Command(
+        module="itsm_doctor.cli.admin",
+        attribute="admin_app",
+        summary="Accounts of the web app: create the first administrator.",
+    ),
     "demo": _Command(
         module="itsm_doctor.cli.demo",
         attribute="demo",

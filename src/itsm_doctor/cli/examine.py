@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -27,14 +27,13 @@ from itsm_doctor.cli.intake import print_intake
 from itsm_doctor.cli.register import print_prescriptions
 from itsm_doctor.engine import ENGINES
 from itsm_doctor.examination import Examination, examine
-from itsm_doctor.followup.compare import followup_signs
 from itsm_doctor.intake.workspace import check_writable
 from itsm_doctor.report import render_html, render_markdown
 from itsm_doctor.report.view import AREAS, format_value
 from itsm_doctor.signs import SIGNS
 from itsm_doctor.sources import SOURCE_NAMES, check_mapping
 from itsm_doctor.sources.base import SourceOptions
-from itsm_doctor.store import Store
+from itsm_doctor.visits import rediagnose
 
 __all__ = ["EXAMINE_HELP", "examine_command", "print_examination", "rediagnose"]
 
@@ -76,29 +75,6 @@ def print_examination(exam: Examination) -> None:
         out.print(dx)
     for note in exam.notes:
         out.print(f"[dim]note:[/dim] {note}", highlight=False)
-
-
-def rediagnose(data: dict[str, Any], *, store: Store, who: Any, symptoms: Path | None, sphere: str) -> dict[str, Any]:
-    """Diagnose again with what only the store knows — earlier visits (follow-up signs for
-    stagnant improvement) — and keep the prescriptions within the user's sphere."""
-    try:
-        from itsm_doctor.diagnosis import diagnose_examination
-    except ImportError:  # pragma: no cover - the diagnosis layer ships with the package
-        return data
-    earlier = store.visits(patient=who)
-    signs = list(data["signs"])
-    if earlier:
-        maturity = data.get("maturity") or {}
-        signs += followup_signs(
-            first_visit=earlier[0].examination,
-            current_signs=data["signs"],
-            register_statuses=[e.status for e in store.register(patient=who)],
-            maturity_gap=maturity.get("mean_gap"),
-        )
-    data["diagnoses"], data["prescriptions"] = diagnose_examination(
-        signs, symptoms, visits=len(earlier) + 1, sphere=sphere
-    )
-    return data
 
 
 def examine_command(

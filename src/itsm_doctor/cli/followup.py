@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,11 +13,9 @@ from rich.table import Table
 
 from itsm_doctor.cli._common import EXIT_USAGE, err, out
 from itsm_doctor.cli._patient import DatabaseOpt, OrganisationOpt, PatientOpt, WorkspaceOpt, open_store, resolve_patient
-from itsm_doctor.engine import EngineError
-from itsm_doctor.followup.compare import AdoptedPrescription, TicketValues, followup
 from itsm_doctor.report import render_markdown, write_html
 from itsm_doctor.report.view import format_effect, format_p, format_value
-from itsm_doctor.store import Store
+from itsm_doctor.visits import run_followup as _run_followup
 
 __all__ = ["FOLLOWUP_HELP", "followup_command", "print_followup", "run_followup"]
 
@@ -32,17 +30,6 @@ FOLLOWUP_HELP = (
     "The split is the date the prescription took effect (register adopt --since); the per-ticket values "
     "come from the latest visit's records. See docs/followup.md."
 )
-
-TicketValuesFactory = Callable[[Path], TicketValues | None]
-
-
-def _ticket_values_factory() -> TicketValuesFactory | None:
-    """The examination's per-ticket sign values, when the sign library is installed."""
-    try:
-        from itsm_doctor.examination import ticket_values  # type: ignore[import-not-found,attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    return ticket_values  # type: ignore[no-any-return,unused-ignore]
 
 
 def print_followup(result: dict[str, Any], *, trends_and_charts: bool = True) -> None:
@@ -123,31 +110,9 @@ def _print_effects(result: dict[str, Any]) -> None:
         out.print(f"[dim]{correction['note']}[/dim]", highlight=False)
 
 
-def run_followup(store: Store, who: Any, workspace: Path, visits: Sequence[Any]) -> dict[str, Any]:
-    """The follow-up of ``who``: their ``visits`` (from the store, oldest first), the
-    prescriptions in their register, and the per-ticket sign values of the records in
-    ``workspace`` (the latest visit's)."""
-    register = [
-        AdoptedPrescription(
-            prescription_id=e.prescription_id,
-            title=e.title,
-            dysfunction_id=e.dysfunction_id,
-            since=e.started_on or e.adopted_on,
-            target_signs=e.target_signs,
-            status=e.status,
-            sphere=e.sphere,
-            groups=tuple(e.groups or ()),
-        )
-        for e in store.register(patient=who)
-    ]
-    factory = _ticket_values_factory()
-    values = None
-    if factory is not None:
-        try:
-            values = factory(workspace)
-        except EngineError as exc:  # visits without records here (e.g. a team server's store)
-            err.print(f"note: no before/after test: {exc}", highlight=False)
-    return followup(visits=[v.examination for v in visits], register=register, ticket_values=values)
+def run_followup(store: Any, who: Any, workspace: Path, visits: Sequence[Any]) -> dict[str, Any]:
+    """The follow-up of ``who`` (see ``itsm_doctor.visits.run_followup``), its notes on stderr."""
+    return _run_followup(store, who, workspace, visits, note=lambda text: err.print(f"note: {text}", highlight=False))
 
 
 def followup_command(

@@ -19,9 +19,10 @@ from itsm_doctor.cli._patient import (
     resolve_patient,
 )
 from itsm_doctor.store import REGISTER_STATUSES
+from itsm_doctor.visits import adopt_prescription, find_prescription
 
 if TYPE_CHECKING:
-    from itsm_doctor.store import Store
+    pass
 
 __all__ = ["adopt_prescription", "find_prescription", "print_prescriptions", "register_app"]
 
@@ -43,62 +44,6 @@ def _date(text: str | None, option: str) -> date:
     except ValueError:
         err.print(f"error: {option} {text!r} is not a date (YYYY-MM-DD)", markup=False, highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
-
-
-def find_prescription(
-    *, visits: Sequence[Mapping[str, Any]], wanted: str
-) -> tuple[dict[str, Any], Mapping[str, Any]] | None:
-    """The prescription the latest visit that offered it gave, and that visit's examination;
-    ``wanted`` is its id or its title (any case), or a part of one title when only one matches."""
-    key = wanted.strip().casefold()
-    for exact in (True, False):
-        for exam in reversed(visits):
-            offered = list(exam.get("prescriptions") or [])
-            hits = [
-                rx
-                for rx in offered
-                if (str(rx.get("id", "")).casefold() == key or str(rx.get("title", "")).casefold() == key)
-                or (not exact and key in str(rx.get("title", "")).casefold())
-            ]
-            if len(hits) == 1 or (exact and hits):
-                return dict(hits[0]), exam
-            if hits:  # a part of several titles: ambiguous, let the caller list them
-                return None
-    return None
-
-
-def adopt_prescription(
-    store: Store, who: Any, prescription_id: str, *, owner: str, adopted_on: date, groups: Sequence[str] = ()
-) -> Any:
-    """Put the prescription (id or title) as the latest visit offered it into the register, with
-    the signs it should move and their wanted direction (down when lower is better), and for a
-    team remedy the ``groups`` it changes; None when no visit offered it. A prescription already
-    in the register (and not abandoned) is not entered twice: its entry is returned."""
-    visits = store.visits(patient=who)
-    found = find_prescription(visits=[v.examination for v in visits], wanted=prescription_id)
-    if found is None:
-        return None
-    rx, exam = found
-    for entry in store.register(patient=who):
-        if entry.prescription_id == rx["id"] and entry.status != "abandoned":
-            return entry
-    better = {str(s["id"]): "up" if s.get("direction") == "higher" else "down" for s in exam.get("signs") or []}
-    targets = [{"id": s, "direction": better.get(s, "down")} for s in rx.get("moves") or []]
-    visit_id = next((v.id for v in reversed(visits) if v.examination is exam), None)
-    return store.adopt(
-        patient=who,
-        prescription_id=str(rx["id"]),
-        dysfunction_id=str(rx.get("dysfunction", "")),
-        cause_id=rx.get("cause"),
-        title=str(rx.get("title", rx["id"])),
-        owner=owner,
-        sphere=str(rx.get("sphere", "department")),
-        target_signs=targets,
-        adopted_on=adopted_on,
-        follow_up_days=rx.get("follow_up_days"),
-        visit_id=visit_id,
-        groups=groups,
-    )
 
 
 def print_prescriptions(examination: Mapping[str, Any], *, workspace: Path | None = None) -> None:

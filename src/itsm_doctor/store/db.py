@@ -23,16 +23,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from itsm_doctor.store.accounts import AccountStore
+from itsm_doctor.store.errors import StoreError
+from itsm_doctor.store.jobs import JobStore
 from itsm_doctor.store.models import AnswerSet, Organisation, Patient, RegisterEntry, Visit
 
 __all__ = ["REGISTER_STATUSES", "Store", "StoreError", "database_url", "upgrade"]
 
 REGISTER_STATUSES = ("adopted", "in_progress", "done", "abandoned")
 DEFAULT_ORGANISATION = "default"
-
-
-class StoreError(Exception):
-    """A store request that cannot be honoured (unknown patient, immutable visit, bad status)."""
 
 
 def database_url(*, workspace: Path | None = None, database: str | None = None) -> str:
@@ -80,7 +79,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class Store:
+class Store(AccountStore, JobStore):
     """The workspace store. Use ``Store.open(workspace=…)`` or ``Store.open(database=url)``."""
 
     def __init__(self, engine: Engine) -> None:

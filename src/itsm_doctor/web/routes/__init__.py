@@ -1,0 +1,1 @@
+"""The app's routers, one module per part; ``create_app`` includes each in ``ROUTERS``."""

@@ -1,0 +1,224 @@
+"""Web tests: FastAPI's TestClient on the real app, on SQLite and on the PostgreSQL server of
+this machine (127.0.0.1:5432, a fresh database per test, dropped after).
+
+``web`` gives the app, its store and helpers: ``web.user(email, password)`` makes an account,
+``web.organisation(slug, owner=…, members={user: role})`` an organisation with memberships,
+``web.client()`` a new browser, ``web.login(client, email, password)`` signs it in, and
+``web.csrf(client, page)`` reads the CSRF token a page's forms carry, and
+``web.tenant(slug, owner)`` makes an organisation holding one of each (patient, visit of the
+small ``EXAMINATION``, upload, failed job, register entry) and returns their ids by route
+parameter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from itsm_doctor.store import Organisation, Store, UserAccount
+from itsm_doctor.web import WebSettings, create_app
+from itsm_doctor.web.security import hash_password
+
+PG_ADMIN_URL = os.environ.get("ITSM_DOCTOR_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PASSWORD = "correct horse battery staple"
+
+
+def _pg_database() -> Iterator[str]:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            name = f"itsm_doctor_web_{uuid.uuid4().hex[:12]}"
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.orig}")
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'web.db'}"
+    else:
+        yield from _pg_database()
+
+
+EXAMINATION: dict[str, Any] = {
+    "schema": "itsm-doctor/examination/1",
+    "patient": "p",
+    "visit": {"id": "", "at": "2026-01-01T00:00:00Z", "period": {"from": "2025-10-01", "to": "2025-12-31"}},
+    "intake": [
+        {
+            "file": "<script>alert(1)</script>.csv",
+            "source": "servicenow",
+            "rows_read": 3,
+            "rows_accepted": 2,
+            "rows_quarantined": 1,
+            "reasons": {"unknown_status": 1},
+        }
+    ],
+    "signs": [
+        {
+            "id": "incident.ping_pong_rate",
+            "name": "Ping-pong rate",
+            "area": "quality",
+            "practice": "incident",
+            "value": 0.3,
+            "unit": "ratio",
+            "direction": "lower",
+            "benchmark": {"good": 0.05, "poor": 0.15, "source": "x"},
+            "status": "poor",
+            "breakdowns": {"group": {"<script>alert(1)</script>": 0.5}},
+        }
+    ],
+    "diagnoses": [
+        {
+            "id": "assignment-ping-pong",
+            "name": "Assignment ping-pong",
+            "verdict": "present",
+            "likelihood": 0.8,
+            "evidence": [{"kind": "sign", "id": "incident.ping_pong_rate", "value": 0.3, "supports": True}],
+            "causes": [],
+        }
+    ],
+    "prescriptions": [
+        {
+            "id": "swarming",
+            "dysfunction": "assignment-ping-pong",
+            "cause": None,
+            "title": "Swarm",
+            "practice": "incident",
+            "sphere": "team",
+            "effort": "low",
+            "moves": ["incident.ping_pong_rate"],
+            "follow_up_days": 30,
+        }
+    ],
+}
+
+
+@dataclass
+class Web:
+    store: Store
+    settings: WebSettings
+    app: FastAPI
+    password: str = PASSWORD
+    clients: list[TestClient] = field(default_factory=list)
+
+    @staticmethod
+    def csrf(client: TestClient, page: str) -> str:
+        """The CSRF token in the forms of ``page`` (as a browser would read it)."""
+        found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(page).text)
+        assert found, f"no CSRF token in {page}"
+        return found.group(1)
+
+    def client(self) -> TestClient:
+        c = TestClient(self.app, follow_redirects=False)
+        c.__enter__()
+        self.clients.append(c)
+        return c
+
+    def user(self, email: str, *, password: str = PASSWORD, admin: bool = False, name: str = "") -> UserAccount:
+        return self.store.create_user(
+            email=email, display_name=name or email, password_hash=hash_password(password), is_admin=admin
+        )
+
+    def organisation(self, slug: str, *, name: str = "", members: dict[UserAccount, str] | None = None) -> Organisation:
+        org = self.store.create_organisation(slug=slug, name=name or slug.title())
+        for user, role in (members or {}).items():
+            self.store.add_member(user_id=user.id, organisation_id=org.id, role=role)
+        return org
+
+    def login(self, client: TestClient, email: str, password: str = PASSWORD) -> None:
+        token = self.csrf(client, "/login")
+        r = client.post("/login", data={"email": email, "password": password, "csrf_token": token, "next": "/"})
+        assert r.status_code == 303, r.text
+        assert r.headers["location"] == "/"
+
+    def signed_in(self, email: str) -> TestClient:
+        c = self.client()
+        self.login(c, email)
+        return c
+
+    def tenant(self, slug: str, owner: UserAccount) -> dict[str, str]:
+        """An organisation with one of each: patient, visit, upload, job, register entry; its ids."""
+        org = self.organisation(slug, members={owner: "owner"})
+        patient = self.store.patient_in(organisation_id=org.id, slug=f"{slug}-it", create=True)
+        visit_id = f"visit-{slug}"
+        exam = {**EXAMINATION, "visit": {**EXAMINATION["visit"], "id": visit_id}}
+        self.store.record_visit(patient=patient, examination=exam, fingerprints=[], visit_id=visit_id)
+        folder = self.settings.files / "uploads" / str(org.id) / slug
+        folder.mkdir(parents=True)
+        (folder / "a.csv").write_text("number,incident_state\nINC1,New\n", encoding="utf-8")
+        upload = self.store.create_upload(
+            organisation_id=org.id,
+            filename="a.csv",
+            stored_path=str((folder / "a.csv").relative_to(self.settings.files)),
+            size=31,
+            kind="csv",
+            sha256="0" * 64,
+            source="servicenow",
+            uploaded_by=owner.id,
+        )
+        job = self.store.create_job(
+            organisation_id=org.id, kind="examine", params={"upload_ids": [upload.id], "source": "servicenow"}
+        )
+        self.store.fail_job(job_id=job.id, error="for the test")
+        entry = self.store.adopt(
+            patient=patient,
+            prescription_id="swarming",
+            dysfunction_id="assignment-ping-pong",
+            title="Swarm",
+            owner="desk lead",
+            sphere="team",
+            target_signs=[],
+            adopted_on=date(2026, 1, 2),
+            visit_id=visit_id,
+        )
+        return {
+            "{org_slug}": slug,
+            "{patient_slug}": patient.slug,
+            "{visit_id}": visit_id,
+            "{job_id}": str(job.id),
+            "{entry_id}": str(entry.id),
+            "?upload": str(upload.id),
+        }
+
+
+@pytest.fixture()
+def web(database: str, tmp_path: Path) -> Iterator[Web]:
+    settings = WebSettings(
+        workspace=tmp_path / "ws",
+        database=database,
+        secret_key="test-secret",
+        job_workers=0,
+        max_upload_bytes=64 * 1024,
+    )
+    store = Store.open(database=database)
+    app = create_app(settings, store=store)
+    w = Web(store=store, settings=settings, app=app)
+    try:
+        yield w
+    finally:
+        for c in w.clients:
+            c.__exit__(None, None, None)
+        store.close()

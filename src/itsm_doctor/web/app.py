@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from itsm_doctor.store import Store
 from itsm_doctor.web.deps import LoginRequired, verify_csrf
 from itsm_doctor.web.jobs import JobRunner
-from itsm_doctor.web.routes import auth, examinations, home, portfolio, questionnaire
+from itsm_doctor.web.routes import auth, examinations, home, organisations, patients, portfolio, questionnaire
 from itsm_doctor.web.security import SecurityHeaders
 from itsm_doctor.web.settings import WebSettings
 from itsm_doctor.web.templating import render
@@ -29,7 +29,15 @@ log = logging.getLogger("itsm_doctor.web")
 
 # Every router of the app; a new part adds its module here (its routes get the CSRF check,
 # the security headers and the error pages like the others).
-ROUTERS = (auth.router, home.router, examinations.router, questionnaire.router, portfolio.router)
+ROUTERS = (
+    auth.router,
+    home.router,
+    organisations.router,
+    examinations.router,
+    patients.router,
+    questionnaire.router,
+    portfolio.router,
+)
 
 _TITLES = {
     400: "Bad request",

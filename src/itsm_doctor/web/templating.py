@@ -42,8 +42,8 @@ def _environment() -> Environment:
 environment = _environment()
 
 
-def render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """The template ``name`` as a response, with the user, the CSRF token and the context."""
+def render(request: Request, template: str, /, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The ``template`` as a response, with the user, the CSRF token and the context."""
     login: Login | None = getattr(request.state, "login", None)
     set_anon = None
     if login is not None:
@@ -52,7 +52,7 @@ def render(request: Request, name: str, *, status_code: int = 200, **context: An
         token = request.cookies.get(ANON_CSRF_COOKIE) or ""
         if not token:
             token = set_anon = new_token()
-    page = environment.get_template(name).render(
+    page = environment.get_template(template).render(
         request=request, user=login.user if login else None, csrf_token=token, **context
     )
     response = HTMLResponse(page, status_code=status_code)

@@ -15,7 +15,9 @@ router = APIRouter()
 
 @router.get("/")
 def home(request: Request, user: CurrentUser, store: StoreDep) -> Response:
-    return render(request, "home.html", organisations=store.organisations_of(user_id=user.id))
+    organisations = store.organisations_of(user_id=user.id)
+    may_create = user.is_admin or any(role == "owner" for _, role in organisations)
+    return render(request, "home.html", organisations=organisations, may_create=may_create)
 
 
 @router.get("/o/{org_slug}")

@@ -16,7 +16,7 @@ def test_migrations_upgrade_an_empty_database_to_head_and_back(database: str) ->
     tables = set(inspect(engine).get_table_names())
     assert {"organisation", "patient", "visit", "answer_set", "register_entry", "alembic_version"} <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
         # the migrations create exactly what the models declare
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()

@@ -27,6 +27,7 @@ from itsm_doctor.store.accounts import AccountStore
 from itsm_doctor.store.errors import StoreError
 from itsm_doctor.store.jobs import JobStore
 from itsm_doctor.store.models import AnswerSet, Organisation, Patient, RegisterEntry, Visit
+from itsm_doctor.store.questionnaire import QuestionnaireStore
 
 __all__ = ["REGISTER_STATUSES", "Store", "StoreError", "database_url", "upgrade"]
 
@@ -79,7 +80,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(AccountStore, JobStore):
+class Store(AccountStore, JobStore, QuestionnaireStore):
     """The workspace store. Use ``Store.open(workspace=…)`` or ``Store.open(database=url)``."""
 
     def __init__(self, engine: Engine) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from itsm_doctor.store import web_models  # noqa: F401  (the web app's tables join the metadata)
+from itsm_doctor.store import questionnaire_models, web_models  # noqa: F401  (the web app's tables join the metadata)
 from itsm_doctor.store.models import Base
 
 config = context.config

@@ -1,10 +1,62 @@
-"""A consultant's portfolio across the organisations they own. Reserved for the questionnaire's
-engineer: its routes go here, already included by ``create_app``."""
+"""A consultant's portfolio: ``/portfolio`` across the organisations the user owns, and
+``/o/{org}/portfolio`` where one organisation's patients stand among the consultant's (a
+member sees only their own organisation's rows: never another's name or values)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Sequence
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from itsm_doctor.store.questionnaire import PatientRecord
+from itsm_doctor.web.deps import CurrentUser, OrgMember, StoreDep
+from itsm_doctor.web.portfolio_model import MIN_PEERS_FOR_MEMBERS, Adopted, PatientFacts, portfolio
+from itsm_doctor.web.routes.questionnaire import now
+from itsm_doctor.web.templating import render
 
 __all__ = ["router"]
 
 router = APIRouter()
+
+
+def _facts(records: Sequence[PatientRecord]) -> list[PatientFacts]:
+    return [
+        PatientFacts(
+            organisation_id=r.organisation_id,
+            organisation_slug=r.organisation_slug,
+            organisation_name=r.organisation_name,
+            patient_slug=r.patient.slug,
+            patient_name=r.patient.name,
+            visit_times=r.visit_times,
+            latest=r.latest,
+            register=tuple(
+                Adopted(title=e.title, status=e.status, adopted_on=e.adopted_on, follow_up_days=e.follow_up_days)
+                for e in r.register
+            ),
+        )
+        for r in records
+    ]
+
+
+@router.get("/portfolio")
+def consultant_portfolio(request: Request, user: CurrentUser, store: StoreDep) -> Response:
+    """Every patient of every organisation the user owns, side by side."""
+    owned = store.owned_organisation_ids(user_id=user.id)
+    records = store.patient_records(organisation_ids=owned)
+    view = portfolio(_facts(records), today=now(request).date())
+    return render(request, "portfolio/consultant.html", portfolio=view, organisations=len(owned))
+
+
+@router.get("/o/{org_slug}/portfolio")
+def organisation_portfolio(request: Request, org: OrgMember, store: StoreDep) -> Response:
+    """This organisation's patients, standing among the patients of its owners' organisations."""
+    peers = store.peer_organisation_ids(organisation_id=org.organisation_id)
+    records = store.patient_records(organisation_ids=peers)
+    view = portfolio(
+        _facts(records),
+        today=now(request).date(),
+        visible={org.organisation_id},
+        member_view=org.role != "owner",
+    )
+    return render(request, "portfolio/organisation.html", org=org, portfolio=view, min_peers=MIN_PEERS_FOR_MEMBERS)

@@ -79,6 +79,10 @@ def walk(page: Any, base: str, start: str, limit: int = 150) -> dict[str, tuple[
         path = todo.popleft()
         if path in seen:
             continue
+        head = page.request.get(base + path)
+        if "attachment" in head.headers.get("content-disposition", ""):  # a download: never rendered as a page
+            seen[path] = (head.status, {"download": head.headers["content-disposition"]})
+            continue
         response = page.goto(base + path)
         page.wait_for_load_state("load")
         seen[path] = (response.status if response else 0, page.evaluate(DOM_PROBE))
@@ -133,19 +137,27 @@ def test_markup_in_an_uploaded_export_stays_text_on_every_page(
     assert {"/", "/o/acme", "/o/acme/uploads", "/o/acme/jobs"} <= walked
     assert any(re.fullmatch(r"/o/acme/jobs/\d+", p) for p in walked)
     assert any(re.fullmatch(r"/o/acme/examinations/new\?upload=\d+", p) for p in walked)
+    downloads = {p for p, (_s, probe) in pages.items() if "download" in probe}
+    assert any(p.endswith("/report.html") for p in downloads) and any(p.endswith(".json") for p in downloads)
     for path, (_status, probe) in pages.items():
+        if path in downloads:
+            continue
         assert probe["inlineScripts"] == 0, path
         assert probe["handlers"] == [], path
         assert probe["payloadElements"] == 0, path
     assert dialogs == []
     # and the markup is there to read, as text: the file name where uploads are listed, the
-    # quarantined row on the examination's page (its record is cut before the group)
-    shown = {path: probe["text"] for path, (_s, probe) in pages.items()}
+    # quarantined row on the examination's page (its record is cut before the group), the groups in the reports
+    shown = {path: probe["text"] for path, (_s, probe) in pages.items() if path not in downloads}
     assert FILENAME in shown["/o/acme/uploads"]
     job_text = next(text for path, text in shown.items() if re.fullmatch(r"/o/acme/jobs/\d+", path))
     assert FILENAME in job_text, job_text
     assert CATEGORY in job_text, job_text
     assert "event_before_creation: 1" in job_text
+    # the group names as text in the visit's report and the follow-up's (their breakdowns by group)
+    with_group = [re.sub(r"/visits/[0-9a-f]+/", "/visits/ID/", p) for p, text in shown.items() if GROUP in text]
+    assert sorted(with_group) == ["/o/acme/patients/poisoned/followup/report", "/o/acme/visits/ID/report"]
+    assert len(walked) >= 17  # every page of the patient's file, the questionnaire and the portfolio
 
 
 def test_the_content_security_policy_stops_inline_script(live: Live, chromium: Any) -> None:

@@ -8,9 +8,7 @@ import csv
 import hashlib
 import io
 import json
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
@@ -58,40 +56,8 @@ def _visit(store: StoreDep, org: OrgAccess, visit_id: str) -> tuple[Patient, Vis
     return found
 
 
-class _Memo:
-    """Values drawn from visits, kept in this process: a visit is immutable (the store refuses
-    updates), so its id names its content. Sanitising a visit's examination walks every value
-    of its JSON (0.8 s for one BPIC-sized visit on this 2-core VM): done at each page, the
-    visits list and the follow-up took seconds under load (benchmarks/web_load.py)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-        value = make()  # outside the lock: two threads may both draw it once, never wait on each other
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
-        return value
-
-
-_MEMO = _Memo(128)
-
-
-def _clean(visit: Visit) -> dict[str, Any]:
-    """The visit's examination, sanitised (shared: never mutate it)."""
-    return dict(_MEMO.get(("clean", visit.id), lambda: sanitise(visit.examination)))
-
-
 def _view(visit: Visit) -> dict[str, Any]:
-    return dict(_MEMO.get(("view", visit.id), lambda: report_view(_clean(visit), version=__version__, charts=False)))
+    return report_view(sanitise(visit.examination), version=__version__, charts=False)
 
 
 @router.get("/visits")
@@ -295,28 +261,16 @@ def _followup(
 @router.get("/patients/{patient_slug}/followup")
 def followup_page(request: Request, org: OrgMember, store: StoreDep, patient_slug: str) -> Response:
     patient = _patient(store, org, patient_slug)
-    visits = store.visits(patient=patient)
-    register = [
-        (e.id, e.status, str(e.adopted_on), str(e.started_on), str(e.completed_on), e.groups)
-        for e in store.register(patient=patient)
-    ]
-
-    def draw() -> tuple[Any, list[str]]:
-        _, result, notes = _followup(request, store, org, patient)
-        view = report_view(
-            _clean(visits[-1]),
-            followup=sanitise(result),
-            visits=[_clean(v) for v in visits],
-            version=__version__,
-            charts=False,
-        )
-        return view["followup"], notes
-
-    # the same key as the follow-up report's: the visits and the register's state
-    key = ("followup", patient.id, tuple(v.id for v in visits), json.dumps(register, default=str))
-    followup, notes = _MEMO.get(key, draw) if visits else draw()
+    visits, result, notes = _followup(request, store, org, patient)
+    view = report_view(
+        sanitise(visits[-1].examination),
+        followup=sanitise(result),
+        visits=[sanitise(v.examination) for v in visits],
+        version=__version__,
+        charts=False,
+    )
     return render(
-        request, "followup.html", org=org, patient=patient, visits=visits, followup=followup, notes=list(notes)
+        request, "followup.html", org=org, patient=patient, visits=visits, followup=view["followup"], notes=notes
     )
 
 

@@ -4,7 +4,10 @@ this machine (127.0.0.1:5432, a fresh database per test, dropped after).
 ``web`` gives the app, its store and helpers: ``web.user(email, password)`` makes an account,
 ``web.organisation(slug, owner=…, members={user: role})`` an organisation with memberships,
 ``web.client()`` a new browser, ``web.login(client, email, password)`` signs it in, and
-``web.csrf(client, page)`` reads the CSRF token a page's forms carry.
+``web.csrf(client, page)`` reads the CSRF token a page's forms carry, and
+``web.tenant(slug, owner)`` makes an organisation holding one of each (patient, visit of the
+small ``EXAMINATION``, upload, failed job, register entry) and returns their ids by route
+parameter.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +68,60 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield from _pg_database()
 
 
+EXAMINATION: dict[str, Any] = {
+    "schema": "itsm-doctor/examination/1",
+    "patient": "p",
+    "visit": {"id": "", "at": "2026-01-01T00:00:00Z", "period": {"from": "2025-10-01", "to": "2025-12-31"}},
+    "intake": [
+        {
+            "file": "<script>alert(1)</script>.csv",
+            "source": "servicenow",
+            "rows_read": 3,
+            "rows_accepted": 2,
+            "rows_quarantined": 1,
+            "reasons": {"unknown_status": 1},
+        }
+    ],
+    "signs": [
+        {
+            "id": "incident.ping_pong_rate",
+            "name": "Ping-pong rate",
+            "area": "quality",
+            "practice": "incident",
+            "value": 0.3,
+            "unit": "ratio",
+            "direction": "lower",
+            "benchmark": {"good": 0.05, "poor": 0.15, "source": "x"},
+            "status": "poor",
+            "breakdowns": {"group": {"<script>alert(1)</script>": 0.5}},
+        }
+    ],
+    "diagnoses": [
+        {
+            "id": "assignment-ping-pong",
+            "name": "Assignment ping-pong",
+            "verdict": "present",
+            "likelihood": 0.8,
+            "evidence": [{"kind": "sign", "id": "incident.ping_pong_rate", "value": 0.3, "supports": True}],
+            "causes": [],
+        }
+    ],
+    "prescriptions": [
+        {
+            "id": "swarming",
+            "dysfunction": "assignment-ping-pong",
+            "cause": None,
+            "title": "Swarm",
+            "practice": "incident",
+            "sphere": "team",
+            "effort": "low",
+            "moves": ["incident.ping_pong_rate"],
+            "follow_up_days": 30,
+        }
+    ],
+}
+
+
 @dataclass
 class Web:
     store: Store
@@ -106,6 +164,50 @@ class Web:
         c = self.client()
         self.login(c, email)
         return c
+
+    def tenant(self, slug: str, owner: UserAccount) -> dict[str, str]:
+        """An organisation with one of each: patient, visit, upload, job, register entry; its ids."""
+        org = self.organisation(slug, members={owner: "owner"})
+        patient = self.store.patient_in(organisation_id=org.id, slug=f"{slug}-it", create=True)
+        visit_id = f"visit-{slug}"
+        exam = {**EXAMINATION, "visit": {**EXAMINATION["visit"], "id": visit_id}}
+        self.store.record_visit(patient=patient, examination=exam, fingerprints=[], visit_id=visit_id)
+        folder = self.settings.files / "uploads" / str(org.id) / slug
+        folder.mkdir(parents=True)
+        (folder / "a.csv").write_text("number,incident_state\nINC1,New\n", encoding="utf-8")
+        upload = self.store.create_upload(
+            organisation_id=org.id,
+            filename="a.csv",
+            stored_path=str((folder / "a.csv").relative_to(self.settings.files)),
+            size=31,
+            kind="csv",
+            sha256="0" * 64,
+            source="servicenow",
+            uploaded_by=owner.id,
+        )
+        job = self.store.create_job(
+            organisation_id=org.id, kind="examine", params={"upload_ids": [upload.id], "source": "servicenow"}
+        )
+        self.store.fail_job(job_id=job.id, error="for the test")
+        entry = self.store.adopt(
+            patient=patient,
+            prescription_id="swarming",
+            dysfunction_id="assignment-ping-pong",
+            title="Swarm",
+            owner="desk lead",
+            sphere="team",
+            target_signs=[],
+            adopted_on=date(2026, 1, 2),
+            visit_id=visit_id,
+        )
+        return {
+            "{org_slug}": slug,
+            "{patient_slug}": patient.slug,
+            "{visit_id}": visit_id,
+            "{job_id}": str(job.id),
+            "{entry_id}": str(entry.id),
+            "?upload": str(upload.id),
+        }
 
 
 @pytest.fixture()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import stat
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from sqlalchemy import text
 
 from itsm_doctor.web.app import route_table
 from itsm_doctor.web.deps import SAFE_METHODS
+from itsm_doctor.web.settings import SECRET_ENV, load_secret_key
 
 Web = Any  # the ``web`` fixture of conftest.py
 PASSWORD = "correct horse battery staple"
@@ -146,3 +149,26 @@ def test_passwords_are_never_stored_or_logged_in_clear(web: Web, caplog: pytest.
     assert "typo" not in dump
     assert PASSWORD not in caplog.text
     assert "typo" not in caplog.text
+
+
+def test_the_secret_key_is_made_once_and_readable_by_its_owner_only(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    first = load_secret_key(tmp_path)
+    assert len(first) >= 64
+    assert stat.S_IMODE((tmp_path / "web-secret-key").stat().st_mode) == 0o600
+    assert load_secret_key(tmp_path) == first  # the next start reads the same key
+    monkeypatch.setenv(SECRET_ENV, "from-the-environment")
+    assert load_secret_key(tmp_path) == "from-the-environment"
+
+
+def test_twenty_failures_from_one_address_throttle_every_account_from_it(web: Web) -> None:
+    web.user("dan@example.org")
+    c = web.client()
+    for n in range(20):  # twenty different (unknown) accounts, one address: the TestClient's
+        r = c.post(
+            "/login", data={"email": f"guess{n}@example.org", "password": "x" * 12, "csrf_token": web.csrf(c, "/login")}
+        )
+        assert r.status_code == 401
+    r = c.post("/login", data={"email": "dan@example.org", "password": PASSWORD, "csrf_token": web.csrf(c, "/login")})
+    assert r.status_code == 429
+    assert int(r.headers["retry-after"]) > 0

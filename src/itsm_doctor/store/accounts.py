@@ -160,6 +160,22 @@ class AccountStore:
             ).first()
             return None if row is None else (row[0], row[1])
 
+    def visit_index(
+        self, *, organisation_id: int, patient_id: int | None = None
+    ) -> list[tuple[Patient, str, datetime]]:
+        """The organisation's visits (or one patient's) as (patient, visit id, at), newest first,
+        without loading the examinations (a listing page reads them from a cache)."""
+        stmt = (
+            select(Patient, Visit.id, Visit.at)
+            .join(Visit, Visit.patient_id == Patient.id)
+            .where(Patient.organisation_id == organisation_id)
+        )
+        if patient_id is not None:
+            stmt = stmt.where(Patient.id == patient_id)
+        with self.session() as s:
+            rows = s.execute(stmt.order_by(Visit.at.desc(), Visit.id.desc())).all()
+            return [(patient, str(visit_id), at) for patient, visit_id, at in rows]
+
     # login sessions ---------------------------------------------------------------------
     def create_login_session(
         self, *, user_id: int, token_hash: str, csrf_secret: str, expires_at: datetime
@@ -189,6 +205,11 @@ class AccountStore:
     def delete_login_session(self, *, token_hash: str) -> None:
         with self.session() as s:
             s.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
+
+    def delete_expired_login_sessions(self) -> int:
+        with self.session() as s:
+            done = s.execute(delete(LoginSession).where(LoginSession.expires_at <= _now()))
+            return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
     def delete_login_sessions_of(self, *, user_id: int) -> None:
         """Sign the user out everywhere (after a password change)."""

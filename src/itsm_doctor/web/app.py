@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from urllib.parse import quote
 
@@ -68,11 +69,18 @@ def route_table(routes: Iterable[object], prefix: str = "") -> list[tuple[str, f
 def create_app(settings: WebSettings, *, store: Store | None = None) -> FastAPI:
     """The web app on ``settings`` (the store is opened and migrated here unless given)."""
     store = store or Store.open(workspace=settings.workspace, database=settings.database)
+    if store.engine.dialect.name == "sqlite":
+        # pages read while a job writes its progress: in WAL mode readers never wait for the writer
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     settings.files.mkdir(parents=True, exist_ok=True)
     secret = settings.key()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # what only throttling and sign-in read: old attempts and dead sessions go at each start
+        store.forget_login_attempts(before=datetime.now(UTC) - timedelta(days=1))
+        store.delete_expired_login_sessions()
         interrupted = store.fail_interrupted_jobs()
         if interrupted:
             log.warning("%d job(s) left running by a stopped process were marked failed", interrupted)

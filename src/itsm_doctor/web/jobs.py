@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from itsm_doctor.store import Job, Store, StoreError
+from itsm_doctor.web.reports import store_report, visit_report_key
 from itsm_doctor.web.settings import WebSettings
 
 __all__ = ["JobRunner", "patient_workspace", "run_job", "run_next_job"]
@@ -54,7 +55,9 @@ class _Progress:
             self.fraction = 0.10 + 0.85 * len(self.done) / max(1, len(self.signs))
             text = f"measuring signs: {len(self.done)} of {len(self.signs)} ({self.signs[message]})"
         elif message == "diagnosis":
-            self.fraction, text = 0.96, "diagnosing"
+            self.fraction, text = 0.95, "diagnosing"
+        elif message == "drawing the report":
+            self.fraction, text = 0.97, message
         else:
             self.fraction = min(max(self.fraction, 0.05), 0.10)
             text = message
@@ -64,6 +67,7 @@ class _Progress:
 def _examine(store: Store, settings: WebSettings, job: Job) -> tuple[str, int, dict[str, Any]]:
     """Run the examination of ``job``: (visit id, patient id, the intake summary)."""
     from itsm_doctor.examination import examine
+    from itsm_doctor.report import render_html
     from itsm_doctor.sources import SOURCE_NAMES
     from itsm_doctor.sources.base import SourceOptions
     from itsm_doctor.visits import rediagnose
@@ -103,9 +107,14 @@ def _examine(store: Store, settings: WebSettings, job: Job) -> tuple[str, int, d
     # the visit names the files as the user uploaded them, never the server's paths
     for entry in data.get("intake") or []:
         entry["file"] = _shown_name(str(entry.get("file", "")), shown)
+    progress("drawing the report")
+    # drawn before the visit is stored, as `examine --report` does: a report that cannot be
+    # drawn leaves no visit behind; kept for the first reader (drawing takes seconds)
+    html = render_html(data)
     store.record_visit(
         patient=patient, examination=data, fingerprints=[f.fingerprint for f in result.files], visit_id=exam.visit.id
     )
+    store_report(settings, visit_report_key(exam.visit.id), html)
     files = []
     for f in result.files:
         row = f.as_json()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -39,23 +40,28 @@ CSP = (
 )
 
 _hasher = PasswordHasher()
+# each hash takes 64 MiB for ~50 ms: at most four at once, so a burst of sign-ins (a load
+# test's 50 users) queues for a moment instead of taking gigabytes
+_HASHING = threading.BoundedSemaphore(4)
 # verified when the e-mail is unknown, so an unknown account takes as long as a wrong password
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _HASHING:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> tuple[bool, str | None]:
     """(matches, new hash when the stored one uses outdated parameters, else None)."""
     try:
-        _hasher.verify(password_hash or _DUMMY_HASH, password)
+        with _HASHING:
+            _hasher.verify(password_hash or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False, None
     if password_hash is None:
         return False, None
-    return True, (_hasher.hash(password) if _hasher.check_needs_rehash(password_hash) else None)
+    return True, (hash_password(password) if _hasher.check_needs_rehash(password_hash) else None)
 
 
 def new_token() -> str:

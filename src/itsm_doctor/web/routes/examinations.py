@@ -4,18 +4,18 @@ examination as a background job, watch its progress, read the intake's quarantin
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from itsm_doctor.sources import SOURCE_NAMES, get_source
 from itsm_doctor.web.deps import OrgMember, StoreDep, csrf_in_stream, get_settings
 from itsm_doctor.web.propose import propose_source
 from itsm_doctor.web.templating import render
-from itsm_doctor.web.uploads import UploadRefused, receive_multipart
+from itsm_doctor.web.uploads import Received, UploadRefused, receive_multipart, sniff_kind
 
 __all__ = ["router"]
 
@@ -70,16 +70,24 @@ async def upload(request: Request, org: OrgMember, store: StoreDep) -> Response:
         except UploadRefused as exc:
             status, message = exc.status, exc.message
     if status:
+        uploads = await run_in_threadpool(store.uploads, organisation_id=org.organisation_id)
         return render(
             request,
             "uploads.html",
             status_code=status,
             org=org,
-            uploads=store.uploads(organisation_id=org.organisation_id),
+            uploads=uploads,
             sources=_sources(),
             limit_mib=limit / 1024 / 1024,
             error=message,
         )
+    ids = await run_in_threadpool(_record_uploads, store, org, received, root=settings.files)
+    query = "&".join(f"upload={i}" for i in ids)
+    return RedirectResponse(f"/o/{org.slug}/examinations/new?{query}", status_code=303)
+
+
+def _record_uploads(store: StoreDep, org: OrgMember, received: Received, *, root: Path) -> list[int]:
+    """Store the received files as the organisation's uploads (the source chosen, else proposed)."""
     chosen = received.fields.get("source", "")
     ids = []
     for item in received.files:
@@ -87,7 +95,7 @@ async def upload(request: Request, org: OrgMember, store: StoreDep) -> Response:
         row = store.create_upload(
             organisation_id=org.organisation_id,
             filename=item.filename,
-            stored_path=str(item.path.relative_to(settings.files)),
+            stored_path=str(item.path.relative_to(root)),
             size=item.size,
             kind=item.kind,
             sha256=item.sha256,
@@ -95,16 +103,13 @@ async def upload(request: Request, org: OrgMember, store: StoreDep) -> Response:
             uploaded_by=org.user.id,
         )
         ids.append(row.id)
-    query = "&".join(f"upload={i}" for i in ids)
-    return RedirectResponse(f"/o/{org.slug}/examinations/new?{query}", status_code=303)
+    return ids
 
 
 def _proposal(path: Path, kind: str) -> str | None:
     if kind == "zip":  # the first member that names a source
         members = sorted((path.parent / (path.name + ".d")).iterdir())
         for member in members:
-            from itsm_doctor.web.uploads import sniff_kind
-
             found = propose_source(member, sniff_kind(member))
             if found:
                 return found
@@ -202,8 +207,3 @@ def retry_job(request: Request, org: OrgMember, store: StoreDep, job_id: int) ->
     if runner is not None:
         runner.wake()
     return RedirectResponse(f"/o/{org.slug}/jobs/{again.id}", status_code=303)
-
-
-def remove_upload_files(root: Path, stored_path: str) -> None:
-    """Delete an upload's folder (its file and an unpacked ZIP)."""
-    shutil.rmtree((root / stored_path).parent, ignore_errors=True)

@@ -8,7 +8,8 @@ import csv
 import hashlib
 import io
 import json
-import uuid
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
@@ -24,6 +25,7 @@ from itsm_doctor.store import REGISTER_STATUSES, Patient, StoreError, Visit
 from itsm_doctor.visits import adopt_prescription, run_followup
 from itsm_doctor.web.deps import OrgAccess, OrgMember, StoreDep, get_settings
 from itsm_doctor.web.jobs import patient_workspace
+from itsm_doctor.web.reports import cached_report, visit_report_key
 from itsm_doctor.web.templating import render
 
 __all__ = ["REPORT_CSP", "formula_safe", "router"]
@@ -56,32 +58,55 @@ def _visit(store: StoreDep, org: OrgAccess, visit_id: str) -> tuple[Patient, Vis
     return found
 
 
+_VIEWS: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_VIEWS_KEPT = 256
+_VIEWS_LOCK = threading.Lock()
+
+
+def _kept(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A page view kept in memory by ``key`` (the last 256), computed on a miss."""
+    with _VIEWS_LOCK:
+        found = _VIEWS.get(key)
+        if found is not None:
+            _VIEWS.move_to_end(key)
+            return found
+    view = compute()
+    with _VIEWS_LOCK:
+        _VIEWS[key] = view
+        while len(_VIEWS) > _VIEWS_KEPT:
+            _VIEWS.popitem(last=False)
+    return view
+
+
 def _view(visit: Visit) -> dict[str, Any]:
-    return report_view(sanitise(visit.examination), version=__version__, charts=False)
+    """What the pages show of a visit (the report's own view, without charts); visits are
+    immutable, so the view is kept by visit id."""
+    return _kept(visit.id, lambda: report_view(sanitise(visit.examination), version=__version__, charts=False))
+
+
+def _listed(store: StoreDep, org: OrgAccess, *, patient_id: int | None = None) -> list[dict[str, Any]]:
+    """Visits newest first (patient, id, at, view); an examination is loaded only when its view is not kept."""
+    rows = []
+    for patient, visit_id, at in store.visit_index(organisation_id=org.organisation_id, patient_id=patient_id):
+        with _VIEWS_LOCK:
+            view = _VIEWS.get(visit_id)
+        if view is None:
+            _, visit = _visit(store, org, visit_id)
+            view = _view(visit)
+        rows.append({"patient": patient, "id": visit_id, "at": at, "view": view})
+    return rows
 
 
 @router.get("/visits")
 def visits_page(request: Request, org: OrgMember, store: StoreDep) -> Response:
-    rows = []
-    for patient in store.patients_in(organisation_id=org.organisation_id):
-        for visit in reversed(store.visits(patient=patient)):
-            view = _view(visit)
-            rows.append(
-                {
-                    "patient": patient,
-                    "visit": visit,
-                    "period": view["period"],
-                    "counts": view["counts"],
-                    "top": view["top"],
-                }
-            )
+    rows = _listed(store, org)
     return render(request, "visits.html", org=org, rows=rows)
 
 
 @router.get("/patients/{patient_slug}")
 def patient_page(request: Request, org: OrgMember, store: StoreDep, patient_slug: str) -> Response:
     patient = _patient(store, org, patient_slug)
-    visits = [(v, _view(v)) for v in reversed(store.visits(patient=patient))]
+    visits = _listed(store, org, patient_id=patient.id)
     return render(
         request, "patient.html", org=org, patient=patient, visits=visits, register=store.register(patient=patient)
     )
@@ -104,21 +129,11 @@ def visit_page(request: Request, org: OrgMember, store: StoreDep, visit_id: str)
 
 
 def _cached(request: Request, key: str, draw: Callable[[], str]) -> str:
-    """A drawn report from the data folder's cache (drawing one takes seconds); ``key`` names
-    everything the report depends on (a visit is immutable: its id is enough)."""
-    path = get_settings(request).files / "reports" / f"{key}.html"
-    if path.is_file():
-        return path.read_text(encoding="utf-8")
-    html = draw()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{uuid.uuid4().hex}.part")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(path)  # atomic: a reader sees the whole report or none
-    return html
+    return cached_report(get_settings(request), key, draw)
 
 
 def _visit_html(request: Request, visit: Visit) -> str:
-    return _cached(request, f"visit-{visit.id}", lambda: render_html(visit.examination))
+    return _cached(request, visit_report_key(visit.id), lambda: render_html(visit.examination))
 
 
 def _report(html: str, *, download: str | None = None) -> Response:
@@ -246,31 +261,63 @@ def register_csv(org: OrgMember, store: StoreDep, patient_slug: str) -> Response
     )
 
 
-def _followup(
-    request: Request, store: StoreDep, org: OrgAccess, patient: Patient
-) -> tuple[list[Visit], Any, list[str]]:
-    visits = store.visits(patient=patient)
-    if not visits:
+def _followup(request: Request, store: StoreDep, org: OrgAccess, patient: Patient) -> tuple[list[Any], str]:
+    """The patient's visits as (id, at) oldest first, and the key naming every input of the
+    follow-up (visits, register entries): what is computed from them is kept under it."""
+    index = [
+        (visit_id, at)
+        for _, visit_id, at in store.visit_index(organisation_id=org.organisation_id, patient_id=patient.id)
+    ]
+    if not index:
         raise HTTPException(status_code=404)
-    notes: list[str] = []
-    workspace = patient_workspace(get_settings(request), organisation_id=org.organisation_id, patient_id=patient.id)
-    result = run_followup(store, patient, workspace, visits, note=notes.append)
-    return visits, result, notes
+    index.reverse()
+    register = [
+        (e.id, e.status, str(e.adopted_on), str(e.started_on), str(e.completed_on), e.groups)
+        for e in store.register(patient=patient)
+    ]
+    digest = hashlib.sha256(json.dumps([[v for v, _ in index], register], default=str).encode()).hexdigest()[:24]
+    return index, f"followup-{patient.id}-{digest}"
+
+
+def _followup_data(request: Request, store: StoreDep, org: OrgAccess, patient: Patient, key: str) -> dict[str, Any]:
+    """The follow-up and its notes (it reads every ticket's values from the records: seconds on
+    a large patient), kept on disk and in memory under ``key``."""
+    settings = get_settings(request)
+
+    def compute() -> str:
+        notes: list[str] = []
+        workspace = patient_workspace(settings, organisation_id=org.organisation_id, patient_id=patient.id)
+        result = run_followup(store, patient, workspace, store.visits(patient=patient), note=notes.append)
+        return json.dumps({"result": result, "notes": notes}, default=str)
+
+    return _kept(key + "-data", lambda: dict(json.loads(cached_report(settings, key + "-data", compute))))
 
 
 @router.get("/patients/{patient_slug}/followup")
 def followup_page(request: Request, org: OrgMember, store: StoreDep, patient_slug: str) -> Response:
     patient = _patient(store, org, patient_slug)
-    visits, result, notes = _followup(request, store, org, patient)
-    view = report_view(
-        sanitise(visits[-1].examination),
-        followup=sanitise(result),
-        visits=[sanitise(v.examination) for v in visits],
-        version=__version__,
-        charts=False,
-    )
+    index, key = _followup(request, store, org, patient)
+    data = _followup_data(request, store, org, patient, key)
+
+    def view() -> dict[str, Any]:
+        visits = store.visits(patient=patient)
+        return report_view(
+            sanitise(visits[-1].examination),
+            followup=sanitise(data["result"]),
+            visits=[sanitise(v.examination) for v in visits],
+            version=__version__,
+            charts=False,
+        )
+
+    shown = _kept(key, view)
     return render(
-        request, "followup.html", org=org, patient=patient, visits=visits, followup=view["followup"], notes=notes
+        request,
+        "followup.html",
+        org=org,
+        patient=patient,
+        visits=[{"id": v, "at": at} for v, at in index],
+        followup=shown["followup"],
+        notes=data["notes"],
     )
 
 
@@ -279,17 +326,11 @@ def followup_report(request: Request, org: OrgMember, store: StoreDep, patient_s
     """The latest visit's report with the follow-up (trends, control charts, effects), as
     ``itsm-doctor followup --report`` writes it."""
     patient = _patient(store, org, patient_slug)
-    visits = store.visits(patient=patient)
-    register = [
-        (e.id, e.status, str(e.adopted_on), str(e.started_on), str(e.completed_on), e.groups)
-        for e in store.register(patient=patient)
-    ]
-    key = hashlib.sha256(json.dumps([[v.id for v in visits], register], default=str).encode()).hexdigest()[:24]
+    _, key = _followup(request, store, org, patient)
 
     def draw() -> str:
-        _, result, _ = _followup(request, store, org, patient)
+        result = _followup_data(request, store, org, patient, key)["result"]
+        visits = store.visits(patient=patient)
         return render_html(visits[-1].examination, followup=result, visits=[v.examination for v in visits])
 
-    if not visits:
-        raise HTTPException(status_code=404)
-    return _report(_cached(request, f"followup-{patient.id}-{key}", draw))
+    return _report(_cached(request, key, draw))

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from sqlalchemy.exc import OperationalError
 
 from itsm_doctor.store import Organisation, Store, UserAccount
 from itsm_doctor.web import WebSettings, create_app
-from itsm_doctor.web.security import hash_password
+from itsm_doctor.web.security import digest, hash_password
 
 PG_ADMIN_URL = os.environ.get("ITSM_DOCTOR_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery staple"
@@ -200,9 +200,19 @@ class Web:
             adopted_on=date(2026, 1, 2),
             visit_id=visit_id,
         )
+        invitation = self.store.create_invitation(
+            organisation_id=org.id,
+            patient_id=patient.id,
+            respondent=f"respondent of {slug}",
+            role="agent",
+            token_hash=digest(f"token of {slug}"),
+            expires_at=datetime.now(UTC) + timedelta(days=14),
+            created_by=owner.id,
+        )
         return {
             "{org_slug}": slug,
             "{patient_slug}": patient.slug,
+            "{invitation_id}": str(invitation.id),
             "{visit_id}": visit_id,
             "{job_id}": str(job.id),
             "{entry_id}": str(entry.id),

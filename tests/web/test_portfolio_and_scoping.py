@@ -7,6 +7,8 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import text
+
 from itsm_doctor.web.app import route_table
 from itsm_doctor.web.security import digest
 
@@ -60,7 +62,7 @@ def test_the_consultant_sees_every_owned_patient_with_exact_standings_and_the_ov
     text = page.text
     assert "5 patient(s) in 2 organisation(s)." in text
     assert "initech" not in text.lower()  # another consultant's organisation
-    rows = re.findall(r"<td>([A-Za-z0-9-]+)</td>\s*<td class=\"num\">(\d+)</td>", text)
+    rows = re.findall(r"<td><a href=\"/o/\w+/patients/[\w-]+\">([\w-]+)</a></td>\s*<td class=\"num\">(\d+)</td>", text)
     assert rows == [("acme-desk", "2"), ("globex-1", "1"), ("globex-2", "1"), ("globex-3", "1"), ("globex-4", "1")]
     # latest visits: acme-desk 12 h, globex 20..50 h → better than 100, 75, 50, 25, 0 % of 4
     got = re.findall(r"better than (\d+) % of (\d+)", text)
@@ -79,9 +81,29 @@ def test_a_member_sees_only_the_own_patients_standing_and_never_the_others(web: 
     assert re.findall(r"better than (\d+) % of (\d+)", page.text) == [("100", "4")]
     for other in ("Globex", "globex", "20.0 h", "30.0 h", "40.0 h", "50.0 h", "Initech", "initech"):
         assert other not in page.text
+    # the consultant, who owns both organisations, sees the same row there
+    ada = web.signed_in("ada@example.org").get("/o/acme/portfolio").text
+    assert re.findall(r"better than (\d+) % of (\d+)", ada) == [("100", "4")] and "Globex" not in ada
     # bob owns nothing: his portfolio is empty, and names nobody
     own = bob.get("/portfolio")
     assert own.status_code == 200 and "You own no organisation" in own.text and "Globex" not in own.text
+
+
+def test_a_co_owner_of_one_client_gets_the_members_view_among_few_patients(web: Web) -> None:
+    world = _world(web)
+    dan = web.user("dan@example.org")
+    web.store.add_member(user_id=dan.id, organisation_id=world["acme"].id, role="owner")
+    # dan owns acme only: the standing among ada's five patients is shown (five reach the threshold)
+    page = web.signed_in("dan@example.org").get("/o/acme/portfolio").text
+    assert re.findall(r"better than (\d+) % of (\d+)", page) == [("100", "4")]
+    # with globex down to three patients, four are compared: hidden from dan, shown to ada
+    globex = world["globex"]
+    with web.store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM patient WHERE organisation_id = :o AND slug = 'globex-4'"), {"o": globex.id})
+    page = web.signed_in("dan@example.org").get("/o/acme/portfolio").text
+    assert "too few to compare" in page and "better than" not in page
+    ada = web.signed_in("ada@example.org").get("/o/acme/portfolio").text
+    assert re.findall(r"better than (\d+) % of (\d+)", ada) == [("100", "3")]
 
 
 def test_every_questionnaire_and_portfolio_url_of_another_organisation_is_404(web: Web) -> None:
@@ -140,3 +162,32 @@ def test_every_questionnaire_and_portfolio_url_of_another_organisation_is_404(we
     rows = web.store.invitations(organisation_id=acme.id)
     assert [(i.id, i.withdrawn_at) for i in rows] == [(invitation.id, None)]
     assert web.store.invitations(organisation_id=world["initech"].id) == []
+
+
+def test_data_borne_markup_stays_text_in_the_portfolio_and_the_questionnaire_pages(web: Web) -> None:
+    evil = "<script>alert(1)</script>"
+    ada = web.user("ada@example.org")
+    org = web.organisation("evil", name=evil, members={ada: "owner"})
+    patient = web.store.patient(slug="evil-it", name=evil, organisation="evil")
+    web.store.record_visit(patient=patient, examination=_exam(10.0, present=evil), fingerprints=[])
+    web.store.adopt(
+        patient=patient,
+        prescription_id="rx",
+        dysfunction_id="d",
+        title=evil,
+        owner=evil,
+        sphere="team",
+        target_signs=[],
+        adopted_on=date(2026, 1, 2),
+        follow_up_days=30,
+    )
+    web.store.save_answers(
+        patient=patient, respondent=evil, role="agent", answers={"desk-l1-contacts-are-answered": True}
+    )
+    assert org.id == patient.organisation_id
+    c = web.signed_in("ada@example.org")
+    for url in ("/portfolio", "/o/evil/portfolio", "/o/evil/questionnaire", "/o/evil/questionnaire/patients/evil-it"):
+        page = c.get(url)
+        assert page.status_code == 200, url
+        assert evil not in page.text, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text, url

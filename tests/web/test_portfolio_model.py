@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from itsm_doctor.signs import SIGNS
-from itsm_doctor.web.portfolio_model import MAIN_SIGNS, Adopted, PatientFacts, next_follow_up, portfolio, standing
+from itsm_doctor.web.portfolio_model import (
+    MAIN_SIGNS,
+    Adopted,
+    PatientFacts,
+    SummaryCache,
+    next_follow_up,
+    portfolio,
+    standing,
+    summarise,
+)
 
 
 def _exam(mttr: float | None, fcr: float | None = None, present: tuple[tuple[str, float], ...] = ()) -> dict[str, Any]:
@@ -109,3 +118,28 @@ def test_the_main_signs_exist_with_the_direction_the_portfolio_uses() -> None:
     by_id = {s.id: s for s in SIGNS}
     for sign_id, _name, direction in MAIN_SIGNS:
         assert by_id[sign_id].direction == direction, sign_id
+
+
+def test_a_visit_summary_keeps_the_main_signs_and_present_diagnoses_and_is_loaded_once() -> None:
+    exam = _exam(12.0, fcr=0.8, present=(("Ping pong", 0.9),))
+    exam["signs"].append({"id": "incident.ping_pong_rate", "value": 0.3, "unit": "ratio", "status": "poor"})
+    exam["signs"][0]["breakdowns"] = {"month": {"2026-01": 1.0}}
+    assert summarise(exam) == {
+        "signs": [
+            {"id": "incident.mttr", "value": 12.0, "unit": "h", "status": "fair"},
+            {"id": "desk.first_contact_resolution", "value": 0.8, "unit": "ratio", "status": "fair"},
+        ],
+        "diagnoses": [{"id": "ping pong", "name": "Ping pong", "verdict": "present", "likelihood": 0.9}],
+    }
+    loads: list[list[str]] = []
+
+    def load(ids: list[str]) -> dict[str, dict[str, Any]]:
+        loads.append(ids)
+        return {i: exam for i in ids}
+
+    cache = SummaryCache(size=2)
+    assert set(cache.get(["a", "b"], load)) == {"a", "b"}
+    assert set(cache.get(["b", "a"], load)) == {"a", "b"}  # both kept: nothing loaded
+    cache.get(["c"], load)  # evicts the least recently used, b
+    cache.get(["a", "b"], load)
+    assert loads == [["a", "b"], ["c"], ["b"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from itsm_doctor.assessment.answers import AnswersFile
 from itsm_doctor.assessment.bank import load_symptom_bank
 from itsm_doctor.assessment.maturity import load_maturity_bank
+from itsm_doctor.examination import maturity_section
 from itsm_doctor.web.security import digest
 
 Web = Any  # the ``web`` fixture of conftest.py
@@ -222,3 +224,101 @@ def test_data_borne_markup_in_respondent_names_stays_text(web: Web) -> None:
     for text_ in pages:
         assert evil not in text_
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text_
+
+
+DESK = {
+    1: ["desk-l1-contacts-are-answered"],
+    2: ["desk-l2-every-contact-logged", "desk-l2-named-desk-lead"],
+    3: ["desk-l3-written-l1-scope", "desk-l3-knowledge-for-top-requests"],
+    4: ["desk-l4-fcr-measured-monthly", "desk-l4-agent-variation-reviewed"],
+    5: ["desk-l5-shift-left-reviews"],
+}
+
+
+def _desk_answers(level: int) -> dict[str, bool]:
+    """Every service-desk criterion up to ``level`` yes, the next level's first criterion no."""
+    answers = {c: True for lv in range(1, level + 1) for c in DESK[lv]}
+    if level < 5:
+        answers[DESK[level + 1][0]] = False
+    return answers
+
+
+def test_the_owner_sees_the_spread_between_roles_and_the_self_assessed_against_the_evidenced(
+    web: Web, tmp_path: Path
+) -> None:
+    owner = _setup(web)
+    org_id = web.store.membership(user_id=1, organisation_slug="acme")[0].id
+    patient = web.store.patient_in(organisation_id=org_id, slug="acme-it", create=True)
+    # two agents rate the service desk 2 and 1, a manager 4: agents' median 1.5, manager 4, range 2.5
+    for name, role, level in (("Ana", "agent", 2), ("Ben", "agent", 1), ("Mia", "manager", 4)):
+        web.store.save_answers(patient=patient, respondent=name, role=role, answers=_desk_answers(level))
+    # the latest visit's records: both desk signs computed and fair, lifecycle conformance 90 %,
+    # no monthly series → evidenced level 3 (defined, not shown under statistical control)
+    signs = [
+        {"id": "desk.first_contact_resolution", "value": 0.7, "status": "fair", "direction": "higher"},
+        {"id": "desk.first_line_only_rate", "value": 0.6, "status": "fair", "direction": "higher"},
+        {"id": "process.lifecycle_conformance", "value": 0.9, "status": "good", "direction": "higher"},
+    ]
+    web.store.record_visit(patient=patient, examination={"signs": signs}, fingerprints=[])
+    page = owner.get("/o/acme/questionnaire/patients/acme-it").text
+    desk = re.search(r"<td>Service desk</td>(.*?)</tr>", page, re.S)
+    assert desk
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", desk.group(1), re.S)
+    # level = floor(median(2, 1, 4)) = 2; agent 1.5 (2 rated); team lead, process owner: none;
+    # manager 4 (1); customer none; range 2.5; flagged
+    assert [c.strip() for c in cells] == [
+        "2",
+        "1.5 (2)",
+        "–",
+        "–",
+        "4 (1)",
+        "–",
+        "2.5",
+        '<span class="flag">roles disagree</span>',
+    ]
+    incident = re.search(r"<td>Incident management</td>(.*?)</tr>", page, re.S)
+    assert incident and "roles disagree" not in incident.group(1)
+    # self-assessed 2 against evidenced 3: gap −1; incident management: nobody rated it,
+    # the records show no key sign (level 1)
+    rows = re.findall(
+        r"<tr>\s*<td>([^<]+)</td>\s*<td class=\"num\">([^<]+)</td>\s*<td class=\"num\">([^<]+)</td>\s*"
+        r"<td class=\"num\">([^<]+)</td>",
+        page.split("Self-assessed against evidenced maturity")[1],
+    )
+    found = {name: (s, e, g) for name, s, e, g in rows}
+    assert found["Service desk"] == ("2", "3", "-1")
+    assert found["Incident management"] == ("–", "1", "–")
+    assert found["Knowledge management"] == ("–", "–", "–")  # the records cannot show it
+    # the answers file the owner downloads gives the examination the same levels
+    download = owner.get("/o/acme/questionnaire/patients/acme-it/answers.yaml")
+    path = tmp_path / "answers.yaml"
+    path.write_text(download.text, encoding="utf-8")
+    section = maturity_section(signs, path)
+    assert section is not None
+    assert section["practices"]["service-desk"] == {"self": 2, "evidenced": 3, "gap": -1}
+    assert section["roles_disagree"] == ["service-desk"]  # managers 4 − agents 1.5 ≥ 2
+
+
+def test_a_signed_in_user_can_answer_a_link_too(web: Web) -> None:
+    owner = _setup(web)
+    link = _invite(web, owner, respondent="Ada herself", role="process_owner", new_patient="acme-it")
+    page = owner.get(f"/q/{link}")
+    assert page.status_code == 200
+    r = owner.post(
+        f"/q/{link}", data={"csrf_token": _csrf_of(page.text), "action": "save", "desk-l1-contacts-are-answered": "no"}
+    )
+    assert r.status_code == 200 and "Saved." in r.text
+    csrf = _csrf_of(page.text)
+    r = owner.post(f"/q/{link}", data={"csrf_token": csrf, "action": "submit", "nobody-owns-the-process": "9"})
+    assert r.status_code == 400
+    assert "nobody-owns-the-process: answer 1 (strongly disagree) to 5 (strongly agree)" in r.text
+    # a statement asked of another role is not this form's: ignored, and nothing left to submit
+    r = owner.post(f"/q/{link}", data={"csrf_token": csrf, "action": "submit", "old-tickets-forgotten": "4"})
+    assert r.status_code == 400 and "Answer at least one question before submitting" in r.text
+    r = owner.post(f"/q/{link}", data={"csrf_token": csrf, "action": "submit", "nobody-owns-the-process": "2"})
+    assert r.status_code == 200 and "Thank you, Ada herself" in r.text
+    org_id = web.store.membership(user_id=1, organisation_slug="acme")[0].id
+    patient = web.store.patient_in(organisation_id=org_id, slug="acme-it")
+    assert [(a.role, a.answers) for a in web.store.answers(patient=patient)] == [
+        ("process_owner", {"nobody-owns-the-process": 2})
+    ]

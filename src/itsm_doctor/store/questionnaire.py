@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from itsm_doctor.store.errors import StoreError
@@ -51,14 +51,14 @@ def invitation_state(invitation: Invitation, *, now: datetime) -> InvitationStat
 @dataclass(frozen=True, kw_only=True)
 class PatientRecord:
     """What the portfolio needs of one patient: its organisation, its visits' dates, the
-    latest visit's examination, and its register."""
+    latest visit's id (its examination is read with ``examinations_in``), and its register."""
 
     organisation_id: int
     organisation_slug: str
     organisation_name: str
     patient: Patient
     visit_times: tuple[datetime, ...]
-    latest: dict[str, Any] | None
+    latest_visit_id: str | None
     register: tuple[RegisterEntry, ...]
 
 
@@ -138,16 +138,16 @@ class QuestionnaireStore:
             )
             return list(s.scalars(stmt))
 
-    def visits_in(self, *, organisation_id: int, patient_id: int) -> list[Visit]:
-        """The patient's visits, oldest first, only when the patient belongs to the organisation."""
+    def visit_ids_in(self, *, organisation_id: int, patient_id: int) -> list[str]:
+        """The patient's visit ids, oldest first, only when the patient belongs to the organisation."""
         with self.session() as s:
             stmt = (
-                select(Visit)
+                select(Visit.id)
                 .join(Patient, Patient.id == Visit.patient_id)
                 .where(Patient.organisation_id == organisation_id, Patient.id == patient_id)
                 .order_by(Visit.at, Visit.id)
             )
-            return list(s.scalars(stmt))
+            return [str(v) for v in s.scalars(stmt)]
 
     # the respondent's calls (by the digest of the link's token) ---------------------------
     def invitation_by_token(self, *, token_hash: str) -> tuple[Invitation, Patient] | None:
@@ -235,19 +235,11 @@ class QuestionnaireStore:
                 select(Visit.patient_id, Visit.at).where(Visit.patient_id.in_(ids)).order_by(Visit.at, Visit.id)
             ):
                 times.setdefault(int(pid), []).append(_aware(at))
-            latest_at = (
-                select(Visit.patient_id, func.max(Visit.at).label("at"))
-                .where(Visit.patient_id.in_(ids))
-                .group_by(Visit.patient_id)
-                .subquery()
-            )
-            latest: dict[int, dict[str, Any]] = {}
-            for visit in s.scalars(
-                select(Visit)
-                .join(latest_at, (latest_at.c.patient_id == Visit.patient_id) & (latest_at.c.at == Visit.at))
-                .order_by(Visit.id)
+            latest: dict[int, str] = {}
+            for pid, vid in s.execute(
+                select(Visit.patient_id, Visit.id).where(Visit.patient_id.in_(ids)).order_by(Visit.at, Visit.id)
             ):
-                latest[visit.patient_id] = visit.examination
+                latest[int(pid)] = str(vid)  # ordered by time: the last one wins
             register: dict[int, list[RegisterEntry]] = {}
             for entry in s.scalars(
                 select(RegisterEntry)
@@ -262,8 +254,22 @@ class QuestionnaireStore:
                     organisation_name=org.name,
                     patient=p,
                     visit_times=tuple(times.get(p.id, ())),
-                    latest=latest.get(p.id),
+                    latest_visit_id=latest.get(p.id),
                     register=tuple(register.get(p.id, ())),
                 )
                 for org, p in rows
             ]
+
+    def examinations_in(
+        self, *, organisation_ids: Sequence[int], visit_ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The examinations of the visits, only those whose patient belongs to one of the organisations."""
+        if not organisation_ids or not visit_ids:
+            return {}
+        with self.session() as s:
+            rows = s.execute(
+                select(Visit.id, Visit.examination)
+                .join(Patient, Patient.id == Visit.patient_id)
+                .where(Patient.organisation_id.in_(list(organisation_ids)), Visit.id.in_(list(visit_ids)))
+            )
+            return {str(vid): exam for vid, exam in rows}

@@ -17,7 +17,9 @@ the main signs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -33,9 +35,11 @@ __all__ = [
     "Portfolio",
     "PortfolioRow",
     "Standing",
+    "SummaryCache",
     "next_follow_up",
     "portfolio",
     "standing",
+    "summarise",
 ]
 
 # The signs the portfolio compares: one or two per main practice, the ones most exports can show.
@@ -160,6 +164,53 @@ def _present(latest: Mapping[str, Any] | None) -> list[str]:
     diagnoses = [d for d in (latest or {}).get("diagnoses") or [] if d.get("verdict") == "present"]
     diagnoses.sort(key=lambda d: (-float(d.get("likelihood") or 0), str(d.get("name") or d.get("id"))))
     return [str(d.get("name") or d.get("id")) for d in diagnoses]
+
+
+def summarise(examination: Mapping[str, Any]) -> dict[str, Any]:
+    """What the portfolio reads of an examination — the main signs and the present diagnoses —
+    in the examination's own shape (a few hundred bytes instead of the whole JSON)."""
+    wanted = {s for s, _, _ in MAIN_SIGNS}
+    return {
+        "signs": [
+            {k: s.get(k) for k in ("id", "value", "unit", "status")}
+            for s in examination.get("signs") or []
+            if s.get("id") in wanted
+        ],
+        "diagnoses": [
+            {k: d.get(k) for k in ("id", "name", "verdict", "likelihood")}
+            for d in examination.get("diagnoses") or []
+            if d.get("verdict") == "present"
+        ],
+    }
+
+
+class SummaryCache:
+    """Summaries of visits by visit id, the last ``size`` kept: a visit is immutable, so its
+    summary never goes stale. Thread-safe (pages are served from a thread pool)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, visit_ids: Iterable[str], load: Callable[[list[str]], Mapping[str, Mapping[str, Any]]]
+    ) -> dict[str, dict[str, Any]]:
+        """The summaries of ``visit_ids``; ``load(missing ids)`` gives the examinations not kept."""
+        wanted = list(dict.fromkeys(visit_ids))
+        with self._lock:
+            found = {v: self._items[v] for v in wanted if v in self._items}
+            for v in found:
+                self._items.move_to_end(v)
+        missing = [v for v in wanted if v not in found]
+        if missing:
+            loaded = {v: summarise(exam) for v, exam in load(missing).items()}
+            found.update(loaded)
+            with self._lock:
+                self._items.update(loaded)
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return found
 
 
 def portfolio(

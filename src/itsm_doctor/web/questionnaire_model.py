@@ -241,7 +241,7 @@ def self_against_evidence(
     """Per practice the self-assessed level (median over respondents, as the examination
     scores it), the level the latest visit's records evidence (``followup.maturity``, earlier
     visits for level 5) and the gap (self − evidenced); with the report's radar when both
-    sides exist. ``visit_signs``: each visit's signs, oldest first."""
+    sides exist. ``visit_signs``: visits' signs, oldest first (the first and the latest suffice)."""
     bank = load_maturity_bank()
     scores = {s.practice: s.level for s in score_practices(_respondents(answer_sets), bank=bank)}
     evidenced = evidenced_maturity(visit_signs[-1], earlier_visits=visit_signs[:-1]) if visit_signs else []

@@ -153,8 +153,11 @@ def patient_page(request: Request, org: OrgOwner, store: StoreDep, patient_slug:
     moment = now(request)
     invitations = store.invitations(organisation_id=org.organisation_id, patient_id=who.id)
     answer_sets = store.answer_sets_in(organisation_id=org.organisation_id, patient_id=who.id)
-    visits = store.visits_in(organisation_id=org.organisation_id, patient_id=who.id)
-    maturity, radar = qm.self_against_evidence(answer_sets, [list(v.examination.get("signs") or []) for v in visits])
+    # the evidence reads the latest visit, and the first one for an improvement across visits
+    visit_ids = store.visit_ids_in(organisation_id=org.organisation_id, patient_id=who.id)
+    ends = list(dict.fromkeys(visit_ids[:1] + visit_ids[-1:]))
+    exams = store.examinations_in(organisation_ids=[org.organisation_id], visit_ids=ends)
+    maturity, radar = qm.self_against_evidence(answer_sets, [list(exams[v].get("signs") or []) for v in ends])
     rows = [
         {
             "id": i.id,
@@ -180,7 +183,7 @@ def patient_page(request: Request, org: OrgOwner, store: StoreDep, patient_slug:
         roles=[(r, qm.ROLE_LABELS[r]) for r in ROLES],
         maturity=maturity,
         radar=radar,
-        visits=len(visits),
+        visits=len(visit_ids),
     )
 
 
@@ -208,7 +211,11 @@ def _closed(request: Request, state: str | None) -> Response:
             message="This questionnaire link is not valid. Check that it was copied whole.",
         )
     return render(
-        request, "questionnaire/closed.html", status_code=410, title="Link no longer open", message=_CLOSED[state]
+        request,
+        "questionnaire/closed.html",
+        status_code=410,
+        title="Link no longer open",
+        message=_CLOSED.get(state, "This link is no longer open."),
     )
 
 
@@ -278,14 +285,19 @@ async def answer(request: Request, store: StoreDep, _login: MaybeLogin, token: s
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     answers, problems = qm.read_answers(fields, role=invitation.role)
     kw = {"token": token, "respondent": invitation.respondent, "role": invitation.role, "patient": patient}
+    submit = fields.get("action") == "submit"
+    if submit and not problems and not answers:
+        problems = ["Answer at least one question before submitting (or save and come back later)."]
     if problems:
         return _form(request, **kw, answers=dict(answers), status_code=400, problems=problems)  # type: ignore[arg-type]
-    if fields.get("action") == "submit":
+    if submit:
         stored = await run_in_threadpool(store.submit_invitation, token_hash=digest(token), answers=answers, now=moment)
-        if stored is None:
-            return _closed(request, "submitted")
+        if stored is None:  # raced by another submission, or expired meanwhile
+            again = await run_in_threadpool(store.invitation_by_token, token_hash=digest(token))
+            return _closed(request, invitation_state(again[0], now=moment) if again else None)
         done, total = qm.answered_count(answers, role=invitation.role)
         return render(request, "questionnaire/thanks.html", respondent=invitation.respondent, done=done, total=total)
     if not await run_in_threadpool(store.save_draft, token_hash=digest(token), answers=answers, now=moment):
-        return _closed(request, "expired")
+        again = await run_in_threadpool(store.invitation_by_token, token_hash=digest(token))
+        return _closed(request, invitation_state(again[0], now=moment) if again else None)
     return _form(request, **kw, answers=dict(answers), saved=True)  # type: ignore[arg-type]

@@ -325,9 +325,11 @@ def live(tmp_path: Path) -> Iterator[LiveSite]:
         store.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (no browser download); skips, saying why, without it."""
+    """Debian's Chromium driven by Playwright (no browser download); skips, saying why, without it.
+    One per module: Playwright's sync API allows one instance at a time in a thread, and other
+    modules (test_questionnaire_in_chromium.py) start their own."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("CI must have Chromium: see the Makefile's system-deps target")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
+import sys
+import threading
+import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -19,7 +23,7 @@ from itsm_doctor.simulate import Scenario, simulate
 from itsm_doctor.simulate.export import write_servicenow
 from itsm_doctor.store import Job
 from itsm_doctor.web import create_app
-from itsm_doctor.web.jobs import run_next_job
+from itsm_doctor.web.jobs import JOB_NICENESS, JobRunner, run_next_job
 from itsm_doctor.web.uploads import UploadRefused, receive_multipart
 
 Web = Any  # the ``web`` fixture of conftest.py (max_upload_bytes = 64 KiB)
@@ -303,3 +307,23 @@ def test_the_servicenow_sample_uploaded_and_examined_in_the_app(web: Web, data: 
     visit = c.get(f"/o/acme/visits/{job.visit_id}").text
     assert "Period: 2016-02 – 2016-03" in visit
     assert "incident_event_log.sample.csv.gz" in visit
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_job_workers_run_at_a_lower_priority_than_the_pages(web: Web) -> None:
+    here = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, here)
+    runner = JobRunner(store=web.store, settings=web.settings, workers=1, poll_seconds=0.05)
+    runner.start()
+    try:
+        [thread] = runner._threads
+        wanted = max(JOB_NICENESS, before)
+        for _ in range(200):  # the worker lowers itself as it starts
+            if os.getpriority(os.PRIO_PROCESS, thread.native_id or 0) == wanted:
+                break
+            time.sleep(0.01)
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id or 0) == wanted
+        assert os.getpriority(os.PRIO_PROCESS, here) == before  # the thread serving pages keeps its own
+    finally:
+        runner.stop()

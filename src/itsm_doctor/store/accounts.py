@@ -160,6 +160,17 @@ class AccountStore:
             ).first()
             return None if row is None else (row[0], row[1])
 
+    def visit_ref_in(self, *, organisation_id: int, visit_id: str) -> tuple[Patient, datetime] | None:
+        """A visit's patient and date, only when it belongs to the organisation, without
+        loading its examination (pages that keep what they draw from it ask this first)."""
+        with self.session() as s:
+            row = s.execute(
+                select(Patient, Visit.at)
+                .join(Visit, Visit.patient_id == Patient.id)
+                .where(Patient.organisation_id == organisation_id, Visit.id == visit_id)
+            ).first()
+            return None if row is None else (row[0], row[1])
+
     def visit_index(
         self, *, organisation_id: int, patient_id: int | None = None
     ) -> list[tuple[Patient, str, datetime]]:

@@ -67,7 +67,12 @@ class OrgAccess:
     user: UserAccount
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
+    # async: a dependency that does no I/O is not worth a hop through the thread pool
+    return _store_of(request)
+
+
+def _store_of(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
@@ -102,7 +107,7 @@ def _login(request: Request, store: StoreDep) -> Login | None:
 MaybeLogin = Annotated[Login | None, Depends(_login)]
 
 
-def _current_user(login: MaybeLogin) -> UserAccount:
+async def _current_user(login: MaybeLogin) -> UserAccount:
     if login is None:
         raise LoginRequired
     return login.user
@@ -151,7 +156,7 @@ async def verify_csrf(request: Request) -> None:
     carry the CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``), else 403."""
     if request.method in SAFE_METHODS:
         return
-    store = get_store(request)
+    store = _store_of(request)
     login = await run_in_threadpool(_login, request, store)
     expected = expected_csrf(request, login)
     request.state.csrf_expected = expected

@@ -176,6 +176,20 @@ def run_next_job(store: Store, settings: WebSettings, *, runner: str = "inline")
     return job
 
 
+JOB_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Let pages go first: on Linux a thread is a task with its own nice value, and the
+    threads an examination starts (DuckDB's workers) inherit it, so a long examination takes
+    the CPU the pages leave. Elsewhere (no per-thread priority) nothing changes."""
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), max(current, JOB_NICENESS))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not allowed
+        pass
+
+
 class JobRunner:
     """``workers`` threads that claim and run queued jobs until ``stop``."""
 
@@ -203,6 +217,7 @@ class JobRunner:
             thread.join(timeout)
 
     def _loop(self) -> None:
+        _lower_priority()
         while not self._stop.is_set():
             try:
                 job = run_next_job(self.store, self.settings, runner=self.name)

@@ -34,6 +34,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(["html"], default_for_string=True, default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates ship in the package: no stat of every template per page
     )
     env.filters["when"] = _when
     return env

@@ -11,7 +11,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -46,6 +46,13 @@ def formula_safe(value: object) -> str:
 
 def _patient(store: StoreDep, org: OrgAccess, slug: str) -> Patient:
     found = store.patient_in(organisation_id=org.organisation_id, slug=slug)
+    if found is None:
+        raise HTTPException(status_code=404)
+    return found
+
+
+def _visit_ref(store: StoreDep, org: OrgAccess, visit_id: str) -> tuple[Patient, datetime]:
+    found = store.visit_ref_in(organisation_id=org.organisation_id, visit_id=visit_id)
     if found is None:
         raise HTTPException(status_code=404)
     return found
@@ -114,15 +121,19 @@ def patient_page(request: Request, org: OrgMember, store: StoreDep, patient_slug
 
 @router.get("/visits/{visit_id}")
 def visit_page(request: Request, org: OrgMember, store: StoreDep, visit_id: str) -> Response:
-    patient, visit = _visit(store, org, visit_id)
+    patient, at = _visit_ref(store, org, visit_id)
     adopted = {e.prescription_id for e in store.register(patient=patient) if e.status != "abandoned"}
+    with _VIEWS_LOCK:
+        view = _VIEWS.get(visit_id)
+    if view is None:
+        view = _view(_visit(store, org, visit_id)[1])
     return render(
         request,
         "visit.html",
         org=org,
         patient=patient,
-        visit=visit,
-        view=_view(visit),
+        visit={"id": visit_id, "at": at},
+        view=view,
         adopted=adopted,
         today=date.today().isoformat(),
     )
@@ -132,8 +143,11 @@ def _cached(request: Request, key: str, draw: Callable[[], str]) -> str:
     return cached_report(get_settings(request), key, draw)
 
 
-def _visit_html(request: Request, visit: Visit) -> str:
-    return _cached(request, visit_report_key(visit.id), lambda: render_html(visit.examination))
+def _visit_html(request: Request, store: StoreDep, org: OrgAccess, visit_id: str) -> str:
+    """The visit's report; its examination is loaded only when the report is not kept."""
+    return _cached(
+        request, visit_report_key(visit_id), lambda: render_html(_visit(store, org, visit_id)[1].examination)
+    )
 
 
 def _report(html: str, *, download: str | None = None) -> Response:
@@ -146,14 +160,14 @@ def _report(html: str, *, download: str | None = None) -> Response:
 @router.get("/visits/{visit_id}/report")
 def visit_report(request: Request, org: OrgMember, store: StoreDep, visit_id: str) -> Response:
     """The self-contained HTML report of the visit, as ``examine --report`` writes it."""
-    _, visit = _visit(store, org, visit_id)
-    return _report(_visit_html(request, visit))
+    _visit_ref(store, org, visit_id)
+    return _report(_visit_html(request, store, org, visit_id))
 
 
 @router.get("/visits/{visit_id}/report.html")
 def visit_report_download(request: Request, org: OrgMember, store: StoreDep, visit_id: str) -> Response:
-    patient, visit = _visit(store, org, visit_id)
-    return _report(_visit_html(request, visit), download=f"{patient.slug}-{visit.at:%Y-%m-%d}-report.html")
+    patient, at = _visit_ref(store, org, visit_id)
+    return _report(_visit_html(request, store, org, visit_id), download=f"{patient.slug}-{at:%Y-%m-%d}-report.html")
 
 
 @router.get("/visits/{visit_id}/examination.json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import re
 import sys
@@ -327,3 +328,58 @@ def test_job_workers_run_at_a_lower_priority_than_the_pages(web: Web) -> None:
         assert os.getpriority(os.PRIO_PROCESS, here) == before  # the thread serving pages keeps its own
     finally:
         runner.stop()
+
+
+JIRA_CSV = (
+    "Summary,Issue key,Issue id,Issue Type,Status,Priority,Assignee,Reporter,Created,Resolved\n"
+    "VPN drops,ITSM-1,10001,Incident,Resolved,High,ana,bo,24/Nov/26 3:15 PM,24/Nov/26 5:45 PM\n"
+    "New laptop,ITSM-2,10002,Service Request,Waiting for customer,Medium,,cy,25/Nov/26 9:00 AM,\n"
+    "Odd,ITSM-4,10004,Incident,Teleported,Low,,bo,25/Nov/26 9:00 AM,\n"
+)
+JIRA_CHANGELOG = {
+    "issues": [
+        {
+            "key": "ITSM-1",
+            "changelog": {
+                "histories": [
+                    {
+                        "created": "2026-11-24T15:20:00.000+0000",
+                        "author": {"displayName": "ana"},
+                        "items": [{"field": "status", "fromString": "Open", "toString": "In Progress"}],
+                    }
+                ]
+            },
+        }
+    ]
+}
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_jira_export_and_its_changelog_are_uploaded_together_and_examined(web: Web) -> None:
+    c = _owner(web)
+    r = c.post(
+        "/o/acme/uploads",
+        data={"csrf_token": web.csrf(c, "/o/acme/uploads")},
+        files=[
+            ("files", ("export.csv", JIRA_CSV.encode(), "text/csv")),
+            ("files", ("changelog.json", json.dumps(JIRA_CHANGELOG).encode(), "application/json")),
+        ],
+    )
+    assert r.status_code == 303
+    assert {u.filename: (u.kind, u.source) for u in web.store.uploads(organisation_id=1)} == {
+        "export.csv": ("csv", "jira"),
+        "changelog.json": ("json", "jira"),
+    }
+    page = c.get(r.headers["location"]).text
+    assert '<option value="jira" selected>' in page and "different sources" not in page
+    c.post(
+        "/o/acme/examinations",
+        data={"csrf_token": web.csrf(c, "/"), "upload": ["1", "2"], "source": "jira", "patient": "desk"},
+    )
+    run_next_job(web.store, web.settings)
+    job = web.store.job(organisation_id=1, job_id=1)
+    assert job is not None and job.status == "done", job.error if job else None
+    files = {f["file"]: (f["rows_read"], f["rows_quarantined"], f["reasons"]) for f in (job.result or {})["files"]}
+    # by hand: three issue rows, one with an unknown status; one history entry with one status item
+    assert files["export.csv"] == (3, 1, {"unknown_status": 1})
+    assert files["changelog.json"] == (1, 0, {})

@@ -67,6 +67,8 @@ def propose_source(path: Path, kind: str) -> str | None:
     """The source whose reader takes this file and whose columns its header holds, or None."""
     if kind == "xes":
         return "xes" if get_source("xes").recognises(path) else None
+    if kind == "json":
+        return "jira" if get_source("jira").recognises(path) else None
     if kind not in ("csv", "xlsx"):
         return None
     try:

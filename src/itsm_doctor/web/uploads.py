@@ -8,8 +8,8 @@ page's form puts it first): a file part before a valid token ends the request in
 one byte is written.
 
 Then each file's type is checked against its name: CSV (text, plain or gzip), XLSX (a zip
-holding ``xl/``), XES (XML holding ``<log``, plain or gzip) or ZIP (of those; unpacked into
-a folder with the sizes capped). A mismatch is refused (415) and the file deleted.
+holding ``xl/``), XES (XML holding ``<log``, plain or gzip), JSON (Jira's changelog, plain or
+gzip) or ZIP (of those; unpacked into a folder with the sizes capped). A mismatch is refused (415) and the file deleted.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from itsm_doctor.web.security import same_token
 
 __all__ = ["KINDS", "Received", "UploadRefused", "receive_multipart", "sniff_kind"]
 
-KINDS = ("csv", "xlsx", "xes", "zip")
+KINDS = ("csv", "xlsx", "xes", "json", "zip")
 _FIELD_LIMIT = 10_000  # bytes of a plain form field
 _ZIP_MEMBERS = 200
 
@@ -226,6 +226,10 @@ def sniff_kind(path: Path) -> str:
         if b"<log" in head or (head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<?xml") and b"<" in head[5:]):
             return "xes"
         raise UploadRefused(415, f"{path.name}: not an XES (XML) event log")
+    if stem.endswith(".json"):  # Jira's REST changelog, read beside its issue CSV
+        if head.lstrip(b"\xef\xbb\xbf \r\n\t")[:1] in (b"{", b"["):
+            return "json"
+        raise UploadRefused(415, f"{path.name}: not a JSON document")
     if name.endswith((".xlsx", ".zip")):
         if not zipfile.is_zipfile(path):
             raise UploadRefused(415, f"{path.name}: not a ZIP archive")
@@ -237,7 +241,7 @@ def sniff_kind(path: Path) -> str:
                 return "xlsx"
             raise UploadRefused(415, f"{path.name}: not an Excel workbook")
         return "zip"
-    raise UploadRefused(415, f"{path.name}: send CSV, XLSX, XES (plain or .gz) or ZIP files")
+    raise UploadRefused(415, f"{path.name}: send CSV, XLSX, XES, Jira changelog JSON (plain or .gz) or ZIP files")
 
 
 def unpack_zip(path: Path, *, limit: int) -> Path:

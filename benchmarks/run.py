@@ -6,9 +6,15 @@ Sections (add one = one entry in SECTIONS):
 - ``examination`` — intake and full examination of 1 M and 10 M events, and the process-mining
   subset against hand-written DuckDB SQL and pm4py (benchmarks/examination.py);
 - ``cli`` — ``itsm-doctor --help`` warm (target ≤ 0.5 s) and what importing the CLI loads
-  (benchmarks/cli_start.py).
+  (benchmarks/cli_start.py);
+- ``readers`` — every reader layout taken in at ``BENCH_ROWS`` rows (default 1 M; issue 17's targets
+  are at 10 M: ≤ 90 s, ≤ 4 GiB), time and peak memory (benchmarks/readers.py);
+- ``large`` — an examination of ``BENCH_EVENTS`` events (default 30 M) on DuckDB within
+  ``BENCH_MEMORY`` (default 8 GiB) (benchmarks/large_examination.py).
 
-    python benchmarks/run.py [simulation] [examination] [cli]
+Heavy sections belong under ``flock /tmp/itsm-heavy.lock`` on a shared machine.
+
+    python benchmarks/run.py [simulation] [examination] [cli] [readers] [large]
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ SECTIONS: dict[str, list[str]] = {
     "simulation": [str(HERE / "simulation.py")],
     "examination": [str(HERE / "examination.py")],
     "cli": [str(HERE / "cli_start.py")],
+    "readers": [str(HERE / "readers.py")],
+    "large": [str(HERE / "large_examination.py")],
 }
 
 

@@ -14,6 +14,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -232,3 +238,107 @@ def web(database: str, tmp_path: Path) -> Iterator[Web]:
         for c in w.clients:
             c.__exit__(None, None, None)
         store.close()
+
+
+# --- A real server and a real browser (the journey and browser tests) -----------------------
+
+CHROMIUM = os.environ.get("ITSM_DOCTOR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveSite:
+    """``itsm-doctor serve`` as a person runs it: uvicorn on a loopback port, job workers on,
+    the store in a temporary workspace whose first administrator the CLI created."""
+
+    url: str
+    workspace: Path
+    settings: WebSettings
+    store: Store
+    admin_email: str
+    password: str = PASSWORD
+
+
+def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``itsm-doctor ARGS`` in a child process (this checkout's sources first), checked."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "CI": "true"}
+    done = subprocess.run(
+        [sys.executable, "-m", "itsm_doctor", *args], input=stdin, capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, f"itsm-doctor {' '.join(args)}: {done.stdout}\n{done.stderr}"
+    return done
+
+
+@pytest.fixture()
+def live(tmp_path: Path) -> Iterator[LiveSite]:
+    """A real server on 127.0.0.1 (one job worker), its first administrator made by
+    ``itsm-doctor admin create --password-stdin``; stopped (and its workers joined) after."""
+    import uvicorn
+
+    workspace = tmp_path / "site"
+    admin = "admin@example.org"
+    made = run_cli(
+        "admin",
+        "create",
+        "--email",
+        admin,
+        "--name",
+        "Ada Admin",
+        "--password-stdin",
+        "--workspace",
+        str(workspace),
+        stdin=PASSWORD + "\n",
+    )
+    assert f"Administrator {admin} created." in made.stdout
+    settings = WebSettings(workspace=workspace, secret_key="journey-secret", job_workers=1)
+    store = Store.open(workspace=workspace)
+    app = create_app(settings, store=store)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="itsm-doctor-live", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield LiveSite(
+            url=f"http://127.0.0.1:{port}", workspace=workspace, settings=settings, store=store, admin_email=admin
+        )
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (no browser download); skips, saying why, without it.
+    One per module: Playwright's sync API allows one instance at a time in a thread, and other
+    modules (test_questionnaire_in_chromium.py) start their own."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Chromium: see the Makefile's system-deps target")
+        pytest.skip("Chromium not installed (make installs Debian's chromium; or set ITSM_DOCTOR_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

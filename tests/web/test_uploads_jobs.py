@@ -383,3 +383,45 @@ def test_a_jira_export_and_its_changelog_are_uploaded_together_and_examined(web:
     # by hand: three issue rows, one with an unknown status; one history entry with one status item
     assert files["export.csv"] == (3, 1, {"unknown_status": 1})
     assert files["changelog.json"] == (1, 0, {})
+
+
+def test_the_questionnaire_answers_feed_the_examination_job(web: Web, tmp_path: Path) -> None:
+    # Two agents strongly agree that tickets across teams have no owner (5 and 5): the job's
+    # diagnosis of ping-pong carries that statement as symptom evidence, value 5 (their mean),
+    # supporting it, and the visit has the maturity section `examine --symptoms` adds.
+    web.settings = web.app.state.settings = replace(web.settings, max_upload_bytes=8 * 1024 * 1024)
+    c = _owner(web)
+    patient = web.store.patient_in(organisation_id=1, slug="acme-it", create=True)
+    assert patient is not None
+    for name in ("Ana", "Bo"):
+        web.store.save_answers(
+            patient=patient,
+            respondent=name,
+            role="agent",
+            answers={"nobody-owns-the-ticket": 5, "incident-l1-incidents-get-fixed": True},
+        )
+    export, _rows = _simulated_export(tmp_path / "sim")
+    c.post(
+        "/o/acme/uploads",
+        data={"csrf_token": web.csrf(c, "/o/acme/uploads")},
+        files={"files": ("incident_event_log.csv", export, "text/csv")},
+    )
+    r = c.post(
+        "/o/acme/examinations",
+        data={
+            "csrf_token": web.csrf(c, "/o/acme/uploads"),
+            "upload": "1",
+            "source": "servicenow",
+            "patient": "acme-it",
+        },
+    )
+    assert r.status_code == 303
+    job = run_next_job(web.store, web.settings)
+    assert job is not None
+    done = web.store.job(organisation_id=1, job_id=1)
+    assert done is not None and done.status == "done", done.error if done else None
+    exam = c.get(f"/o/acme/visits/{done.visit_id}/examination.json").json()
+    [pingpong] = [d for d in exam["diagnoses"] if d["id"] == "assignment-ping-pong"]
+    [said] = [e for e in pingpong["evidence"] if e["kind"] == "symptom" and e["id"] == "nobody-owns-the-ticket"]
+    assert said["value"] == 5 and said["supports"] is True
+    assert exam.get("maturity"), "the answers' maturity section is missing"

@@ -66,11 +66,13 @@ class _Progress:
 
 def _examine(store: Store, settings: WebSettings, job: Job) -> tuple[str, int, dict[str, Any]]:
     """Run the examination of ``job``: (visit id, patient id, the intake summary)."""
+    from itsm_doctor.assessment.answers import save_answers
     from itsm_doctor.examination import examine
     from itsm_doctor.report import render_html
     from itsm_doctor.sources import SOURCE_NAMES
     from itsm_doctor.sources.base import SourceOptions
     from itsm_doctor.visits import rediagnose
+    from itsm_doctor.web.questionnaire_model import answers_file
 
     params = job.params
     source = str(params.get("source", ""))
@@ -92,6 +94,13 @@ def _examine(store: Store, settings: WebSettings, job: Job) -> tuple[str, int, d
     assert patient is not None
     workspace = patient_workspace(settings, organisation_id=job.organisation_id, patient_id=patient.id)
     workspace.mkdir(parents=True, exist_ok=True)
+    # the questionnaire's answers so far feed the diagnosis and the maturity section, as
+    # `examine --symptoms` does with the answers file `assess` writes
+    answer_sets = store.answer_sets_in(organisation_id=job.organisation_id, patient_id=patient.id)
+    symptoms: Path | None = None
+    if answer_sets:
+        symptoms = workspace / "answers.yaml"
+        save_answers(symptoms, answers_file(patient.slug, answer_sets))
     progress = _Progress(store, job.id)
     progress("reading the exports")
     exam, result = examine(
@@ -101,9 +110,10 @@ def _examine(store: Store, settings: WebSettings, job: Job) -> tuple[str, int, d
         options=SourceOptions(timezone=params.get("timezone") or None),
         engine="duckdb",
         patient=patient.slug,
+        symptoms=symptoms,
         progress=progress,
     )
-    data = rediagnose(exam.as_json(), store=store, who=patient, symptoms=None, sphere="enterprise")
+    data = rediagnose(exam.as_json(), store=store, who=patient, symptoms=symptoms, sphere="enterprise")
     # the visit names the files as the user uploaded them, never the server's paths
     for entry in data.get("intake") or []:
         entry["file"] = _shown_name(str(entry.get("file", "")), shown)

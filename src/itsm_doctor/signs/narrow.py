@@ -56,7 +56,7 @@ def _ci_recurrence_finish(table: pa.Table) -> tuple[float | None, dict[str, Any]
 
 def _problem_linked(r: Records) -> ibis.Table:
     t = of_type(r, "incident")
-    links = r["link"].filter(_.relation == "problem_of").select(lid=_.from_ticket_id).distinct()
+    links = r["link"].filter(_.relation == "problem_of").select(lid=_.to_ticket_id).distinct()
     j = t.left_join(links, t.ticket_id == links.lid)
     return j.select(ticket_id=t.ticket_id, value=share(j.problem_id.notnull() | j.lid.notnull()))
 
@@ -115,16 +115,18 @@ NARROW_SIGNS: tuple[Sign, ...] = (
         definition=(
             "Share of incidents that carry a problem id or a problem link, whether or not the export holds the "
             "problem records themselves; a few per cent is what a working problem management looks like. n/a "
-            "when no incident carries a link and no problem record is in the export: the records cannot tell an "
-            "export without the field (BPIC 2014's incident file has none) from a practice without links, so the "
-            "diagnosis then rests on recurrence on the same CI."
+            "when no incident carries a link, even where problem records are exported: the records cannot tell an "
+            "export without the field (BPIC 2014's incident file has none; BPIC 2013 exports its problems in logs "
+            "of their own, with no link to the incidents) from a practice without links, so the diagnosis then "
+            "rests on recurrence on the same CI."
         ),
         benchmark=Benchmark(
             good=0.01,
             poor=0.002,
             source="shared real logs: the ServiceNow sample links about 1.5 % of incidents (issue 13)",
         ),
-        needs=("ticket.problem_id|link.relation=problem_of|ticket.ticket_type=problem",),
+        needs=("ticket.problem_id|link.relation=problem_of",),
+        na_when="no incident carries a problem id or a problem link (the export may not carry the link)",
         per_ticket=_problem_linked,
     ),
 )

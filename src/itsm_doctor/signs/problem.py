@@ -44,9 +44,14 @@ PROBLEM_SIGNS: tuple[Sign, ...] = (
         practice="problem management",
         unit="ratio",
         direction="higher",
-        definition="Share of incidents linked to a problem record (problem id or problem link).",
+        definition=(
+            "Share of incidents linked to a problem record (problem id or problem link). n/a when no incident "
+            "carries either, even where problem records are exported: an empty link column cannot be told from a "
+            "column the export left out (BPIC 2013's incident log has none beside its problem logs)."
+        ),
         benchmark=Benchmark(good=0.15, poor=0.03, source="no published benchmark; ServiceNow Benchmarks define it"),
-        needs=("ticket.ticket_type=problem|ticket.problem_id|link.relation=problem_of",),
+        needs=("ticket.problem_id|link.relation=problem_of",),
+        na_when="no incident carries a problem id or a problem link (the export may not carry the link)",
         per_ticket=_problem_linked,
     ),
     Sign(

@@ -217,7 +217,7 @@ def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last_by: st
     session.emit(
         "link",
         f"""
-        SELECT DISTINCT {_id("number")} AS from_ticket_id, {_id("problem_id")} AS to_ticket_id,
+        SELECT DISTINCT {_id("problem_id")} AS from_ticket_id, {_id("number")} AS to_ticket_id,
                'problem_of' AS relation,
                '{SRC}' AS source FROM {staged} WHERE problem_id IS NOT NULL
         UNION SELECT DISTINCT {_id("number")}, {_id("caused_by")}, 'caused_by', '{SRC}' FROM {staged}

@@ -11,28 +11,22 @@ files in a temporary workspace, which the workers, on the same machine, read by 
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import math
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from itsm_doctor.engine import SPARK_LOG4J
 from itsm_doctor.examination import examine
 from itsm_doctor.signs import SIGNS
+from itsm_doctor.spark_cluster import ClusterError, LoopbackCluster
 
 pytestmark = [
     pytest.mark.spark,
@@ -41,108 +35,23 @@ pytestmark = [
 ]
 
 TICKETS = 400  # a small simulated patient: every practice's records, seconds to examine
-START_TIMEOUT = 180.0  # a loaded 2-core machine starts three JVMs slowly
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Cluster:
-    url: str  # spark://127.0.0.1:PORT
-    web: str  # the master's web UI, whose /json says what the master knows
-    env: dict[str, str]  # what a driver on this machine needs to reach it
-    logs: Path
-
-    def state(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.web}/json", timeout=5) as reply:
-            return json.loads(reply.read())  # type: ignore[no-any-return]
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    """Each JVM's process group (the worker's executors with it): TERM, then KILL after 30 s."""
-    for proc in procs:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    for proc in procs:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="session")
-def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    import pyspark
-
-    home = Path(pyspark.__file__).parent
-    classpath = str(home / "jars" / "*")
-    root = tmp_path_factory.mktemp("spark-cluster")
-    env = {
-        **os.environ,
-        "SPARK_HOME": str(home),  # workers build their executors' command line from it
-        "SPARK_LOCAL_IP": "127.0.0.1",
-        "PYSPARK_PYTHON": sys.executable,
-    }
-    port, web_port = _free_port(), _free_port()
-    java = [shutil.which("java") or "java", "-Xmx256m", f"-Dlog4j2.configurationFile={SPARK_LOG4J.as_uri()}"]
-    master = ["--host", "127.0.0.1", "--port", str(port), "--webui-port", str(web_port)]
-    daemons = [[*java, "-cp", classpath, "org.apache.spark.deploy.master.Master", *master]]
-    for i in (1, 2):
-        (root / f"worker-{i}").mkdir()
-        worker = ["--host", "127.0.0.1", "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port())]
-        daemons.append(
-            [
-                *java,
-                "-cp",
-                classpath,
-                "org.apache.spark.deploy.worker.Worker",
-                f"spark://127.0.0.1:{port}",
-                *worker,
-                "--work-dir",
-                str(root / f"worker-{i}"),
-            ]
-        )
-    procs: list[subprocess.Popen[bytes]] = []
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluster]:
+    """Two one-core workers offering 1 GB each; stopped (process groups and all) even when a test fails."""
+    cluster = LoopbackCluster(tmp_path_factory.mktemp("spark-cluster"), workers=2, cores=1, memory="1g")
     try:
-        for i, cmd in enumerate(daemons):
-            with (root / f"daemon-{i}.log").open("wb") as log:
-                procs.append(
-                    subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-                )
-        cluster = Cluster(url=f"spark://127.0.0.1:{port}", web=f"http://127.0.0.1:{web_port}", env=env, logs=root)
-        deadline = time.monotonic() + START_TIMEOUT
-        alive = 0
-        while alive < 2:
-            dead = [i for i, p in enumerate(procs) if p.poll() is not None]
-            if dead or time.monotonic() > deadline:
-                logs = "\n".join((root / f"daemon-{i}.log").read_text(errors="replace")[-2000:] for i in range(3))
-                pytest.fail(
-                    f"the Spark cluster did not come up (daemons {dead} exited, {alive} worker(s) alive):\n{logs}"
-                )
-            try:
-                alive = sum(w["state"] == "ALIVE" for w in cluster.state()["workers"])
-            except OSError:  # the master's web UI is not listening yet
-                alive = 0
-            time.sleep(1)
+        cluster.start()
+    except ClusterError as exc:
+        pytest.fail(str(exc))
+    try:
         yield cluster
     finally:
-        _stop(procs)
-        left = [p.pid for p in procs if _group_alive(p.pid)]
+        pids = cluster.pids()
+        left = cluster.stop()
         assert not left, f"Spark daemons still running after teardown: process groups {left}"
+        assert not [p for p in pids if Path(f"/proc/{p}").exists()]
 
 
 def _close(a: Any, b: Any, path: str, out: list[str]) -> None:
@@ -162,7 +71,7 @@ def _close(a: Any, b: Any, path: str, out: list[str]) -> None:
         out.append(f"{path}: {a!r} (DuckDB) != {b!r} (Spark)")
 
 
-def test_examination_on_the_cluster_equals_duckdb(spark_cluster: Cluster, tmp_path: Path) -> None:
+def test_examination_on_the_cluster_equals_duckdb(spark_cluster: LoopbackCluster, tmp_path: Path) -> None:
     exports = tmp_path / "exports"
     made = subprocess.run(
         [
@@ -185,7 +94,8 @@ def test_examination_on_the_cluster_equals_duckdb(spark_cluster: Cluster, tmp_pa
     assert made.returncode == 0, made.stderr
     # executors of 512 MB (the workers offer 1 GB each), both workers' cores
     env = {
-        **spark_cluster.env,
+        **os.environ,
+        **spark_cluster.driver_env(),
         "PYSPARK_SUBMIT_ARGS": "--conf spark.executor.memory=512m --conf spark.cores.max=2 pyspark-shell",
     }
     env.pop("COLUMNS", None)

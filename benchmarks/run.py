@@ -6,9 +6,12 @@ Sections (add one = one entry in SECTIONS):
 - ``examination`` — intake and full examination of 1 M and 10 M events, and the process-mining
   subset against hand-written DuckDB SQL and pm4py (benchmarks/examination.py);
 - ``cli`` — ``itsm-doctor --help`` warm (target ≤ 0.5 s) and what importing the CLI loads
-  (benchmarks/cli_start.py).
+  (benchmarks/cli_start.py);
+- ``spark`` — the examination on DuckDB, Spark local and a loopback Spark standalone cluster at
+  ``BENCH_SPARK_EVENTS`` (default 1 M and 10 M events), the cluster's findings checked equal to
+  DuckDB's (benchmarks/spark.py).
 
-    python benchmarks/run.py [simulation] [examination] [cli]
+    python benchmarks/run.py [simulation] [examination] [cli] [spark]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ SECTIONS: dict[str, list[str]] = {
     "simulation": [str(HERE / "simulation.py")],
     "examination": [str(HERE / "examination.py")],
     "cli": [str(HERE / "cli_start.py")],
+    "spark": [str(HERE / "spark.py")],
 }
 
 

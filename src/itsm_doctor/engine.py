@@ -39,6 +39,7 @@ __all__ = [
     "Records",
     "open_records",
     "records_from_arrow",
+    "spark_location",
     "spark_master",
     "spark_session",
 ]
@@ -305,6 +306,22 @@ def _referential(tables: dict[str, pa.Table]) -> bool:
     return True
 
 
+def spark_location(path: Path, workspace: Path) -> str:
+    """Where Spark reads the record file ``path``: the path itself (a local or shared
+    filesystem), or its copy under ``ITSM_DOCTOR_SPARK_RECORDS`` (e.g. ``s3a://bucket/patient``),
+    which mirrors ``WORKSPACE/records`` on storage every executor reaches (docs/spark.md)."""
+    base = os.environ.get("ITSM_DOCTOR_SPARK_RECORDS")
+    if not base:
+        return str(path)
+    try:
+        rel = path.resolve().relative_to((workspace / "records").resolve())
+    except ValueError:
+        raise EngineError(
+            f"file {path}: not under {workspace / 'records'}, so not in ITSM_DOCTOR_SPARK_RECORDS"
+        ) from None
+    return f"{base.rstrip('/')}/{rel.as_posix()}"
+
+
 def _open_committed(workspace: Path, engine: str) -> tuple[BaseBackend, dict[str, ibis.Table], dict[str, int]]:
     """A connection on ``engine`` and a table per canonical table over the committed files."""
     from itsm_doctor.intake.workspace import WorkspaceError, committed_files
@@ -326,7 +343,8 @@ def _open_committed(workspace: Path, engine: str) -> tuple[BaseBackend, dict[str
             if engine == "duckdb":
                 t = con.read_parquet(files, table_name=_table_name(name, tag))  # type: ignore[attr-defined]
             else:  # only the committed files: Spark is given them one by one, never the folder
-                con._session.read.parquet(*files).createOrReplaceTempView(_table_name(name, tag))  # type: ignore[attr-defined]
+                where = [spark_location(Path(f), workspace) for f in files]
+                con._session.read.parquet(*where).createOrReplaceTempView(_table_name(name, tag))  # type: ignore[attr-defined]
                 t = con.table(_table_name(name, tag))
             # the files' own footers know their rows: no scan
             counts[name] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)

@@ -114,7 +114,11 @@ class LoopbackCluster:
             raise ClusterError("no Java runtime on PATH (Spark runs on it)")
         home = self.pyspark_home()
         self.root.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "SPARK_HOME": str(home), **self.driver_env()}  # workers build executors from SPARK_HOME
+        # workers build their executors' command line from SPARK_HOME, and need the Scala version
+        # a Spark distribution's layout would tell (pyspark's jars name it: spark-launcher_2.13-…)
+        launcher = sorted((home / "jars").glob("spark-launcher_*.jar"))
+        scala = launcher[0].name.split("_", 1)[1].split("-", 1)[0] if launcher else "2.13"
+        env = {**os.environ, "SPARK_HOME": str(home), "SPARK_SCALA_VERSION": scala, **self.driver_env()}
         self.port, self.web_port = _free_port(), _free_port()
         base = [java, f"-Xmx{self.daemon_heap}", f"-Dlog4j2.configurationFile={LOG4J.as_uri()}", "-cp"]
         base.append(str(home / "jars" / "*"))

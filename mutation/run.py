@@ -41,17 +41,28 @@ class Scope:
 
 
 SCOPES: dict[str, Scope] = {
-    # the data-first sign cases, the generated docs/signs.md (document.py) and the process maps
+    # the data-first sign cases, the generated docs/signs.md (document.py), the process maps and the roles
     "signs": Scope(
         mutate=("src/itsm_doctor/signs/*",),
         tests=(
             "tests/signs/test_sign_cases.py",
             "tests/signs/test_sign_base.py",
             "tests/signs/test_signs_doc.py",
+            "tests/signs/test_roles.py",
             "tests/engine/test_mining.py",
+            # signs/roles.py (tiers inferred from routing, the roles file) is tested there
+            "tests/diagnosis/test_evidence.py",
         ),
     ),
-    "diagnosis": Scope(mutate=("src/itsm_doctor/diagnosis/*",), tests=("tests/diagnosis/test_diagnosis.py",)),
+    # the dysfunction cases and the engine by hand; the evidence-sufficiency rules of issue 13
+    "diagnosis": Scope(
+        mutate=("src/itsm_doctor/diagnosis/*",),
+        tests=(
+            "tests/diagnosis/test_diagnosis.py",
+            "tests/diagnosis/test_engine_by_hand.py",
+            "tests/diagnosis/test_evidence.py",
+        ),
+    ),
     "effect": Scope(
         mutate=("src/itsm_doctor/followup/effect.py",),
         tests=("tests/followup/test_spc_and_effect.py", "tests/followup/test_judge.py"),
@@ -114,11 +125,42 @@ def _mutmut(work: Path, *args: str, log: Path | None = None) -> subprocess.Compl
         return subprocess.run([str(exe), *args], cwd=work, env=env, text=True, stdout=out, stderr=out, check=False)
 
 
-def _survivors(work: Path) -> list[tuple[str, str]]:
-    """(mutant, its diff) for every mutant that no test killed."""
-    listing = _mutmut(work, "results").stdout
-    names = [line.split(":")[0].strip() for line in listing.splitlines() if line.strip().endswith(": survived")]
-    return [(n, _mutmut(work, "show", n).stdout.strip()) for n in names]
+# every mutant no test killed, with its diff, read in one process (``mutmut show`` per mutant
+# starts mutmut again each time: seconds per survivor)
+_UNKILLED = """
+import json
+from mutmut.__main__ import SourceFileMutationData, status_by_exit_code
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+from mutmut.utils.file_utils import walk_mutatable_files
+counts, out = {}, []
+for path in walk_mutatable_files():
+    data = SourceFileMutationData(path=path)
+    data.load()
+    for name, code in data.exit_code_by_key.items():
+        status = status_by_exit_code[code]
+        counts[status] = counts.get(status, 0) + 1
+        if status not in ("killed", "timeout", "caught by type check", "skipped"):
+            out.append([name, status, get_diff_for_mutant(name, path=path)])
+print(json.dumps({"counts": counts, "unkilled": out}))
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("mutmut")
+
+
+def _unkilled(work: Path) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
+    """The count of mutants by status, and (mutant, status, its diff) for every mutant that
+    survived, had no test or was not run."""
+    env = os.environ.copy()
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _UNKILLED], cwd=work, env=env, text=True, capture_output=True, check=True
+    )
+    found = json.loads(done.stdout)
+    return found["counts"], [(n, s, d.strip()) for n, s, d in found["unkilled"]]
 
 
 def run_scope(name: str, scope: Scope, *, workers: int) -> dict[str, int]:
@@ -132,22 +174,28 @@ def run_scope(name: str, scope: Scope, *, workers: int) -> dict[str, int]:
     if done.returncode != 0:
         print(log.read_text(encoding="utf-8")[-4000:], file=sys.stderr)
         raise SystemExit(f"mutmut failed on {name} (exit {done.returncode}); log in {work / 'run.log'}")
-    _mutmut(work, "export-cicd-stats")
-    stats: dict[str, int] = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text(encoding="utf-8"))
-    survivors = _survivors(work)
-    judged = stats["total"] - stats.get("skipped", 0) - stats.get("no_tests", 0)
-    killed = stats["killed"] + stats.get("timeout", 0) + stats.get("caught_by_type_check", 0)
+    counts, unkilled = _unkilled(work)
+    total = sum(counts.values())
+    killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("caught by type check", 0)
+    uncovered, unrun = counts.get("no tests", 0), counts.get("not checked", 0)
+    judged = total - counts.get("skipped", 0) - uncovered - unrun
     score = killed / judged if judged else 0.0
+    # the honest score: a mutant no test of the scope runs is a survivor too
+    strict = killed / (judged + uncovered) if judged + uncovered else 0.0
     head = (
-        f"{name}: {killed} of {judged} mutants killed ({score:.1%}), {stats['survived']} survived, "
-        f"{stats.get('no_tests', 0)} not covered by the scope's tests, in {minutes:.1f} min"
+        f"{name}: {killed} of {judged} mutants run killed ({score:.1%}; {strict:.1%} counting the not covered "
+        f"as survivors) — generated {total}, killed {counts.get('killed', 0)}, timeout {counts.get('timeout', 0)}, "
+        f"survived {counts.get('survived', 0)}, not covered by the scope's tests {uncovered}, not run {unrun}; "
+        f"mutmut {_version()}, {workers} worker(s), {minutes:.1f} min"
     )
     print(head, flush=True)
     body = [f"# Mutation testing: {name}", "", head, "", f"Mutated: {', '.join(scope.mutate)}"]
-    body += [f"Tests: {', '.join(scope.tests)}", "", "## Surviving mutants", ""]
-    body += [f"### {n}\n\n```diff\n{diff}\n```\n" for n, diff in survivors] or ["none"]
+    body += [f"Tests: {', '.join(scope.tests)}", ""]
+    for status in dict.fromkeys(["survived", "no tests", *(s for _, s, _ in unkilled)]):
+        body += [f"## Mutants: {status}", ""]
+        body += [f"### {n}\n\n```diff\n{diff}\n```\n" for n, s, diff in unkilled if s == status] or ["none", ""]
     (work / "summary.md").write_text("\n".join(body) + "\n", encoding="utf-8")
-    return stats
+    return counts
 
 
 def main(argv: list[str]) -> int:

@@ -389,3 +389,8 @@ def test_adopting_at_a_sign_s_worst_weeks_is_rarely_read_as_a_cure() -> None:
         pooled_cures += pooled.verdict == "healing"
     # the last month against the months after: 7 cures of 20; against the trend: 2
     assert pooled_cures >= 5 and its_cures <= 2
+
+
+def test_holm_caps_each_adjusted_p_at_one() -> None:
+    # 0.6 × 2 = 1.2 → 1; 0.7 × 1 = 0.7, raised to 1 (monotone)
+    assert holm([0.7, 0.6]) == [1.0, 1.0]

@@ -94,3 +94,76 @@ def test_xmr_limits_on_a_baseline_judge_the_points_after_it() -> None:
     assert not [s for s in xmr_chart([10, 12, 11, 13, 12, 20, 21, 19]).signals if s.rule == "beyond_3_sigma"]
     with pytest.raises(ValueError, match="baseline"):
         xmr_chart([1, 2, 3], baseline=1)
+
+
+def test_significance_is_strictly_below_alpha_and_alpha_is_passed_on() -> None:
+    # p exactly at alpha is not significant (p < alpha, as the module says)
+    assert verdict(before=0.3, after=0.1, p_value=0.05, wanted="down") == "no_effect_yet"
+    assert verdict(before=0.3, after=0.1, p_value=0.0499, wanted="down") == "healing"
+    assert verdict(before=0.1, after=0.3, p_value=0.01, wanted="up") == "healing"
+    assert verdict(before=0.3, after=0.3, p_value=0.01, wanted="up") == "no_effect_yet"
+    # 30 % → 10 % of 100 tickets: p = 0.000407, significant at 0.05, not at a stricter 0.0001
+    assert rate_effect(before=(30, 100), after=(10, 100), wanted="down", alpha=0.0001).verdict == "no_effect_yet"
+    # complete separation of five and five durations: p = 2/252 = 0.0079, not significant at 0.005
+    strict = duration_effect(before=[1, 2, 3, 4, 5], after=[6, 7, 8, 9, 10], wanted="down", alpha=0.005)
+    assert strict.verdict == "no_effect_yet"
+
+
+def test_an_effect_spells_its_test_sizes_and_measure() -> None:
+    effect = rate_effect(before=(30, 100), after=(10, 100), wanted="down")
+    h = 2 * math.asin(math.sqrt(0.1)) - 2 * math.asin(math.sqrt(0.3))  # −0.4421
+    assert effect.as_json() == {
+        "test": "two-proportion z-test",
+        "before": 0.3,
+        "after": 0.1,
+        "n_before": 100,
+        "n_after": 100,
+        "p_value": pytest.approx(0.000407, abs=1e-5),
+        "effect_size": pytest.approx(h),
+        "effect_measure": "Cohen's h",
+        "verdict": "healing",
+    }
+    grew = duration_effect(before=[1, 2, 3, 4, 5], after=[6, 7, 8, 9, 10], wanted="down")
+    assert grew.as_json() == {
+        "test": "Mann-Whitney U",
+        "before": 3.0,
+        "after": 8.0,
+        "n_before": 5,
+        "n_after": 5,
+        "p_value": pytest.approx(2 / 252),
+        "effect_size": pytest.approx(1.0),
+        "effect_measure": "rank-biserial correlation",
+        "verdict": "relapsing",
+    }
+
+
+def test_one_ticket_per_period_is_enough_and_none_is_refused() -> None:
+    # one ticket each: p1 = 1, p2 = 0, pooled 0.5, se = √(0.25 · 2) = 0.7071, z = 1.414, p = 0.1573;
+    # h = 2 asin 0 − 2 asin 1 = −π
+    one = rate_effect(before=(1, 1), after=(0, 1), wanted="down")
+    assert (one.p_value, one.effect_size, one.verdict) == (
+        pytest.approx(0.157299, abs=1e-6),
+        pytest.approx(-math.pi),
+        "no_effect_yet",
+    )
+    for before, after in (((0, 0), (1, 10)), ((1, 10), (0, 0))):
+        with pytest.raises(ValueError, match=r"^both periods need tickets$"):
+            rate_effect(before=before, after=after, wanted="down")
+    # no ticket with the trait in either period: se = 0, nothing can be told, p = 1
+    assert rate_effect(before=(0, 10), after=(0, 10), wanted="down").p_value == 1.0
+
+
+def test_one_duration_per_period_is_enough_and_unknown_durations_are_left_out() -> None:
+    # one 'before' value above three 'after' values: U = 0 of 3, rank-biserial −1, exact p = 2/4
+    one = duration_effect(before=[5.0], after=[1, 2, 3], wanted="down")
+    assert (one.n_before, one.before, one.after, one.effect_size) == (1, 5.0, 2.0, -1.0)
+    assert (one.p_value, one.verdict) == (pytest.approx(0.5), "no_effect_yet")
+    # None (a ticket still open) and NaN are dropped before the test: the five-and-five separation again
+    before: list[float | None] = [1, 2, None, 3, 4, math.nan, 5]
+    after: list[float | None] = [6, 7, None, 8, 9, 10]
+    gaps = duration_effect(before=before, after=after, wanted="down")  # type: ignore[arg-type]
+    assert (gaps.n_before, gaps.n_after, gaps.before, gaps.after) == (5, 5, 3.0, 8.0)
+    assert gaps.p_value == pytest.approx(2 / 252)
+    for empty_before, empty_after in (([], [1.0]), ([1.0], [math.nan])):
+        with pytest.raises(ValueError, match=r"^both periods need durations$"):
+            duration_effect(before=empty_before, after=empty_after, wanted="down")

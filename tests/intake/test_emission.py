@@ -54,7 +54,7 @@ def _events(ws: Path) -> list[tuple[object, ...]]:
     con = duckdb.connect()
     return con.execute(
         "SELECT ticket_id, seq, event_id, kind, from_status, to_status, from_group_id, to_group_id, activity "
-        f"FROM read_parquet('{ws}/event.parquet') ORDER BY ticket_id, seq"
+        f"FROM read_parquet('{ws}/event/*.parquet') ORDER BY ticket_id, seq"
     ).fetchall()
 
 
@@ -67,7 +67,7 @@ def test_events_by_row_are_whole_again_when_written(tmp_path: Path) -> None:
     counts, staged, _quarantine = _write(session, tmp_path / "stage")
 
     assert counts["event"] == 5 and counts["ticket"] == 2
-    assert staged["event"] == tmp_path / "stage" / "event.parquet"
+    assert staged["event"] == [tmp_path / "stage" / "event" / "part-0.parquet"]  # one part: far below 128 MiB
     assert _events(tmp_path / "stage") == [
         ("T1", 1, "T1:1", "status_change", None, "assigned", None, "G1", "row 2"),  # line 1 is the header
         ("T1", 2, "T1:2", "status_change", "assigned", "in_progress", "G1", "G1", "row 3"),

@@ -5,7 +5,8 @@ nothing (``base: false``), then ``drop``s whole tables, ``add``s rows. A row wit
 ``repeat: N`` stands for N rows whose ``ticket_id`` gets the suffix ``-0`` … ``-N-1``.
 ``expected`` is the headline value (compared to 1e-9) or ``n/a``; an n/a case names its
 ``reason`` (the start of the finding's reason, which must say why the records cannot show the sign).
-``n`` is the number of tickets (or other units) measured, when given.
+``n`` is the number of tickets (or other units) measured, when given; ``breakdowns`` (a value
+or n/a case) the breakdowns to compare, ``note`` the start of the finding's note.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ import yaml
 
 from itsm_doctor.engine import records_from_arrow
 from itsm_doctor.records.schema import SCHEMAS
+<<<<<<< HEAD
 from itsm_doctor.signs import SIGNS, compute, compute_all, get_sign
+=======
+from itsm_doctor.signs import SIGNS, compute, examine_signs, get_sign
+>>>>>>> main
 from itsm_doctor.signs.common import ratio_finish, time_share_summary
 
 HERE = Path(__file__).parent
@@ -97,25 +102,25 @@ def check(sign_id: str, case: dict[str, Any], engine: str = "duckdb") -> None:
     if expected == "n/a":
         assert finding.value is None and finding.status == "n/a", finding
         assert finding.reason and finding.reason.startswith(case["reason"]), finding.reason
-        if "n" in case:
-            assert finding.n == case["n"], finding
     else:
         assert finding.value == pytest.approx(float(expected), abs=1e-9), finding
         assert finding.reason is None, finding.reason
-        if "n" in case:
-            assert finding.n == case["n"], finding
-        for key, value in (case.get("breakdowns") or {}).items():
-            got_all = finding.breakdowns[key]
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    got = got_all[k]
-                    # a number is the breakdown's value; a mapping is compared whole
-                    got = got["value"] if isinstance(got, dict) and not isinstance(v, dict) else got
-                    assert got == pytest.approx(v, abs=1e-9), (key, k)
-            elif isinstance(value, list):
-                assert got_all == value, key
-            else:
-                assert got_all == pytest.approx(value, abs=1e-9), key
+    if "n" in case:
+        assert finding.n == case["n"], finding
+    if "note" in case:  # how the value was reached (the window a trend was measured over)
+        assert finding.note and finding.note.startswith(case["note"]), finding.note
+    for key, value in (case.get("breakdowns") or {}).items():
+        got_all = finding.breakdowns[key]
+        if isinstance(value, dict):
+            for k, v in value.items():
+                got = got_all[k]
+                # a number is the breakdown's value; a mapping is compared whole
+                got = got["value"] if isinstance(got, dict) and not isinstance(v, dict) else got
+                assert got == pytest.approx(v, abs=1e-9), (key, k)
+        elif isinstance(value, list):
+            assert got_all == value, key
+        else:
+            assert got_all == pytest.approx(value, abs=1e-9), key
 
 
 @pytest.mark.parametrize(("sign_id", "case"), _cases())
@@ -175,3 +180,21 @@ def test_time_share_summary_on_the_base_log() -> None:
     assert r.execute(time_share_summary(None)(r)).to_pylist() == [{"part": 157200, "whole": 302400, "n": 6}]
     user = r.execute(time_share_summary("awaiting_user")(r)).to_pylist()
     assert user == [{"part": 70800, "whole": 302400, "n": 6}]
+
+
+def test_examine_signs_measures_each_sign_in_order_and_reports_progress() -> None:
+    # the base log without its survey table: the two survey signs are n/a (the second answered from
+    # the shared cache), the reopen rate has its value; each finding is the one compute gives alone
+    r = records_from_arrow(build_tables({"drop": ["survey_response"]}), engine="duckdb")
+    names = ("incident.reopen_rate", "incident.customer_satisfaction", "incident.survey_response_rate")
+    asked = [get_sign(name) for name in names]
+    seen: list[str] = []
+    findings = examine_signs(r, signs=asked, progress=seen.append)
+    assert seen == [s.id for s in asked]
+    assert [f.sign.id for f in findings] == seen
+    alone = [compute(s, r) for s in asked]
+    assert [(f.value, f.status, f.reason, f.n) for f in findings] == [(f.value, f.status, f.reason, f.n) for f in alone]
+    assert [f.status for f in findings] == ["poor", "n/a", "n/a"]
+    assert findings[0].value == pytest.approx(0.25)
+    # without a progress callback, every declared sign is measured once
+    assert [f.sign.id for f in examine_signs(r, signs=asked[:1])] == [asked[0].id]

@@ -597,3 +597,57 @@ def test_a_history_given_twice_counts_once(tmp_path: Path) -> None:
     log = next(f for f in result.files if f.file.endswith(".json"))
     assert (log.rows_read, log.rows_quarantined, log.reasons) == (2, 1, {"exact_duplicate": 1})
     assert _q(tmp_path / "ws", "event", "SELECT count(*) FROM t WHERE kind = 'group_change'") == [(1,)]
+
+
+@pytest.mark.parametrize("shape", ["issues", "list", "bulk"])
+def test_a_large_changelog_is_streamed_to_the_same_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    """Past STREAM_BYTES the changelog is read one issue at a time (ijson): the same rows and records
+    as parsed whole, in each shape. Here every file counts as large."""
+    from itsm_doctor.sources import jira_changelog
+
+    csv = TEAMS.replace("Issue key,", "Issue key,Issue id,").replace("ITSM-1,", "ITSM-1,10001,")
+    csv = csv.replace("ITSM-2,", "ITSM-2,10002,")
+    histories = [b["changelog"]["histories"] for b in BOUNCES]  # type: ignore[index]
+    data: object = {
+        "issues": {"issues": BOUNCES},
+        "list": BOUNCES,
+        "bulk": {
+            "issueChangeLogs": [
+                {"issueId": i, "changeHistories": h} for i, h in zip(("10001", "10002"), histories, strict=True)
+            ]
+        },
+    }[shape]
+    for name in ("whole", "streamed"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "export.csv").write_text(csv, encoding="utf-8")
+        (tmp_path / name / "changelog.json").write_text(json.dumps(data), encoding="utf-8")
+    whole = run_intake([tmp_path / "whole"], source="jira", workspace=tmp_path / "ws-whole")
+    monkeypatch.setattr(jira_changelog, "STREAM_BYTES", 0)
+    streamed = run_intake([tmp_path / "streamed"], source="jira", workspace=tmp_path / "ws-streamed")
+    # BOUNCES: five changelog items over two issues, all read, none quarantined
+    assert [(Path(f.file).name, f.rows_read, f.rows_quarantined) for f in streamed.files] == [
+        (Path(f.file).name, f.rows_read, f.rows_quarantined) for f in whole.files
+    ]
+    assert sorted((Path(f.file).name, f.rows_read) for f in streamed.files) == [
+        ("changelog.json", 5),
+        ("export.csv", 2),
+    ]
+    assert streamed.records == whole.records
+    events = "SELECT ticket_id, seq, kind, ts, to_status, to_group_id FROM t ORDER BY 1, 2"
+    assert _q(tmp_path / "ws-streamed", "event", events) == _q(tmp_path / "ws-whole", "event", events)
+
+
+def test_a_large_json_that_is_no_changelog_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from itsm_doctor.sources import jira_changelog
+    from itsm_doctor.sources.base import IntakeError
+
+    monkeypatch.setattr(jira_changelog, "STREAM_BYTES", 0)
+    (tmp_path / "export.csv").write_text(TEAMS, encoding="utf-8")
+    (tmp_path / "list.json").write_text('[{"key": "ITSM-1", "changelog": {"histories": []}}, 2]', encoding="utf-8")
+    with pytest.raises(IntakeError, match=r"list\.json: not a Jira changelog: expected"):
+        run_intake([tmp_path / "export.csv", tmp_path / "list.json"], source="jira", workspace=tmp_path / "ws")
+    (tmp_path / "list.json").write_text('{"issues": [{"key": "ITSM-1", "changelog": {"histories": [}', encoding="utf-8")
+    with pytest.raises(IntakeError, match=r"list\.json: not a Jira changelog JSON"):
+        run_intake([tmp_path / "export.csv", tmp_path / "list.json"], source="jira", workspace=tmp_path / "ws")

@@ -131,8 +131,8 @@ def _diagnose_one(
         verdict = "present"
     elif likelihood >= POSSIBLE:
         verdict = "possible"
-    elif total > 0 and confidence < MIN_CONFIDENCE and not answered:
-        verdict = "undetermined"  # the little that is measured leans towards it: not enough to clear it
+    elif total >= 0 and confidence < MIN_CONFIDENCE and not answered:
+        verdict = "undetermined"  # the little that is measured does not lean against it: not enough to clear it
     else:
         verdict = "absent"
     causes: list[dict[str, Any]] = []

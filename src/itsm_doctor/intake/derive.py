@@ -65,7 +65,7 @@ def _order_events(session: IntakeSession) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_keys AS
-        SELECT rowid AS rid, _emission, _row, ticket_id, ts, to_status, pending_reason, to_group_id, to_agent_id,
+        SELECT _eid AS rid, _emission, _row, ticket_id, ts, to_status, pending_reason, to_group_id, to_agent_id,
                {mark} AS reason_mark, (row_number() OVER w)::INTEGER AS seq, {before}
         FROM stage_event
         WINDOW w AS (PARTITION BY ticket_id ORDER BY ts, coalesce(seq, 0), _file, _row),
@@ -102,13 +102,13 @@ def _event_select(columns: tuple[str, ...] | None) -> str:
 def final_event_sql(session: IntakeSession) -> tuple[str, list[object]]:
     """SQL (and its parameters) yielding the finished events.
 
-    Rows emitted whole are joined to their keys by position in ``stage_event``; an emission
+    Rows emitted whole are joined to their keys by their ``_eid`` in ``stage_event``; an emission
     by row reads its relation again and joins on ``_row``, so its wide columns never sat
     in ``stage_event``."""
     parts = []
     if session.whole_events:
         parts.append(
-            f"SELECT {_event_select(None)} FROM stage_event e JOIN _ev_keys k ON k.rid = e.rowid "
+            f"SELECT {_event_select(None)} FROM stage_event e JOIN _ev_keys k ON k.rid = e._eid "
             "WHERE e._emission IS NULL"
         )
     params: list[object] = []

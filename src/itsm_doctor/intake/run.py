@@ -3,7 +3,8 @@
 Workspace layout (a folder; one patient; ``intake.workspace`` keeps it consistent)::
 
     intake.json                         manifest: every committed batch, its report and its files
-    records/<table>/<batch>.parquet     canonical records, one file per table and batch
+    records/<table>/<batch>-<i>.parquet canonical records: per table and batch, parts of at most
+                                        128 MiB (records/storage.py)
     quarantine/<batch>.parquet          rejected rows: file, row (the file's line), column, reason,
                                         detail, record
 
@@ -26,6 +27,7 @@ import duckdb
 from itsm_doctor.intake.derive import derive, final_event_sql
 from itsm_doctor.intake.workspace import load_manifest, writing
 from itsm_doctor.records.schema import TABLES, duckdb_columns
+from itsm_doctor.records.storage import copy_parts
 from itsm_doctor.sources import check_mapping, get_source
 from itsm_doctor.sources.base import FileReport, IntakeError, IntakeSession, SourceOptions, fingerprint, quote_ident
 from itsm_doctor.sources.files import check_regular
@@ -103,15 +105,16 @@ def _batch_id(source: str, digests: dict[str, str], options: SourceOptions) -> s
 
 
 def intake_memory() -> str:
-    """DuckDB's memory limit for an intake: a quarter of the machine's memory, at least 2 GB
-    (``ITSM_DOCTOR_INTAKE_MEMORY`` overrides it). Beyond it, intake spills to the workspace:
-    bounded memory, but each spilled sort costs time (10 M events on 24 GiB: 2 GB → 6 GB
-    took the intake from 139 s to 114 s)."""
+    """DuckDB's memory limit for an intake: a quarter of the machine's memory, at least 2 GB and at
+    most 3 GB (``ITSM_DOCTOR_INTAKE_MEMORY`` overrides it). Beyond it, intake spills to the
+    workspace: bounded memory, whatever the size of the export. The 3 GB ceiling keeps a whole
+    intake (DuckDB, its allocator's slack and Python) within 4 GiB of resident memory on any
+    machine (issue 17); more memory saved little time (10 M events: 6 GB against 2 GB, 10-20 %)."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # not every platform tells
         return "2GB"
-    return f"{max(2 << 30, total // 4) >> 20}MB"
+    return f"{min(max(2 << 30, total // 4), 3 << 30) >> 20}MB"
 
 
 def run_intake(
@@ -230,36 +233,31 @@ def _report_from_json(data: dict[str, Any]) -> FileReport:
 _UNSORTED = frozenset({"ticket", "event", "status_interval"})
 
 
-def _write(session: IntakeSession, stage: Path) -> tuple[dict[str, int], dict[str, Path], Path | None]:
+def _write(session: IntakeSession, stage: Path) -> tuple[dict[str, int], dict[str, list[Path]], Path | None]:
     """Write the batch's tables and quarantine into the staging folder ``stage``: (rows per
-    table, the file of each non-empty table, the quarantine file if any row was quarantined)."""
+    table, the parts of each non-empty table (``stage/<table>/part-N.parquet``, records/storage.py),
+    the quarantine file if any row was quarantined)."""
     con = session.con
     counts: dict[str, int] = {}
-    staged: dict[str, Path] = {}
+    staged: dict[str, list[Path]] = {}
     # events last, once what the other tables held is freed: their join needs the memory
     for table in sorted(TABLES, key=lambda t: t == "event"):
         cols = ", ".join(f"{quote_ident(n)}::{t} AS {quote_ident(n)}" for n, t in duckdb_columns(table))
         sort = table not in _UNSORTED
-        target = stage / f"{table}.parquet"
         final = quote_ident("final_" + table)
         sql, params = final_event_sql(session) if table == "event" else (f"SELECT * FROM {final}", [])
         con.execute(f"SET preserve_insertion_order = {'true' if sort else 'false'}")
-        # COPY answers with the rows it wrote
-        written = con.execute(
-            f"COPY (SELECT {cols} FROM ({sql}){' ORDER BY ALL' if sort else ''}) TO ? (FORMAT parquet)",
-            [*params, str(target)],
-        ).fetchone()
-        counts[table] = int(written[0]) if written else 0
+        counts[table], parts = copy_parts(
+            con, f"SELECT {cols} FROM ({sql}){' ORDER BY ALL' if sort else ''}", params, stage / table
+        )
         if table == "ticket":
             con.execute("DROP TABLE final_ticket")
         if table == "event":
             [(keys,)] = con.execute("SELECT count(*) FROM _ev_keys").fetchall()
             if counts[table] != keys:  # an emission by row repeated a _row (or left it NULL)
                 raise RuntimeError(f"{counts[table]} events written for {keys} staged: a source broke its row key")
-        if counts[table]:
-            staged[table] = target
-        else:
-            target.unlink()
+        if parts:
+            staged[table] = parts
     con.execute("SET preserve_insertion_order = true")
     qn = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]  # type: ignore[index]
     quarantine = None

@@ -3,7 +3,7 @@
 Layout (one patient)::
 
     intake.json                  manifest: the committed batches, each naming the files it wrote
-    records/<table>/<name>.parquet
+    records/<table>/<name>-<i>.parquet   a batch's table: parts of at most 128 MiB (records/storage.py)
     quarantine/<batch>.parquet
     tmp/<run>/                   a writer's staging folder (removed when it ends, or by the next writer)
     .writer.lock                 held by the one writer at work (advisory ``flock``)
@@ -36,6 +36,7 @@ from typing import IO, Any
 import duckdb
 
 from itsm_doctor.records.schema import TABLES
+from itsm_doctor.records.storage import copy_parts
 
 __all__ = [
     "MANIFEST",
@@ -113,17 +114,21 @@ def _save_manifest(workspace: Path, manifest: dict[str, Any], *, run: str) -> No
     _fsync_dir(workspace)
 
 
-def batch_files(workspace: Path, entry: dict[str, Any]) -> dict[str, Path]:
-    """The record files of one committed batch, by table. Workspaces written before the
-    manifest named its files hold ``records/<table>/<batch>.parquet``."""
+def batch_files(workspace: Path, entry: dict[str, Any]) -> dict[str, list[Path]]:
+    """The record files of one committed batch, by table: the parts the manifest names (a
+    single file per table in workspaces written before parts; before the manifest named its
+    files, ``records/<table>/<batch>.parquet``)."""
     written = entry.get("written")
     if isinstance(written, dict):
-        return {table: workspace / rel for table, rel in written.items()}
+        return {
+            table: [workspace / rel for rel in ([named] if isinstance(named, str) else named)]
+            for table, named in written.items()
+        }
     out = {}
     for table in TABLES:
         path = workspace / "records" / table / f"{entry['batch']}.parquet"
         if path.exists():
-            out[table] = path
+            out[table] = [path]
     return out
 
 
@@ -131,8 +136,8 @@ def committed_files(workspace: Path) -> dict[str, list[Path]]:
     """Every committed record file, by table: what readers open."""
     out: dict[str, list[Path]] = {t: [] for t in TABLES}
     for entry in load_manifest(workspace)["batches"]:
-        for table, path in batch_files(workspace, entry).items():
-            out.setdefault(table, []).append(path)
+        for table, paths in batch_files(workspace, entry).items():
+            out.setdefault(table, []).extend(paths)
     return {t: sorted(files) for t, files in out.items()}
 
 
@@ -165,28 +170,24 @@ class WorkspaceWriter:
     def manifest(self) -> dict[str, Any]:
         return load_manifest(self.workspace)
 
-    def commit(self, entry: dict[str, Any], *, files: dict[str, Path], quarantine: Path | None) -> list[str]:
+    def commit(self, entry: dict[str, Any], *, files: dict[str, list[Path]], quarantine: Path | None) -> list[str]:
         """Make a staged batch visible: dedupe tickets across batches, move the files in, write
-        the manifest. Returns the notes the user sees about the dedupe."""
+        the manifest. ``files`` holds each table's parts (in one staging folder per table).
+        Returns the notes the user sees about the dedupe."""
         _crash_point("staged")
         manifest = self.manifest()
         notes, rewritten, retired = self._dedupe(manifest, entry, files)
-        written: dict[str, str] = {}
-        for table, staged in files.items():
-            final = self._final_name(table, entry["batch"])
-            os.replace(staged, final)
-            written[table] = str(final.relative_to(self.workspace))
+        written: dict[str, list[str]] = {}
+        for table, parts in files.items():
+            written[table] = self._move_parts(table, entry["batch"], parts)
             _crash_point("moving")
         for table_entry, table, new in rewritten:
-            final = self._final_name(table, table_entry["batch"])
-            if new is not None:
-                os.replace(new, final)
             old = batch_files(self.workspace, table_entry)
-            table_entry["written"] = {t: str(p.relative_to(self.workspace)) for t, p in old.items()}
+            table_entry["written"] = {t: [str(p.relative_to(self.workspace)) for p in ps] for t, ps in old.items()}
             if new is None:
                 table_entry["written"].pop(table, None)
             else:
-                table_entry["written"][table] = str(final.relative_to(self.workspace))
+                table_entry["written"][table] = self._move_parts(table, table_entry["batch"], new)
         entry["written"] = written
         if quarantine is not None:
             qdir = self.workspace / "quarantine"
@@ -230,23 +231,31 @@ class WorkspaceWriter:
                 if path.resolve() not in named:
                     path.unlink(missing_ok=True)
             records = self.workspace / "records"
-            for folder in records.iterdir() if records.is_dir() else ():
+            # empty batch folders first, then empty table folders
+            for folder in sorted(records.rglob("*"), key=lambda p: -len(p.parts)) if records.is_dir() else ():
                 if folder.is_dir() and not any(folder.iterdir()):
                     folder.rmdir()
         finally:
             guard.close()
 
-    def _final_name(self, table: str, batch: str) -> Path:
+    def _move_parts(self, table: str, batch: str, parts: list[Path]) -> list[str]:
+        """Move ``parts`` to ``records/<table>/<batch>-<i>.parquet``; returns their paths relative
+        to the workspace, for the manifest."""
         folder = self.workspace / "records" / table
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{batch}.parquet"
-        if path.exists():  # a rewrite of a committed batch: a new name, the old file stays for readers
-            path = folder / f"{batch}.{self.run}.parquet"
-        return path
+        stem = batch
+        if (folder / f"{batch}.parquet").exists() or any(folder.glob(f"{batch}-*.parquet")):
+            stem = f"{batch}.{self.run}"  # a rewrite of a committed batch: new names, the old parts stay for readers
+        moved = []
+        for i, part in enumerate(parts):
+            final = folder / f"{stem}-{i}.parquet"
+            os.replace(part, final)
+            moved.append(str(final.relative_to(self.workspace)))
+        return moved
 
     def _dedupe(
-        self, manifest: dict[str, Any], entry: dict[str, Any], files: dict[str, Path]
-    ) -> tuple[list[str], list[tuple[dict[str, Any], str, Path | None]], list[Path]]:
+        self, manifest: dict[str, Any], entry: dict[str, Any], files: dict[str, list[Path]]
+    ) -> tuple[list[str], list[tuple[dict[str, Any], str, list[Path] | None]], list[Path]]:
         """Keep each ticket id once across batches: the latest version wins (see the module)."""
         earlier = [(e, batch_files(self.workspace, e)) for e in manifest["batches"]]
         earlier = [(e, f) for e, f in earlier if "ticket" in f]
@@ -258,11 +267,9 @@ class WorkspaceWriter:
             everyone = [*earlier, (entry, files)]
             # committed batches hold each id once already: only ids of the new batch can repeat,
             # and only those are looked at further (no event of an untouched ticket is read)
-            held = " UNION ALL ".join(
-                f"SELECT ticket_id FROM read_parquet({_lit(str(f['ticket']))})" for _e, f in earlier
-            )
+            held = " UNION ALL ".join(f"SELECT ticket_id FROM {_parquet(f['ticket'])}" for _e, f in earlier)
             con.execute(
-                f"CREATE TEMP TABLE dup AS SELECT DISTINCT ticket_id FROM read_parquet({_lit(str(files['ticket']))}) "
+                f"CREATE TEMP TABLE dup AS SELECT DISTINCT ticket_id FROM {_parquet(files['ticket'])} "
                 f"WHERE ticket_id IN ({held})"
             )
             [(n_dup,)] = con.execute("SELECT count(*) FROM dup").fetchall()
@@ -276,12 +283,12 @@ class WorkspaceWriter:
                     "(SELECT max(ev.ts) FROM ev WHERE ev.ticket_id = t.ticket_id AND ev.pos = ?))"
                 )
                 parts.append(
-                    f"SELECT ticket_id, ? AS pos, ? AS batch, {reach} AS reach FROM read_parquet(?) t "
+                    f"SELECT ticket_id, ? AS pos, ? AS batch, {reach} AS reach FROM {_parquet(f['ticket'])} t "
                     "WHERE ticket_id IN (SELECT ticket_id FROM dup)"
                 )
-                params += [pos, e["batch"], pos, str(f["ticket"])]
+                params += [pos, e["batch"], pos]
             events = [
-                f"SELECT ticket_id, ts, {pos} AS pos FROM read_parquet({_lit(str(f['event']))}) "
+                f"SELECT ticket_id, ts, {pos} AS pos FROM {_parquet(f['event'])} "
                 "WHERE ticket_id IN (SELECT ticket_id FROM dup)"
                 for pos, (_e, f) in enumerate(everyone)
                 if "event" in f
@@ -305,31 +312,31 @@ class WorkspaceWriter:
             if not lost:
                 return [], [], []
             notes: list[str] = []
-            rewritten: list[tuple[dict[str, Any], str, Path | None]] = []
+            rewritten: list[tuple[dict[str, Any], str, list[Path] | None]] = []
             retired: list[Path] = []
             for pos, n in sorted(lost.items()):
                 e, f = everyone[pos]
-                for table, path in f.items():
+                for table, paths in f.items():
                     key = TICKET_KEYS.get(table)
                     if key is None:
                         continue
-                    new = self.stage / f"dedupe-{pos}-{table}.parquet"
-                    kept = con.execute(
-                        f"COPY (SELECT * FROM read_parquet(?) WHERE {key} NOT IN "
-                        f"(SELECT ticket_id FROM losers WHERE pos = ?)) TO ? (FORMAT parquet)",
-                        [str(path), pos, str(new)],
-                    ).fetchone()
-                    rows = int(kept[0]) if kept else 0
-                    if e is entry:
-                        os.replace(new, path)  # still staged: rewritten in place
-                        if not rows:
-                            path.unlink()
+                    rows, new = copy_parts(
+                        con,
+                        f"SELECT * FROM {_parquet(paths)} WHERE {key} NOT IN "
+                        "(SELECT ticket_id FROM losers WHERE pos = ?)",
+                        [pos],
+                        self.stage / f"dedupe-{pos}-{table}",
+                    )
+                    if e is entry:  # still staged: its folder is replaced by the rewritten one
+                        shutil.rmtree(paths[0].parent)
+                        if new:
+                            os.replace(new[0].parent, paths[0].parent)
+                            files[table] = [paths[0].parent / p.name for p in new]
+                        else:
                             del files[table]
                     else:
-                        rewritten.append((e, table, new if rows else None))
-                        if not rows:
-                            new.unlink()
-                        retired.append(path)
+                        rewritten.append((e, table, new or None))
+                        retired.extend(paths)
                     e.setdefault("records", {})[table] = rows
                 if e is entry:
                     notes.append(
@@ -350,6 +357,11 @@ class WorkspaceWriter:
 
 def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _parquet(paths: Sequence[Path]) -> str:
+    """``read_parquet`` over the given files (the paths are the workspace's own, quoted)."""
+    return f"read_parquet([{', '.join(_lit(str(p)) for p in paths)}])"
 
 
 def check_writable(workspace: Path) -> None:

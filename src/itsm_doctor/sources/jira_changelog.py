@@ -6,6 +6,10 @@ Read shapes: search results with ``expand=changelog`` (``{"issues": [{"key", "fi
 (``{"issueChangeLogs": [{"issueId", "changeHistories": [...]}]}``, keyed by issue id, which the
 CSV's ``Issue id`` column turns into the key). Comments carry their author and, from JSM,
 ``jsdPublic`` (false: an internal note).
+
+A file past ``STREAM_BYTES`` (64 MiB) is streamed with ijson, one issue at a time, so memory does
+not grow with the export (a 10 M-item changelog is about 2 GB of JSON, ten times that as Python
+objects); a smaller one is parsed whole, which also tells a document nested too deep for a parser.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import ijson  # type: ignore[import-untyped]
 
 from itsm_doctor.sources.base import IntakeError, IntakeSession, RawTable
 
@@ -40,6 +46,10 @@ HEADER = (
 _MARKS = (b'"changelog"', b'"issueChangeLogs"', b'"changeHistories"', b'"histories"')
 _PEEK = 1 << 20
 _BATCH = 50_000  # rows handed to DuckDB at a time: the text rows never all sit in Python
+STREAM_BYTES = 64 << 20
+_NOT_JIRA = (
+    'not a Jira changelog: expected {"issues": [...]}, an issue {"key", "changelog"} or {"issueChangeLogs": [...]}'
+)
 
 
 def _open(path: Path) -> io.BufferedIOBase:
@@ -109,8 +119,40 @@ def _issues(data: Any) -> Iterator[tuple[str | None, str | None, dict[str, Any]]
             yield _str(issue.get("key")), _str(issue.get("id")), issue
 
 
-def _rows(data: Any) -> Iterator[list[str | None]]:
-    for key, issue_id, issue in _issues(data):
+def _shape(path: Path) -> str:
+    """The top of a large changelog: ``list`` (of issues), ``issues`` (search results), ``bulk``
+    (``issueChangeLogs``) or ``other`` (parsed whole). Reads only the tokens before the array."""
+    with _open(path) as fh:
+        for prefix, event, value in ijson.parse(fh):
+            if prefix == "" and event == "start_array":
+                return "list"
+            if prefix == "" and event == "map_key" and value in ("issues", "issueChangeLogs"):
+                return "issues" if value == "issues" else "bulk"
+            if prefix == "" and event in ("end_map", "string", "number", "boolean", "null"):
+                return "other"
+    return "other"
+
+
+def _streamed(path: Path, shape: str) -> Iterator[tuple[str | None, str | None, dict[str, Any]]]:
+    """(key, id, issue) of each issue of a large changelog, one issue in memory at a time."""
+    prefix = {"list": "item", "issues": "issues.item", "bulk": "issueChangeLogs.item"}[shape]
+    try:
+        with _open(path) as fh:
+            for item in ijson.items(fh, prefix, use_float=True):
+                if shape == "bulk":
+                    if isinstance(item, dict):
+                        hist = item.get("changeHistories") or []
+                        yield None, _str(item.get("issueId")), {"changelog": {"histories": hist}}
+                elif isinstance(item, dict) and (shape == "issues" or "key" in item):
+                    yield _str(item.get("key")), _str(item.get("id")), item
+                elif shape == "list":
+                    raise IntakeError(_NOT_JIRA, file=str(path))
+    except (ijson.JSONError, UnicodeDecodeError, OSError, EOFError) as exc:
+        raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
+
+
+def _rows(issues: Iterator[tuple[str | None, str | None, dict[str, Any]]]) -> Iterator[list[str | None]]:
+    for key, issue_id, issue in issues:
         log = issue.get("changelog") or {}
         for h in log.get("histories") or log.get("values") or []:
             author = h.get("author") or {}
@@ -156,15 +198,18 @@ def _rows(data: Any) -> Iterator[list[str | None]]:
 def load_changelog(session: IntakeSession, path: Path, *, source: str) -> RawTable:
     """Load a changelog JSON as a text table (columns ``HEADER``) with the session's accounting."""
     rep = session.add_file(path, source=source)
+    if path.stat().st_size > STREAM_BYTES:
+        try:
+            shape = _shape(path)
+        except (ijson.JSONError, UnicodeDecodeError, OSError, EOFError) as exc:
+            raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
+        if shape != "other":
+            return session.stage_rows(path, rep, header=HEADER, rows=_rows(_streamed(path, shape)), batch=_BATCH)
     try:
         with _open(path) as fh:
             data = json.loads(fh.read().decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError, OSError, EOFError) as exc:
         raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
     if not _is_jira(data):
-        raise IntakeError(
-            'not a Jira changelog: expected {"issues": [...]}, an issue {"key", "changelog"} or '
-            '{"issueChangeLogs": [...]}',
-            file=str(path),
-        )
-    return session.stage_rows(path, rep, header=HEADER, rows=_rows(data), batch=_BATCH)
+        raise IntakeError(_NOT_JIRA, file=str(path))
+    return session.stage_rows(path, rep, header=HEADER, rows=_rows(_issues(data)), batch=_BATCH)

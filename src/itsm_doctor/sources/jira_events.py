@@ -35,15 +35,33 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
         "NULL::VARCHAR AS to_id, NULL::VARCHAR AS to_s, NULL::VARCHAR AS author, NULL::VARCHAR AS author_ref, "
         "NULL::VARCHAR AS public, NULL::VARCHAR AS body WHERE false"
     ]
+    # each changelog row's issue key (the CSV's key for a bulk changelog's issue id) and time,
+    # computed once: as correlated subqueries inside the quarantine conditions they made the
+    # reading quadratic (243 k rows: 487 s)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE jira_issue_by_id AS SELECT issue_id, min(key) AS key FROM jira_issue "
+        "WHERE issue_id IS NOT NULL GROUP BY issue_id"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE jira_issue_opened AS SELECT key, min(created) AS created FROM jira_issue "
+        "WHERE key IS NOT NULL GROUP BY key"
+    )
     for log in logs:
         c = log.col
-        by_id = f"(SELECT min(i.key) FROM jira_issue i WHERE i.issue_id = {c('issue id')})"
-        key = f"coalesce(nullif(trim({c('issue key')}), ''), {by_id})"
+        keyed = f"{log.name}_key"
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {keyed} AS
+            SELECT l._row, coalesce(nullif(trim(l.{c("issue key")}), ''), b.key) AS key,
+                   {_ts("l." + c("created"))} AS ts
+            FROM {log.name} l LEFT JOIN jira_issue_by_id b ON b.issue_id = l.{c("issue id")}
+            """
+        )
         session.quarantine_where(
             log,
             reason="missing_key",
             column="issue key",
-            condition=f"({key}) IS NULL",
+            condition=f"_row IN (SELECT _row FROM {keyed} WHERE key IS NULL)",
             detail=f"coalesce('issue id ' || {c('issue id')} || ' names no issue of the CSV export', 'empty')",
         )
         session.quarantine_unparseable(log, column="created", expr=_ts(c("created")))
@@ -54,22 +72,23 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
         session.quarantine_where(
             log,
             reason="unknown_ticket",
-            condition=f"({key}) NOT IN (SELECT key FROM jira_issue WHERE key IS NOT NULL)",
+            condition=f"_row IN (SELECT k._row FROM {keyed} k ANTI JOIN jira_issue_opened i USING (key) "
+            "WHERE k.key IS NOT NULL)",
             detail="'the event names a ticket no file describes'",
         )
         session.quarantine_where(
             log,
             reason="event_before_creation",
-            condition=f"{_ts(c('created'))} < (SELECT min(i.created) FROM jira_issue i WHERE i.key = ({key})) "
-            "- INTERVAL 1 MINUTE",
+            condition=f"_row IN (SELECT k._row FROM {keyed} k JOIN jira_issue_opened i USING (key) "
+            "WHERE k.ts < i.created - INTERVAL 1 MINUTE)",
             detail="'an event is dated before its ticket was opened'",
         )
         parts.append(
             f"""
-            SELECT {sql_str(log.file)}, _row, {c("record")}, {key}, {_ts(c("created"))}, lower({c("field")}),
+            SELECT {sql_str(log.file)}, l._row, {c("record")}, k.key, k.ts, lower({c("field")}),
                    {c("from")}, {c("from string")}, {c("to")}, {c("to string")}, {c("author")}, {c("author id")},
                    {c("public")}, {c("body")}
-            FROM {log.accepted}
+            FROM {log.accepted} l JOIN {keyed} k ON k._row = l._row
             """
         )
     con.execute(

@@ -122,8 +122,9 @@ def _layout(raw: RawTable) -> str:
     return "list"
 
 
-def _stage(session: IntakeSession, raw: RawTable, tz: str) -> str:
-    """The accepted rows with typed, named columns (missing columns are null)."""
+def _stage(session: IntakeSession, raw: RawTable, tz: str, *, view: bool = False) -> str:
+    """The accepted rows with typed, named columns (missing columns are null); a view when the
+    caller reads it once (the snapshot diff), else a table."""
     c, o = raw.col, raw.col_or_null
     state = raw.col("incident_state") if raw.has("incident_state") else raw.col("state")
     opened = o("opened_at")
@@ -142,7 +143,7 @@ def _stage(session: IntakeSession, raw: RawTable, tz: str) -> str:
     staged = f"{raw.name}_sn"
     session.con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {staged} AS
+        CREATE OR REPLACE TEMP {"VIEW" if view else "TABLE"} {staged} AS
         SELECT r._row, trim({c("number")}) AS number, {_val(o("sys_id"))} AS sys_id,
                {_val(state)} AS state_raw, st.status, coalesce(h.reason, st.reason) AS reason,
                {_ts(opened, tz)} AS opened_at, {_ts(o("resolved_at"), tz)} AS resolved_at,
@@ -173,7 +174,9 @@ def _id(expr: str) -> str:
     return f"'{SRC}:' || {expr}"
 
 
-def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last_by: str) -> None:
+def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last: str) -> None:
+    """Tickets (each number's row that ``last`` picks, a SQL filter over ``staged``), groups,
+    agents and links."""
     session.emit(
         "ticket",
         f"""
@@ -196,7 +199,7 @@ def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last_by: st
                CASE WHEN caused_by IS NOT NULL THEN {_id("caused_by")} END AS caused_by_change_id,
                CASE WHEN rfc IS NOT NULL THEN {_id("rfc")} END AS fixed_by_change_id,
                ? AS _file, _row
-        FROM (SELECT * FROM {staged} QUALIFY row_number() OVER (PARTITION BY number ORDER BY {last_by}) = 1) s
+        FROM (SELECT * FROM {staged} WHERE {last}) s
         LEFT JOIN (VALUES {", ".join(f"({sql_str(k)}, {sql_str(v)})" for k, v in TYPES.items())}) m(prefix, ticket_type)
                ON m.prefix = upper(left(number, 3))
         LEFT JOIN sn_channel ch ON ch.label = lower(contact_type)
@@ -228,8 +231,21 @@ def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last_by: st
 
 
 def _read_snapshot(session: IntakeSession, raw: RawTable, tz: str) -> None:
-    staged = _stage(session, raw, tz)
+    """Events from diffing each snapshot with the one before it of the same number, and the ticket
+    from the last: one window over (number, sys_mod_count, sys_updated_at) computes both, in one
+    sort (the rows are typed on the way in, never stored typed twice)."""
+    staged = _stage(session, raw, tz, view=True)
+    diff = f"{raw.name}_diff"
     order = "coalesce(mod_count, -1), updated_at, _row"
+    session.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {diff} AS
+        SELECT *, lag(state_raw) OVER w AS prev_state, lag(status) OVER w AS prev_status,
+               lag(reason) OVER w AS prev_reason, lag(grp) OVER w AS prev_grp, lag(agent) OVER w AS prev_agent,
+               lag(priority_raw) OVER w AS prev_priority, lead(_row) OVER w IS NULL AS is_last
+        FROM {staged} WINDOW w AS (PARTITION BY number ORDER BY {order})
+        """
+    )
     session.emit(
         "event",
         f"""
@@ -251,17 +267,13 @@ def _read_snapshot(session: IntakeSession, raw: RawTable, tz: str) -> None:
                CASE WHEN grp IS NOT NULL THEN {_id("grp")} END AS to_group_id,
                CASE WHEN agent IS NOT NULL THEN {_id("agent")} END AS to_agent_id,
                'snapshot_diff' AS origin, '{SRC}' AS source, ? AS _file, _row
-        FROM (
-            SELECT *, lag(state_raw) OVER w AS prev_state, lag(status) OVER w AS prev_status,
-                   lag(reason) OVER w AS prev_reason, lag(grp) OVER w AS prev_grp, lag(agent) OVER w AS prev_agent,
-                   lag(priority_raw) OVER w AS prev_priority
-            FROM {staged} WINDOW w AS (PARTITION BY number ORDER BY {order})
-        )
+        FROM {diff}
         """,
         [raw.file],
     )
-    _emit_tickets(session, staged, raw.file, last_by="coalesce(mod_count, -1) DESC, updated_at DESC, _row DESC")
-    _note_snapshot_gaps(session, staged)
+    _emit_tickets(session, diff, raw.file, last="is_last")
+    _note_snapshot_gaps(session, diff)
+    session.con.execute(f"DROP TABLE {diff}")
 
 
 def _note_snapshot_gaps(session: IntakeSession, staged: str) -> None:
@@ -312,7 +324,8 @@ def _read_list(session: IntakeSession, raw: RawTable, tz: str, *, audited: bool)
             [raw.file, raw.file, raw.file],
         )
     session.con.execute(f"CREATE OR REPLACE TEMP TABLE sn_keys AS SELECT number, sys_id FROM {staged_ok} s")
-    _emit_tickets(session, staged_ok, raw.file, last_by="_row")
+    # the list's duplicates are quarantined: each number is one row
+    _emit_tickets(session, staged_ok, raw.file, last="TRUE")
 
 
 def _read_audit(session: IntakeSession, raw: RawTable, tz: str) -> None:
@@ -320,6 +333,17 @@ def _read_audit(session: IntakeSession, raw: RawTable, tz: str) -> None:
     session.quarantine_missing(raw, column="documentkey")
     session.quarantine_unparseable(raw, column="sys_created_on", expr=_ts(c("sys_created_on"), tz))
     session.con.execute("CREATE TEMP TABLE IF NOT EXISTS sn_keys (number VARCHAR, sys_id VARCHAR)")
+    # documentkey → number, by sys_id first, else the number itself: one equality join (an OR in
+    # the join condition made it a nested loop, quadratic in the rows: 200 k rows took minutes)
+    session.con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE sn_doc AS
+        SELECT documentkey, arg_min(number, pref) AS number FROM (
+            SELECT sys_id AS documentkey, number, 0 AS pref FROM sn_keys WHERE sys_id IS NOT NULL
+            UNION ALL SELECT number, number, 1 FROM sn_keys WHERE number IS NOT NULL
+        ) GROUP BY documentkey
+        """
+    )
     field = f"lower({_val(c('fieldname'))})"
     new, old = _val(c("newvalue")), _val(c("oldvalue"))
     session.emit(
@@ -340,7 +364,7 @@ def _read_audit(session: IntakeSession, raw: RawTable, tz: str) -> None:
                CASE WHEN {_val(o("user"))} IS NOT NULL THEN {_id(_val(o("user")))} END AS actor_id,
                'history' AS origin, '{SRC}' AS source, ? AS _file, r._row
         FROM {raw.accepted} r
-        LEFT JOIN sn_keys k ON k.sys_id = {_val(c("documentkey"))} OR k.number = {_val(c("documentkey"))}
+        LEFT JOIN sn_doc k ON k.documentkey = {_val(c("documentkey"))}
         LEFT JOIN sn_state st ON st.label = lower({new})
         """,
         [raw.file],

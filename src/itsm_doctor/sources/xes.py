@@ -57,51 +57,69 @@ def _local(tag: Any) -> str:
     return str(tag).rsplit("}", 1)[-1]
 
 
-def _events(path: Path) -> Iterator[list[str | None]]:
-    """One list of HEADER cells per event, in file order."""
-    trace_attrs: dict[str, str] = {}
+def _trace_attributes(trace: Any) -> tuple[str | None, str | None, int]:
+    """(case, the other attributes as JSON, how many attribute children) of a trace element so far."""
     case: str | None = None
-    event: list[str | None] | None = None
-    extra: dict[str, str] = {}
-    depth_in_event = 0
+    attrs: dict[str, str] = {}
+    n = 0
+    for child in trace:
+        if not isinstance(child.tag, str) or _local(child.tag) == "event":
+            continue
+        n += 1
+        key, value = child.get("key"), child.get("value")
+        if key == "concept:name":
+            case = value
+        elif key is not None:
+            attrs[key] = value or ""
+    return case, (json.dumps(attrs, ensure_ascii=False) if attrs else None), n
+
+
+def _events(path: Path) -> Iterator[list[str | None]]:
+    """One list of HEADER cells per event, in file order.
+
+    lxml reports only the ends of ``event`` and ``trace`` elements (the tag filter runs in C, so
+    the attribute elements, six or more per event, cost no Python step); an event reads its own
+    attribute children, and its trace's attributes are read once per trace (again when one
+    arrives after an event). A finished trace is cleared and dropped from the log element."""
+    trace: Any = None
+    case: str | None = None
+    trace_json: str | None = None
+    n_attrs = n_events = 0
     with _open(path) as fh:
         try:
-            for action, el in etree.iterparse(fh, events=("start", "end"), huge_tree=True):
-                tag = _local(el.tag)
-                if action == "start":
-                    if tag == "trace":
-                        trace_attrs, case = {}, None
-                    elif tag == "event":
-                        event, extra, depth_in_event = [None] * len(HEADER), {}, 0
-                    elif event is not None and tag != "event":
-                        depth_in_event += 1
-                    continue
-                if tag == "event" and event is not None:
-                    event[0] = case
-                    event[7] = json.dumps(extra, ensure_ascii=False) if extra else None
-                    event[8] = json.dumps(trace_attrs, ensure_ascii=False) if trace_attrs else None
-                    yield event
-                    event = None
-                elif tag == "trace":
+            for _action, el in etree.iterparse(fh, events=("end",), tag=("{*}event", "{*}trace"), huge_tree=True):
+                parent = el.getparent()
+                if _local(el.tag) == "trace":
                     el.clear()
+                    while parent is not None and el.getprevious() is not None:
+                        del parent[0]
+                    trace = None
                     continue
-                elif event is not None:
-                    depth_in_event -= 1
-                    key, value = el.get("key"), el.get("value")
-                    if key is not None and depth_in_event == 0:
-                        slot = _STANDARD.get(key)
-                        if slot is not None:
-                            event[slot] = value
-                        else:
-                            extra[key] = value or ""
-                elif el.getparent() is not None and _local(el.getparent().tag) == "trace":
-                    key, value = el.get("key"), el.get("value")
-                    if key == "concept:name":
-                        case = value
-                    elif key is not None:
-                        trace_attrs[key] = value or ""
-                if tag == "event":
-                    el.clear()
+                if parent is None or _local(parent.tag) != "trace":
+                    case, trace_json, trace = None, None, None  # an event outside any trace
+                else:
+                    if parent is not trace:
+                        trace, n_events = parent, 0
+                        case, trace_json, n_attrs = _trace_attributes(parent)
+                    n_events += 1
+                    if len(parent) != n_attrs + n_events:  # an attribute came after an event
+                        case, trace_json, n_attrs = _trace_attributes(parent)
+                event: list[str | None] = [None] * len(HEADER)
+                extra: dict[str, str] = {}
+                for child in el:
+                    key = child.get("key") if isinstance(child.tag, str) else None
+                    if key is None:
+                        continue
+                    slot = _STANDARD.get(key)
+                    if slot is not None:
+                        event[slot] = child.get("value")
+                    else:
+                        extra[key] = child.get("value") or ""
+                event[0] = case
+                event[7] = json.dumps(extra, ensure_ascii=False) if extra else None
+                event[8] = trace_json
+                el.clear()
+                yield event
         except etree.XMLSyntaxError as exc:
             line = exc.position[0] if exc.position else None
             raise IntakeError(f"the XML is malformed: {exc.msg}", file=str(path), row=line) from None

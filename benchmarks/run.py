@@ -7,22 +7,17 @@ Sections (add one = one entry in SECTIONS):
   subset against hand-written DuckDB SQL and pm4py (benchmarks/examination.py);
 - ``cli`` — ``itsm-doctor --help`` warm (target ≤ 0.5 s) and what importing the CLI loads
   (benchmarks/cli_start.py);
-<<<<<<< HEAD
+- ``readers`` — every reader layout taken in at ``BENCH_ROWS`` rows (default 1 M; issue 17's targets
+  are at 10 M: ≤ 90 s, ≤ 4 GiB), time and peak memory (benchmarks/readers.py);
+- ``large`` — an examination of ``BENCH_EVENTS`` events (default 30 M) on DuckDB within
+  ``BENCH_MEMORY`` (default 8 GiB) (benchmarks/large_examination.py);
 - ``spark`` — the examination on DuckDB, Spark local and a loopback Spark standalone cluster at
   ``BENCH_SPARK_EVENTS`` (default 1 M and 10 M events), the cluster's findings checked equal to
   DuckDB's (benchmarks/spark.py).
 
-    python benchmarks/run.py [simulation] [examination] [cli] [spark]
-=======
-- ``readers`` — every reader layout taken in at ``BENCH_ROWS`` rows (default 1 M; issue 17's targets
-  are at 10 M: ≤ 90 s, ≤ 4 GiB), time and peak memory (benchmarks/readers.py);
-- ``large`` — an examination of ``BENCH_EVENTS`` events (default 30 M) on DuckDB within
-  ``BENCH_MEMORY`` (default 8 GiB) (benchmarks/large_examination.py).
-
 Heavy sections belong under ``flock /tmp/itsm-heavy.lock`` on a shared machine.
 
-    python benchmarks/run.py [simulation] [examination] [cli] [readers] [large]
->>>>>>> main
+    python benchmarks/run.py [simulation] [examination] [cli] [readers] [large] [spark]
 """
 
 from __future__ import annotations
@@ -36,12 +31,9 @@ SECTIONS: dict[str, list[str]] = {
     "simulation": [str(HERE / "simulation.py")],
     "examination": [str(HERE / "examination.py")],
     "cli": [str(HERE / "cli_start.py")],
-<<<<<<< HEAD
-    "spark": [str(HERE / "spark.py")],
-=======
     "readers": [str(HERE / "readers.py")],
     "large": [str(HERE / "large_examination.py")],
->>>>>>> main
+    "spark": [str(HERE / "spark.py")],
 }
 
 

@@ -23,11 +23,7 @@ import yaml
 
 from itsm_doctor.engine import records_from_arrow
 from itsm_doctor.records.schema import SCHEMAS
-<<<<<<< HEAD
-from itsm_doctor.signs import SIGNS, compute, compute_all, get_sign
-=======
-from itsm_doctor.signs import SIGNS, compute, examine_signs, get_sign
->>>>>>> main
+from itsm_doctor.signs import SIGNS, compute, compute_all, examine_signs, get_sign
 from itsm_doctor.signs.common import ratio_finish, time_share_summary
 
 HERE = Path(__file__).parent

@@ -10,11 +10,14 @@ Sections (add one = one entry in SECTIONS):
 - ``readers`` — every reader layout taken in at ``BENCH_ROWS`` rows (default 1 M; issue 17's targets
   are at 10 M: ≤ 90 s, ≤ 4 GiB), time and peak memory (benchmarks/readers.py);
 - ``large`` — an examination of ``BENCH_EVENTS`` events (default 30 M) on DuckDB within
-  ``BENCH_MEMORY`` (default 8 GiB) (benchmarks/large_examination.py).
+  ``BENCH_MEMORY`` (default 8 GiB) (benchmarks/large_examination.py);
+- ``spark`` — the examination on DuckDB, Spark local and a loopback Spark standalone cluster at
+  ``BENCH_SPARK_EVENTS`` (default 1 M and 10 M events), the cluster's findings checked equal to
+  DuckDB's (benchmarks/spark.py).
 
 Heavy sections belong under ``flock /tmp/itsm-heavy.lock`` on a shared machine.
 
-    python benchmarks/run.py [simulation] [examination] [cli] [readers] [large]
+    python benchmarks/run.py [simulation] [examination] [cli] [readers] [large] [spark]
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ SECTIONS: dict[str, list[str]] = {
     "cli": [str(HERE / "cli_start.py")],
     "readers": [str(HERE / "readers.py")],
     "large": [str(HERE / "large_examination.py")],
+    "spark": [str(HERE / "spark.py")],
 }
 
 

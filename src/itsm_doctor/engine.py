@@ -11,6 +11,7 @@ an examination reads the event log a handful of times, not once per sign (ADR 00
 
 from __future__ import annotations
 
+import math
 import os
 import uuid
 import weakref
@@ -25,10 +26,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
+from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+from sqlglot import expressions as sge
 
 from itsm_doctor.records.schema import SCHEMAS, TABLES
 
-__all__ = ["ENGINES", "EngineError", "Records", "open_records", "records_from_arrow", "spark_session"]
+__all__ = [
+    "ENGINES",
+    "SPARK_CONF",
+    "SPARK_LOG4J",
+    "EngineError",
+    "Records",
+    "open_records",
+    "records_from_arrow",
+    "spark_location",
+    "spark_master",
+    "spark_session",
+]
 
 ENGINES = ("duckdb", "spark")
 
@@ -52,10 +66,17 @@ class Records:
     # Keep building blocks several signs share (per-ticket group paths, status paths…) on the
     # backend once computed; off, every expression stays pure (e.g. to compile it to SQL).
     materialise: bool = True
+    # Measure the per-ticket signs together, a few queries for all (``signs.base.compute_all``):
+    # None = where a query's fixed cost dominates, i.e. on Spark.
+    batch_signs: bool | None = None
     _shared: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
     _facts: dict[str, Any] = field(default_factory=dict, repr=False)
     # the workspace's readers' lock, held while the records are open (intake/workspace.py)
     _guard: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.batch_signs is None:
+            self.batch_signs = self.engine == "spark"
 
     def __getitem__(self, name: str) -> ibis.Table:
         return self.tables[name]
@@ -125,25 +146,50 @@ class Records:
 
 _SPARK: Any = None
 
+#: the log4j 2 configuration the driver's JVM is started with (warnings and errors only)
+SPARK_LOG4J = Path(__file__).with_name("spark-log4j2.properties")
+
+#: what ITSM Doctor sets on every Spark session; ``PYSPARK_SUBMIT_ARGS="--conf k=v … pyspark-shell"``
+#: overrides any of them (docs/spark.md)
+SPARK_CONF: dict[str, str] = {
+    # correctness: the records' instants are compared and bucketed (months) in UTC, and an
+    # ANSI cast error must not replace ibis' null semantics
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "false",
+    # the driver prints nothing on the terminal: no progress bars, no web UI, log4j at WARN
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={SPARK_LOG4J.as_uri()}",
+    # an examination is many small queries over a cached event log: few shuffle partitions,
+    # and adaptive execution merges those that are still too small (or splits skewed ones)
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+}
+
+
+def spark_master() -> str:
+    """The Spark master the engine connects to: ``ITSM_DOCTOR_SPARK_MASTER`` (``spark://host:7077``,
+    ``yarn``, ``k8s://https://…``), else local mode on every core of this machine."""
+    return os.environ.get("ITSM_DOCTOR_SPARK_MASTER") or "local[*]"
+
 
 def spark_session() -> Any:
-    """A shared local Spark session (``ITSM_DOCTOR_SPARK_MASTER`` overrides ``local[2]``)."""
+    """The process's one Spark session, started on the first call (``spark_master()``; the
+    settings of ``SPARK_CONF``)."""
     global _SPARK
     if _SPARK is None:
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise EngineError("the spark engine needs the 'spark' extra: pip install 'itsm-doctor[spark]'") from exc
-        _SPARK = (
-            SparkSession.builder.master(os.environ.get("ITSM_DOCTOR_SPARK_MASTER", "local[2]"))
-            .appName("itsm-doctor")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.sql.ansi.enabled", "false")
-            .getOrCreate()
-        )
+        builder = SparkSession.builder.master(spark_master()).appName("itsm-doctor")
+        for key, value in SPARK_CONF.items():
+            builder = builder.config(key, value)
+        try:
+            _SPARK = builder.getOrCreate()
+        except Exception as exc:  # the JVM did not start or the master refused: say where
+            raise EngineError(f"Spark did not start on master {spark_master()!r}: {exc}".splitlines()[0]) from exc
         _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK
 
@@ -160,13 +206,27 @@ class _DuckDBCompiler(DuckDBCompiler):  # type: ignore[misc]
         return super().visit_ExtractEpochSeconds(op, arg=arg)
 
 
+class _PySparkCompiler(PySparkCompiler):  # type: ignore[misc]
+    """ibis' PySpark compiler, but a float literal is a DOUBLE, as it is to DuckDB and to ibis:
+    ibis writes ``1.0``, which Spark reads as a DECIMAL(2,1), so that the mean of
+    ``cond.ifelse(1.0, 0.0)`` came back as a decimal of five places (0.48164 where DuckDB gives
+    0.4816436510609633)."""
+
+    def visit_NonNullLiteral(self, op: Any, *, value: Any, dtype: Any) -> Any:
+        if dtype.is_floating() and math.isfinite(value):
+            return self.cast(sge.convert(value), dtype)
+        return super().visit_NonNullLiteral(op, value=value, dtype=dtype)
+
+
 def _connect(engine: str) -> BaseBackend:
     if engine == "duckdb":
         con = ibis.duckdb.connect()
         con.compiler = _DuckDBCompiler()  # this connection's only
         return con
     if engine == "spark":
-        return ibis.pyspark.connect(spark_session())
+        con = ibis.pyspark.connect(spark_session())
+        con.compiler = _PySparkCompiler()
+        return con
     raise EngineError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
 
 
@@ -246,6 +306,22 @@ def _referential(tables: dict[str, pa.Table]) -> bool:
     return True
 
 
+def spark_location(path: Path, workspace: Path) -> str:
+    """Where Spark reads the record file ``path``: the path itself (a local or shared
+    filesystem), or its copy under ``ITSM_DOCTOR_SPARK_RECORDS`` (e.g. ``s3a://bucket/patient``),
+    which mirrors ``WORKSPACE/records`` on storage every executor reaches (docs/spark.md)."""
+    base = os.environ.get("ITSM_DOCTOR_SPARK_RECORDS")
+    if not base:
+        return str(path)
+    try:
+        rel = path.resolve().relative_to((workspace / "records").resolve())
+    except ValueError:
+        raise EngineError(
+            f"file {path}: not under {workspace / 'records'}, so not in ITSM_DOCTOR_SPARK_RECORDS"
+        ) from None
+    return f"{base.rstrip('/')}/{rel.as_posix()}"
+
+
 def _open_committed(workspace: Path, engine: str) -> tuple[BaseBackend, dict[str, ibis.Table], dict[str, int]]:
     """A connection on ``engine`` and a table per canonical table over the committed files."""
     from itsm_doctor.intake.workspace import WorkspaceError, committed_files
@@ -267,7 +343,8 @@ def _open_committed(workspace: Path, engine: str) -> tuple[BaseBackend, dict[str
             if engine == "duckdb":
                 t = con.read_parquet(files, table_name=_table_name(name, tag))  # type: ignore[attr-defined]
             else:  # only the committed files: Spark is given them one by one, never the folder
-                con._session.read.parquet(*files).createOrReplaceTempView(_table_name(name, tag))  # type: ignore[attr-defined]
+                where = [spark_location(Path(f), workspace) for f in files]
+                con._session.read.parquet(*where).createOrReplaceTempView(_table_name(name, tag))  # type: ignore[attr-defined]
                 t = con.table(_table_name(name, tag))
             # the files' own footers know their rows: no scan
             counts[name] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)

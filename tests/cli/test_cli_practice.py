@@ -244,7 +244,8 @@ def test_spark_keeps_the_jvm_warnings_out_of_the_terminal(tmp_path: Path) -> Non
     # stderr holds our progress lines only; the JVM's start-up lines went to the workspace's log
     for noise in ("log4j", "WARN", "NativeCodeLoader", "Setting default log level"):
         assert noise not in done.stderr
-    assert "log4j" in (tmp_path / "spark.log").read_text()
+    # the JVM's output went to the workspace's log, and log4j took the package's configuration
+    assert "default log4j profile" not in (tmp_path / "spark.log").read_text()
     assert "measuring signs: 100%" in done.stderr
 
 

@@ -68,6 +68,23 @@ def test_open_records_on_spark_gives_the_same_counts(tiny_workspace: Path, spark
     assert r.execute(r["event"].filter(r["event"].pending_reason == "awaiting_user").count()) == 1
 
 
+@pytest.mark.spark
+def test_spark_reads_the_records_mirror_when_one_is_named(
+    tiny_workspace: Path, spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ITSM_DOCTOR_SPARK_RECORDS names a copy of WORKSPACE/records (object storage in production;
+    here a file:// folder): Spark reads every record file there, and finds the same events."""
+    import shutil
+
+    mirror = tmp_path / "mirror"
+    shutil.copytree(tiny_workspace / "records", mirror)
+    monkeypatch.setenv("ITSM_DOCTOR_SPARK_RECORDS", mirror.as_uri())
+    r = open_records(tiny_workspace, engine="spark")
+    view = spark.table(r["event"].get_name())
+    assert view.inputFiles() and all(f.startswith(mirror.as_uri()) for f in view.inputFiles())
+    assert view.count() == r.counts["event"] == 11
+
+
 def test_shared_blocks_are_built_once_and_held_values_are_dropped(base_records: Any) -> None:
     from itsm_doctor.signs import compute, get_sign
 

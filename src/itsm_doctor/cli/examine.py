@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +43,7 @@ EXAMINE_HELP = f"""Examine a patient: take in the exports, measure every sign th
 Signs whose inputs the records lack say n/a with the reason. The examination is stored as a
 dated visit in the workspace (SQLite, or --database) so that `itsm-doctor followup` can compare
 visits. Sources: {", ".join(SOURCE_NAMES)}. Engines: duckdb (default, in-process) or spark
-(PySpark; local mode unless ITSM_DOCTOR_SPARK_MASTER says otherwise).
+(PySpark; local mode unless --spark-master or ITSM_DOCTOR_SPARK_MASTER names a cluster).
 
 Exit code: 0 done; 1 the examination ran but intake quarantined more than --max-quarantine of
 the rows; 2 unreadable input or usage error.
@@ -95,6 +96,13 @@ def examine_command(
     patient: PatientOpt = None,
     organisation: OrganisationOpt = None,
     engine: Annotated[str, typer.Option(help=f"Query engine: {', '.join(ENGINES)}.")] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: the cluster (spark://HOST:7077, yarn, k8s://https://HOST:443);"
+            " default ITSM_DOCTOR_SPARK_MASTER, else local mode. See docs/spark.md."
+        ),
+    ] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the examination JSON here.")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the self-contained HTML report here.")] = None,
     markdown: Annotated[Path | None, typer.Option(help="Write the report as Markdown here.")] = None,
@@ -124,6 +132,10 @@ def examine_command(
         raise fail(f"--engine {engine!r}: unknown engine; choose one of {', '.join(ENGINES)}")
     if sphere not in ("team", "department", "enterprise"):
         raise fail(f"--sphere {sphere!r}: unknown sphere; choose team, department or enterprise")
+    if spark_master is not None:
+        if engine != "spark":
+            raise fail("--spark-master: only with --engine spark")
+        os.environ["ITSM_DOCTOR_SPARK_MASTER"] = spark_master  # read when the session starts
     for path, option in ((json_file, "--json"), (report, "--report"), (markdown, "--markdown")):
         check_output_file(path, option=option)
     with user_errors(debug=debug):

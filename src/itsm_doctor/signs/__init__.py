@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from itsm_doctor.engine import Records
-from itsm_doctor.signs.base import AREAS, Benchmark, Finding, Sign, compute, rate
+from itsm_doctor.signs.base import AREAS, Benchmark, Finding, Sign, compute, compute_all, rate
 from itsm_doctor.signs.change import CHANGE_SIGNS
 from itsm_doctor.signs.contrast import CONTRAST_SIGNS
 from itsm_doctor.signs.desk import DESK_SIGNS
@@ -71,10 +71,4 @@ def examine_signs(
     r: Records, *, signs: Sequence[Sign] = SIGNS, progress: Callable[[str], None] | None = None
 ) -> list[Finding]:
     """Every sign on the records (n/a with its reason where the records cannot give it)."""
-    cache: dict[str, bool] = {}
-    findings = []
-    for sign in signs:
-        if progress:
-            progress(sign.id)
-        findings.append(compute(sign, r, cache=cache))
-    return findings
+    return compute_all(signs, r, progress=progress)

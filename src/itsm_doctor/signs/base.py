@@ -30,6 +30,7 @@ __all__ = [
     "Finding",
     "Sign",
     "compute",
+    "compute_all",
     "rate",
     "ticket_dims",
 ]
@@ -204,14 +205,137 @@ def compute(sign: Sign, r: Records, *, cache: dict[str, bool] | None = None) -> 
     cache = {} if cache is None else cache
     reason = _missing(r, sign.needs, cache)
     if reason:
-        why = f"{reason}: {sign.na_when}" if sign.na_when else reason
-        return Finding(sign=sign, value=None, status="n/a", reason=why)
-    finding = _measure(sign, r)
+        return _not_measurable(sign, reason)
+    return _with_detail(sign, r, _measure(sign, r))
+
+
+def _not_measurable(sign: Sign, reason: str) -> Finding:
+    why = f"{reason}: {sign.na_when}" if sign.na_when else reason
+    return Finding(sign=sign, value=None, status="n/a", reason=why)
+
+
+def _with_detail(sign: Sign, r: Records, finding: Finding) -> Finding:
     if sign.detail is not None and finding.value is not None:
         detail, note = sign.detail.finish(r.execute(sign.detail.summary(r)))
         finding.breakdowns["detail"] = detail
         finding.note = "; ".join(n for n in (finding.note, note) if n) or None
     return finding
+
+
+def compute_all(signs: Sequence[Sign], r: Records, *, progress: Callable[[str], None] | None = None) -> list[Finding]:
+    """Measure ``signs`` on the records, in their order: the same findings as ``compute`` sign
+    by sign. With ``r.batch_signs`` (Spark: each query costs a job's start-up, whatever its
+    size) every input the signs need is checked in one query, and the per-ticket signs are
+    measured together: one query per kind of aggregate (mean, median, p90) gives every such
+    sign's headline and breakdowns. Without it (DuckDB: each query is cheap, and one sign's
+    values at a time keep memory small) each sign runs on its own."""
+    cache: dict[str, bool] = {}
+    if not r.batch_signs:
+        findings = []
+        for sign in signs:
+            if progress:
+                progress(sign.id)
+            findings.append(compute(sign, r, cache=cache))
+        return findings
+    cache.update(_needs_met(r, {o for s in signs for need in s.needs for o in need.split("|")}))
+    missing = {s.id: _missing(r, s.needs, cache) for s in signs}
+    batched = [s for s in signs if s.per_ticket is not None and missing[s.id] is None]
+    measured = _measure_batch(batched, r)
+    out: list[Finding] = []
+    for sign in signs:
+        if progress:
+            progress(sign.id)
+        reason = missing[sign.id]
+        if reason is not None:
+            out.append(_not_measurable(sign, reason))
+        else:
+            out.append(_with_detail(sign, r, measured[sign.id] if sign.id in measured else _measure(sign, r)))
+    return out
+
+
+def _needs_met(r: Records, options: set[str]) -> dict[str, bool]:
+    """Whether the records satisfy each need option (see ``_satisfied``), in one query."""
+    met: dict[str, bool] = {}
+    conds: dict[str, dict[str, ibis.Scalar]] = {}
+    for i, option in enumerate(sorted(options)):
+        table, _sep, rest = option.partition(".")
+        if not r.has(table) or not rest:
+            met[option] = r.has(table)
+            continue
+        column, _eq, wanted = rest.partition("=")
+        differs = column.endswith("!")
+        col = r[table][column.rstrip("!")]
+        cond = col.notnull() if not wanted else (col != wanted) if differs else (col == wanted)
+        conds.setdefault(table, {})[f"c{i}"] = cond.fill_null(False).any()
+    if not conds:
+        return met
+    rows = [r[table].aggregate(**aggs) for table, aggs in conds.items()]
+    one = rows[0]
+    for row in rows[1:]:
+        one = one.cross_join(row)
+    values = r.execute(one).to_pylist()[0]
+    for i, option in enumerate(sorted(options)):
+        if option not in met:
+            met[option] = bool(values[f"c{i}"])
+    return met
+
+
+def _measure_batch(signs: Sequence[Sign], r: Records) -> dict[str, Finding]:
+    """Per-ticket signs measured together: per kind of aggregate, the values of every sign
+    (tagged with its position) are joined once to the tickets' dimensions and unpivoted, so
+    that one grouped aggregate gives each sign's headline and every breakdown."""
+    found: dict[str, Finding] = {}
+    kinds: dict[str, list[Sign]] = {}
+    for sign in signs:
+        kinds.setdefault(sign.aggregate, []).append(sign)
+    if not kinds:
+        return found
+    dims = r.shared("ticket_dims", lambda: ticket_dims(r))
+    for kind, group in kinds.items():
+        parts = [
+            s.per_ticket(r)  # type: ignore[misc]
+            .filter(_.value.notnull())
+            .select(sign=ibis.literal(i, "int16"), ticket_id=_.ticket_id, value=_.value.cast("float64"))
+            for i, s in enumerate(group)
+        ]
+        values = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
+        joined = values.left_join(dims, values.ticket_id == dims.ticket_id).select(
+            values.sign, values.value, _headline=ibis.literal(""), **{d: dims[d].cast("string") for d in BREAKDOWNS}
+        )
+        long = joined.pivot_longer(["_headline", *BREAKDOWNS], names_to="dim", values_to="key")
+        # a sign's breakdowns only (most take all six)
+        wanted = [(long.dim == "_headline")] + [
+            (long.dim == d) & long.sign.isin([i for i, s in enumerate(group) if d in s.breakdowns])
+            for d in BREAKDOWNS
+            if any(d in s.breakdowns for s in group)
+        ]
+        aggs = {"n": _.value.count(), "value": _agg(long.value, kind)}  # type: ignore[arg-type]
+        if kind == "median":
+            aggs["p90"] = long.value.quantile(0.9)
+        rows = r.execute(
+            long.filter(long.key.notnull() & ibis.or_(*wanted)).group_by(["sign", "dim", "key"]).aggregate(**aggs)
+        ).to_pylist()
+        by_sign: dict[int, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_sign.setdefault(int(row["sign"]), []).append(row)
+        for i, sign in enumerate(group):
+            mine = by_sign.get(i, [])
+            head = next((row for row in mine if row["dim"] == "_headline"), None)
+            if head is None or not head["n"]:
+                found[sign.id] = Finding(
+                    sign=sign, value=None, status="n/a", reason="no ticket to measure in these records"
+                )
+                continue
+            value = _clean(head["value"])
+            breakdowns: dict[str, Any] = {dim: {} for dim in sign.breakdowns}
+            for row in sorted((x for x in mine if x["dim"] != "_headline"), key=lambda x: (x["dim"], x["key"])):
+                breakdowns[row["dim"]][str(row["key"])] = {"value": _clean(row["value"]), "n": int(row["n"])}
+            if kind == "median":
+                breakdowns["p90"] = _clean(head["p90"])
+            found[sign.id] = Finding(
+                sign=sign, value=value, status=rate(sign, value), n=int(head["n"]), breakdowns=breakdowns
+            )
+    return found
 
 
 def _measure(sign: Sign, r: Records) -> Finding:

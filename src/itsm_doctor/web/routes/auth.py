@@ -125,17 +125,22 @@ def logout(request: Request, store: StoreDep, login: MaybeLogin) -> Response:
     return response
 
 
+def _link_not_valid(request: Request) -> Response:
+    """The page for an unknown, expired or used set-password link (the same 404 for each)."""
+    return render(
+        request,
+        "error.html",
+        status_code=404,
+        title="Link not valid",
+        message="This link has expired or was used already. Ask the organisation's owner for a new one.",
+    )
+
+
 @router.get("/set-password/{token}")
 def set_password_page(request: Request, store: StoreDep, token: str) -> Response:
     user = store.password_token_user(token_hash=digest(token))
     if user is None:
-        return render(
-            request,
-            "error.html",
-            status_code=404,
-            title="Link not valid",
-            message="This link has expired or was used already. Ask the organisation's owner for a new one.",
-        )
+        return _link_not_valid(request)
     return render(request, "set_password.html", token=token, email=user.email, error=None)
 
 
@@ -149,13 +154,7 @@ def set_password_submit(
 ) -> Response:
     user = store.password_token_user(token_hash=digest(token))
     if user is None:
-        return render(
-            request,
-            "error.html",
-            status_code=404,
-            title="Link not valid",
-            message="This link has expired or was used already. Ask the organisation's owner for a new one.",
-        )
+        return _link_not_valid(request)
     error = password_problem(password, confirm)
     if error:
         return render(request, "set_password.html", status_code=400, token=token, email=user.email, error=error)

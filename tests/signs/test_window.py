@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from itsm_doctor.engine import records_from_arrow
 from itsm_doctor.records.schema import SCHEMAS
+from itsm_doctor.signs.incident_time import _month_end, _trend_finish
 from itsm_doctor.signs.window import (
     DENSE_SHARE,
     Window,
@@ -366,3 +367,66 @@ def test_observed_window_of_incident_spans_on_duckdb() -> None:
     r = records_from_arrow({"ticket": pa.table({f.name: [x.get(f.name) for x in rows] for f in schema}, schema=schema)})
     w = observed_window(r.execute(incident_spans(r)))
     assert w == observed_window(_spans(DRAIN))
+
+
+# --- the resolution-time trend inside the window (incident_time._trend_finish, _month_end) ----------
+
+
+def test_month_end_is_the_last_microsecond_of_the_month() -> None:
+    # December rolls over to January of the next year (`mon // 12`, `mon % 12`, `month[5:]`)
+    assert _month_end("2026-12") == datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    assert _month_end("2026-01") == datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    assert _month_end("2026-11") == datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+_LAST = datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=UTC)  # March's last microsecond
+
+# Five incidents each Monday 00:00 from 01-05 to 03-16, four on 03-23 and one opened at March's
+# last microsecond (Tuesday of the week of 03-30): January 20 (W0 01-05 … 01-26), February 20,
+# March 20. January's take 24 h, February's 36 h, March's 48 h (each ends in its week). The
+# extract is closed-only; hours p90 = 48 (index 53.1 of 60), the last resolution 04-02
+# 23:59:59.999999: the cutoff is March's last microsecond itself, whose Monday (03-30) is the
+# window's end: nothing is cut.
+TREND = (
+    [(datetime(2026, 1, 5, tzinfo=UTC) + timedelta(weeks=k), 24.0, 5) for k in range(4)]
+    + [(datetime(2026, 2, 2, tzinfo=UTC) + timedelta(weeks=k), 36.0, 5) for k in range(4)]
+    + [(datetime(2026, 3, 2, tzinfo=UTC) + timedelta(weeks=k), 48.0, 5) for k in range(3)]
+    + [(datetime(2026, 3, 23, tzinfo=UTC), 48.0, 4), (_LAST, 48.0, 1)]
+)
+
+
+def test_trend_counts_the_window_start_and_the_cutoff_and_a_month_ending_at_it() -> None:
+    value, extra = _trend_finish(_spans(TREND))
+    window = observed_window(_spans(TREND))
+    assert window is not None and window.cutoff == _LAST
+    assert window.start == date(2026, 1, 5) and window.end == date(2026, 3, 30)
+    # (48 - 24) / 24; January keeps its five opened at the window's start (`>=`), March the one
+    # opened at the cutoff (`<=`) and March itself, whose end is the cutoff (`<=`): 20 each
+    assert value == 1.0
+    assert extra == {
+        "window": window.as_json(),
+        "_note": None,
+        "month": {
+            "2026-01": {"value": 24.0, "n": 20},
+            "2026-02": {"value": 36.0, "n": 20},
+            "2026-03": {"value": 48.0, "n": 20},
+        },
+        "_n": 60,
+    }
+
+
+def test_trend_needs_three_full_months() -> None:
+    # without the one opened at the cutoff, March holds 19: two months left
+    value, extra = _trend_finish(_spans(TREND[:-1]))
+    window = observed_window(_spans(TREND[:-1]))
+    assert window is not None
+    assert value is None
+    assert extra == {
+        "window": window.as_json(),
+        "_note": window.note(),
+        "_reason": "fewer than three full months with 20 resolved incidents inside the extract window",
+    }
+
+
+def test_trend_of_nothing_resolved() -> None:
+    assert _trend_finish(_spans([(at(0), None, 3)])) == (None, {"_reason": "no resolved incident"})

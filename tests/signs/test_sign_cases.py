@@ -6,7 +6,7 @@ nothing (``base: false``), then ``drop``s whole tables, ``add``s rows. A row wit
 ``expected`` is the headline value (compared to 1e-9) or ``n/a``; an n/a case names its
 ``reason`` (the start of the finding's reason, which must say why the records cannot show the sign).
 ``n`` is the number of tickets (or other units) measured, when given; ``breakdowns`` (a value
-or n/a case) the breakdowns to compare, ``note`` the start of the finding's note.
+or n/a case) the breakdowns to compare, ``note`` the start of the finding's note (``null``: no note).
 """
 
 from __future__ import annotations
@@ -103,8 +103,10 @@ def check(sign_id: str, case: dict[str, Any], engine: str = "duckdb") -> None:
         assert finding.reason is None, finding.reason
     if "n" in case:
         assert finding.n == case["n"], finding
-    if "note" in case:  # how the value was reached (the window a trend was measured over)
+    if case.get("note") is not None:  # how the value was reached (the window a trend was measured over)
         assert finding.note and finding.note.startswith(case["note"]), finding.note
+    elif "note" in case:  # ``note: null``: the finding has nothing to say
+        assert finding.note is None, finding.note
     for key, value in (case.get("breakdowns") or {}).items():
         got_all = finding.breakdowns[key]
         if isinstance(value, dict):

@@ -12,7 +12,7 @@ turns it into the value. Signs build expressions; only the engine executes them.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -388,7 +388,3 @@ def _breakdowns(r: Records, values: ibis.Table, sign: Sign) -> dict[str, Any]:
     for row in sorted(rows, key=lambda x: (x["dim"], x["key"])):
         out[row["dim"]][str(row["key"])] = {"value": _clean(row["value"]), "n": int(row["n"])}
     return out
-
-
-def by_key(rows: Sequence[Mapping[str, Any]], key: str, value: str) -> dict[str, Any]:
-    return {str(row[key]): row[value] for row in rows}

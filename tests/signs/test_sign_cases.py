@@ -196,3 +196,13 @@ def test_examine_signs_measures_each_sign_in_order_and_reports_progress() -> Non
     assert findings[0].value == pytest.approx(0.25)
     # without a progress callback, every declared sign is measured once
     assert [f.sign.id for f in examine_signs(r, signs=asked[:1])] == [asked[0].id]
+
+
+def test_a_reason_without_na_when_is_the_missing_column_alone() -> None:
+    # the reopen rate declares no na_when: its reason is the missing column, with nothing after it
+    ticket = {"ticket_id": "A", "ticket_type": "incident", "opened_at": "2026-01-01"}
+    case = {"base": False, "add": {"ticket": [ticket]}}
+    sign = get_sign("incident.reopen_rate")
+    assert sign.na_when is None
+    finding = compute(sign, records_from_arrow(build_tables(case), engine="duckdb"))
+    assert finding.reason == "these records have no ticket.resolved_at"

@@ -15,6 +15,7 @@ import pytest
 
 from itsm_doctor.engine import records_from_arrow
 from itsm_doctor.records.schema import SCHEMAS
+from itsm_doctor.signs.base import _clean
 from itsm_doctor.signs.common import time_share_finish
 from itsm_doctor.signs.contrast import _backlog_finish, _priority_classes, _priority_finish
 from itsm_doctor.signs.incident_people import _single_agent_finish
@@ -141,3 +142,10 @@ def test_single_agent_services_list_the_first_twenty() -> None:
     names = [f"S{i:02d}" for i in range(21)]
     table = pa.table({"service": names[::-1], "n": [20] * 21, "top": [20] * 21})
     assert _single_agent_finish(table) == (1.0, {"services": 21, "single_agent_services": names[:20], "_n": 21})
+
+
+def test_a_value_that_is_not_a_number_is_reported_as_none() -> None:
+    # a finish may compute NaN (a median or a correlation of nothing): the finding says "no value"
+    assert _clean(math.nan) is None
+    assert _clean(None) is None
+    assert _clean(2) == 2.0

@@ -32,7 +32,6 @@ def derive(session: IntakeSession) -> None:
     if session.keyed_events and not session.whole_events:
         con.execute("DROP TABLE stage_event")  # the keys hold all the events the rest needs
     _complete_tickets(session)
-    con.execute("DROP TABLE stage_ticket; DROP TABLE _ev_facts")  # final_ticket holds them now
     _build_intervals(session)
     for table in TABLES:
         if table not in ("ticket", "event", "status_interval"):
@@ -136,7 +135,10 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
         FROM (
             SELECT _file, _row, ticket_id, row_number() OVER w AS n,
                    first_value(_file) OVER w AS first_file, first_value(_row) OVER w AS first_row
-            FROM stage_ticket WINDOW w AS (PARTITION BY ticket_id ORDER BY _file, _row)
+            FROM stage_ticket
+            WHERE ticket_id IN (SELECT ticket_id FROM stage_ticket GROUP BY ticket_id HAVING count(*) > 1)
+               OR ticket_id IS NULL
+            WINDOW w AS (PARTITION BY ticket_id ORDER BY _file, _row)
         ) WHERE n > 1 AND _row IS NOT NULL
         """
     )
@@ -240,20 +242,24 @@ def _quarantine_ticket_rows(
 def _quarantine_tickets_of_two_files(session: IntakeSession, files: list[str]) -> None:
     """The same ticket id given by two files of one intake (e.g. the XES and the CSV export of
     one log): the first file (by name) keeps it, the later files' rows are ``duplicate_key``."""
+    con = session.con
+    if len(files) < 2:
+        return  # one file cannot repeat another
+    # ids given by more than one file, found by one aggregation (no window over every ticket)
     _quarantine_ticket_rows(
         session,
         bad="""
-            SELECT _file AS file, ticket_id,
-                   'ticket ' || ticket_id || ' is given already by ' || first_file
+            SELECT DISTINCT s._file AS file, s.ticket_id,
+                   'ticket ' || s.ticket_id || ' is given already by ' || m.first_file
                    || ' (the same records in two files?)' AS detail
-            FROM (SELECT DISTINCT _file, ticket_id, min(_file) OVER (PARTITION BY ticket_id) AS first_file
-                  FROM stage_ticket)
-            WHERE _file <> first_file
+            FROM stage_ticket s
+            JOIN (SELECT ticket_id, min(_file) AS first_file FROM stage_ticket GROUP BY ticket_id
+                  HAVING min(_file) <> max(_file)) m ON m.ticket_id = s.ticket_id
+            WHERE s._file <> m.first_file
         """,
         files=files,
         reason="duplicate_key",
     )
-    con = session.con
     for file in files:
         [(n,)] = con.execute("SELECT count(DISTINCT ticket_id) FROM _bad_ticket WHERE file = ?", [file]).fetchall()
         if n:
@@ -366,7 +372,7 @@ def _complete_tickets(session: IntakeSession) -> None:
     )
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE final_ticket AS
+        CREATE OR REPLACE TEMP VIEW final_ticket AS
         SELECT t.* REPLACE (
             coalesce(t.opened_at, f.first_ts) AS opened_at,
             coalesce(t.first_assigned_at, f.first_assigned) AS first_assigned_at,

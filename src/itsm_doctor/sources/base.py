@@ -692,22 +692,61 @@ class IntakeSession:
         )
         return int(cur.fetchone()[0])  # type: ignore[index]
 
-    def quarantine_unparseable(self, raw: RawTable, *, column: str, expr: str) -> None:
-        """Quarantine rows where ``column`` is filled but ``expr`` (its parsed form) is NULL."""
+    def quarantine_first(
+        self, raw: RawTable, checks: Sequence[tuple[str, str, str | None, str | None]], *, rows: str | None = None
+    ) -> int:
+        """Quarantine the still-accepted rows of ``raw`` that fail any of ``checks`` — each
+        (reason, condition, column, detail SQL), as ``quarantine_where`` takes them — in one pass:
+        a row failing several is named by the first, as successive ``quarantine_where`` would.
+
+        ``rows`` (default: the accepted rows) is the relation the conditions read, yielding
+        ``_row``: e.g. the accepted rows with cleaned fields computed once. The conditions are
+        evaluated as one projection (DuckDB shares their common parts there, not in a WHERE);
+        only the failing rows are then marked."""
+        if not checks:
+            return 0
+        if len(checks) == 1 and rows is None:
+            reason, condition, column, detail = checks[0]
+            return self.quarantine_where(raw, reason=reason, condition=condition, column=column, detail=detail)
+        which = " ".join(f"WHEN ({cond}) THEN {i}" for i, (_r, cond, _c, _d) in enumerate(checks))
+        reasons = " ".join(f"WHEN {i} THEN {sql_str(r)}" for i, (r, _x, _c, _d) in enumerate(checks))
+        columns = " ".join(f"WHEN {i} THEN {sql_str(c)}" for i, (_r, _x, c, _d) in enumerate(checks) if c is not None)
+        details = " ".join(f"WHEN {i} THEN {d}" for i, (_r, _x, _c, d) in enumerate(checks) if d is not None)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _qfirst AS SELECT _row, CASE _k {reasons} END AS reason, "
+            f"{f'CASE _k {columns} END' if columns else 'NULL::VARCHAR'} AS col, "
+            f"{f'CASE _k {details} END' if details else 'NULL::VARCHAR'} AS detail "
+            f"FROM (SELECT *, CASE {which} END AS _k FROM {rows or raw.accepted}) WHERE _k IS NOT NULL"
+        )
+        cur = self.con.execute(
+            f"UPDATE {raw.name} SET _q = f.reason, _qcol = f.col, _qdetail = f.detail FROM _qfirst f "
+            f"WHERE {raw.name}._row = f._row AND {raw.name}._q IS NULL"
+        )
+        n = int(cur.fetchone()[0])  # type: ignore[index]
+        self.con.execute("DROP TABLE _qfirst")
+        return n
+
+    def unparseable_check(self, raw: RawTable, *, column: str, expr: str) -> tuple[str, str, str, str]:
+        """The check of ``quarantine_unparseable``, for ``quarantine_first``."""
         c = raw.col(column)
-        self.quarantine_where(
-            raw,
-            reason="unparseable_time",
-            column=column,
-            condition=f"nullif(trim({c}), '') IS NOT NULL AND ({expr}) IS NULL",
-            detail=f"'cannot read ' || {c} || ' as a time'",
+        return (
+            "unparseable_time",
+            f"nullif(trim({c}), '') IS NOT NULL AND ({expr}) IS NULL",
+            column,
+            f"'cannot read ' || {c} || ' as a time'",
         )
 
-    def quarantine_missing(self, raw: RawTable, *, column: str) -> None:
+    def missing_check(self, raw: RawTable, *, column: str) -> tuple[str, str, str, str]:
+        """The check of ``quarantine_missing``, for ``quarantine_first``."""
         c = raw.col(column)
-        self.quarantine_where(
-            raw, reason="missing_key", column=column, condition=f"nullif(trim({c}), '') IS NULL", detail="'empty'"
-        )
+        return "missing_key", f"nullif(trim({c}), '') IS NULL", column, "'empty'"
+
+    def quarantine_unparseable(self, raw: RawTable, *, column: str, expr: str) -> None:
+        """Quarantine rows where ``column`` is filled but ``expr`` (its parsed form) is NULL."""
+        self.quarantine_first(raw, [self.unparseable_check(raw, column=column, expr=expr)])
+
+    def quarantine_missing(self, raw: RawTable, *, column: str) -> None:
+        self.quarantine_first(raw, [self.missing_check(raw, column=column)])
 
     def quarantine_duplicates(self, raw: RawTable) -> int:
         """Quarantine exact duplicates of an earlier row (every cell equal), naming the first.

@@ -65,7 +65,8 @@ def _order_events(session: IntakeSession) -> None:
     # name, in the sort key (a long path compared on every tie cost a third of the sort), and
     # nothing when all events come from one file
     found = [f for (f,) in con.execute("SELECT DISTINCT _file FROM stage_event").fetchall()]
-    whens = " ".join(f"WHEN {_lit(f)} THEN {i}" for i, f in enumerate(sorted(f for f in found if f is not None)))
+    by_name = sorted((f for f in found if f is not None), key=lambda k: session.file_path(k))
+    whens = " ".join(f"WHEN {_lit(f)} THEN {i}" for i, f in enumerate(by_name))
     rank = "" if len(found) < 2 else f"CASE _file {whens} END, "  # no file (NULL) sorts last, as before
     con.execute(
         f"""
@@ -133,35 +134,38 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
     files = [r.file for r in session.files]
     _quarantine_tickets_of_two_files(session, files)
     _quarantine_implausible(session, files)
+    # staged rows name their file by its key (IntakeSession.file_key): paths where shown or ordered
+    path = session.file_path_sql("_file")
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _dup AS
         SELECT _file AS file, _row AS "row",
                'ticket ' || ticket_id || ' is given already in ' || first_file || ' row ' || first_row AS detail
         FROM (
             SELECT _file, _row, ticket_id, row_number() OVER w AS n,
-                   first_value(_file) OVER w AS first_file, first_value(_row) OVER w AS first_row
+                   first_value({path}) OVER w AS first_file, first_value(_row) OVER w AS first_row
             FROM stage_ticket
             WHERE ticket_id IN (SELECT ticket_id FROM stage_ticket GROUP BY ticket_id HAVING count(*) > 1)
                OR ticket_id IS NULL
-            WINDOW w AS (PARTITION BY ticket_id ORDER BY _file, _row)
+            WINDOW w AS (PARTITION BY ticket_id ORDER BY {path}, _row)
         ) WHERE n > 1 AND _row IS NOT NULL
         """
     )
     for file in files:
+        key = _lit(session.file_key(file))
         session.quarantine_rows(
             file=file,
-            rows_sql=f'SELECT "row" FROM _dup WHERE file = {_lit(file)}',
+            rows_sql=f'SELECT "row" FROM _dup WHERE file = {key}',
             reason="duplicate_key",
             column=None,
-            detail_sql=f'(SELECT detail FROM _dup d WHERE d.file = {_lit(file)} AND d."row" = _row)',
+            detail_sql=f'(SELECT detail FROM _dup d WHERE d.file = {key} AND d."row" = _row)',
         )
     for file in files:
         session.quarantine_rows(
             file=file,
             rows_sql=(
                 "SELECT e._row FROM stage_event e WHERE e._file = "
-                + _lit(file)
+                + _lit(session.file_key(file))
                 # NOT EXISTS: an event naming no ticket at all (no key) is unknown too
                 + " AND NOT EXISTS (SELECT 1 FROM stage_ticket t WHERE t.ticket_id = e.ticket_id)"
             ),
@@ -173,7 +177,7 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
             file=file,
             rows_sql=(
                 "SELECT e._row FROM stage_event e JOIN stage_ticket t USING (ticket_id) WHERE e._file = "
-                + _lit(file)
+                + _lit(session.file_key(file))
                 + " AND t.opened_at IS NOT NULL AND e.ts < t.opened_at - INTERVAL 1 MINUTE"
             ),
             reason="event_before_creation",
@@ -220,7 +224,7 @@ def _quarantine_ticket_rows(
     if not n:
         return
     for file in files:
-        lit = _lit(file)
+        lit = _lit(session.file_key(file))  # as the staged rows and _bad_ticket name the file
         rows = (
             f"SELECT s._row FROM stage_ticket s JOIN _bad_ticket b ON b.ticket_id = s.ticket_id AND b.file = s._file "
             f"WHERE s._file = {lit} AND s._row IS NOT NULL UNION ALL "
@@ -252,27 +256,30 @@ def _quarantine_tickets_of_two_files(session: IntakeSession, files: list[str]) -
     if len(files) < 2:
         return  # one file cannot repeat another
     # ids given by more than one file, found by one aggregation (no window over every ticket)
+    # (staged rows name their file by its key: the first file is the first by path)
+    path = session.file_path_sql("_file")
     _quarantine_ticket_rows(
         session,
-        bad="""
+        bad=f"""
             SELECT DISTINCT s._file AS file, s.ticket_id,
                    'ticket ' || s.ticket_id || ' is given already by ' || m.first_file
                    || ' (the same records in two files?)' AS detail
             FROM stage_ticket s
-            JOIN (SELECT ticket_id, min(_file) AS first_file FROM stage_ticket GROUP BY ticket_id
-                  HAVING min(_file) <> max(_file)) m ON m.ticket_id = s.ticket_id
-            WHERE s._file <> m.first_file
+            JOIN (SELECT ticket_id, arg_min(_file, {path}) AS first_key, min({path}) AS first_file
+                  FROM stage_ticket GROUP BY ticket_id HAVING min(_file) <> max(_file)) m ON m.ticket_id = s.ticket_id
+            WHERE s._file <> m.first_key
         """,
         files=files,
         reason="duplicate_key",
     )
     for file in files:
-        [(n,)] = con.execute("SELECT count(DISTINCT ticket_id) FROM _bad_ticket WHERE file = ?", [file]).fetchall()
+        key = session.file_key(file)
+        [(n,)] = con.execute("SELECT count(DISTINCT ticket_id) FROM _bad_ticket WHERE file = ?", [key]).fetchall()
         if n:
             [(first,)] = con.execute(
-                "SELECT min(t._file) FROM stage_ticket t WHERE t.ticket_id IN "
+                f"SELECT min({session.file_path_sql('t._file')}) FROM stage_ticket t WHERE t.ticket_id IN "
                 "(SELECT ticket_id FROM _bad_ticket WHERE file = ?) AND t._file <> ?",
-                [file, file],
+                [key, key],
             ).fetchall()
             session.report_for(file).notes.append(
                 f"{n:,} ticket(s) of this file are given already by {first}: its rows for them are quarantined "
@@ -294,7 +301,7 @@ def _quarantine_implausible(session: IntakeSession, files: list[str]) -> None:
     earliest, latest = _window()
     outside = f"NOT ({{c}} BETWEEN TIMESTAMPTZ {_lit(earliest)} AND TIMESTAMPTZ {_lit(latest)})"
     for file in files:
-        lit = _lit(file)
+        lit = _lit(session.file_key(file))
         session.quarantine_rows(
             file=file,
             rows_sql=f"SELECT _row FROM stage_event WHERE _file = {lit} AND _row IS NOT NULL AND ts IS NULL",

@@ -56,9 +56,10 @@ class _Sql:
     def typed_twin(self) -> _Sql:
         return _Sql(self.raw, self.m, self.tz, optional=self.optional, typed=True)
 
-    def typed_rows(self) -> str:
+    def typed_rows(self, fields: Sequence[str] | None = None) -> str:
         """The accepted rows (their cells and ``_row``) with each mapped field cleaned once (``f_<field>``)."""
-        cols = "".join(f", {self.clean(f)} AS {quote_ident('f_' + f)}" for f in self.fields())
+        wanted = self.fields() if fields is None else [f for f in fields if self.has(f)]
+        cols = "".join(f", {self.clean(f)} AS {quote_ident('f_' + f)}" for f in wanted)
         return f"(SELECT *{cols} FROM {self.raw.accepted})"
 
     def ts(self, fld: str) -> str:
@@ -131,7 +132,7 @@ def _quarantine(session: IntakeSession, q: _Sql, time_field: str) -> None:
                 f"'status ' || {t.v('status')} || ' is not in the mapping''s status_map'",
             )
         )
-    session.quarantine_first(raw, checks, rows=q.typed_rows())
+    session.quarantine_first(raw, checks, rows=q.typed_rows(["ticket_id", time_field, "status"]))
     session.quarantine_duplicates(raw)
 
 
@@ -241,7 +242,7 @@ def _emit_groups(session: IntakeSession, q: _Sql) -> None:
         session.emit(
             "group",
             f"SELECT DISTINCT {t.id(t.v('group'))} AS group_id, {t.v('group')} AS name, 'unknown' AS kind, "
-            f"{sql_str(t.m.name)} AS source FROM {q.typed_rows()} WHERE {t.v('group')} IS NOT NULL",
+            f"{sql_str(t.m.name)} AS source FROM {q.typed_rows(['group'])} WHERE {t.v('group')} IS NOT NULL",
         )
 
 
@@ -295,7 +296,7 @@ def _read_events(session: IntakeSession, q: _Sql) -> None:
             "agent",
             f"SELECT DISTINCT {t.id(t.v('agent'))} AS agent_id, {t.v('agent')} AS display_name, 'agent' AS role, "
             f"false AS is_system, false AS is_vendor, {sql_str(t.m.name)} AS source "
-            f"FROM {q.typed_rows()} WHERE {t.v('agent')} IS NOT NULL",
+            f"FROM {q.typed_rows(['agent'])} WHERE {t.v('agent')} IS NOT NULL",
         )
 
 

@@ -103,7 +103,8 @@ def _words(pairs: dict[str, str]) -> dict[str, tuple[str, str | None]]:
 def _case(word: str, words: dict[str, tuple[str, str | None]], part: int) -> str:
     """CASE over the lower-cased ``word``: its status (part 0) or pending reason (part 1); a
     constant CASE costs a fraction of a lookup join per row."""
-    whens = " ".join(f"WHEN {sql_str(w)} THEN {sql_str(t[part])}" for w, t in words.items() if t[part] is not None)
+    targets = {w: t[part] for w, t in words.items()}
+    whens = " ".join(f"WHEN {sql_str(w)} THEN {sql_str(t)}" for w, t in targets.items() if t is not None)
     return f"CASE {word} {whens} END" if whens else "NULL::VARCHAR"
 
 

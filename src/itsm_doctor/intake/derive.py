@@ -343,21 +343,25 @@ def _quarantine_implausible(session: IntakeSession, files: list[str]) -> None:
         files=files,
         reason="implausible_time",
     )
-    _quarantine_ticket_rows(
-        session,
-        bad="""
-            SELECT DISTINCT _file AS file, ticket_id,
-                   'ticket ' || ticket_id || ' has no opening time and no event to tell it' AS detail
-            FROM stage_ticket t
-            WHERE t._row IS NOT NULL AND t.opened_at IS NULL
-              -- only the events of tickets without an opening time are looked at (usually none)
-              AND NOT EXISTS (SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e.ts IS NOT NULL
-                              AND e.ticket_id IN (SELECT ticket_id FROM stage_ticket WHERE opened_at IS NULL))
-        """,
-        files=files,
-        reason="missing_time",
-        column=None,
-    )
+    # only tickets without an opening time need their events looked at: usually there is none
+    [(unopened,)] = session.con.execute(
+        "SELECT count(*) FROM stage_ticket WHERE _row IS NOT NULL AND opened_at IS NULL"
+    ).fetchall()
+    if unopened:
+        _quarantine_ticket_rows(
+            session,
+            bad="""
+                SELECT DISTINCT _file AS file, ticket_id,
+                       'ticket ' || ticket_id || ' has no opening time and no event to tell it' AS detail
+                FROM stage_ticket t
+                WHERE t._row IS NOT NULL AND t.opened_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e.ts IS NOT NULL
+                                  AND e.ticket_id IN (SELECT ticket_id FROM stage_ticket WHERE opened_at IS NULL))
+            """,
+            files=files,
+            reason="missing_time",
+            column=None,
+        )
     _quarantine_ticket_rows(
         session,
         bad="""

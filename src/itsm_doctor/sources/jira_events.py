@@ -53,7 +53,7 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
             f"""
             CREATE OR REPLACE TEMP TABLE {keyed} AS
             SELECT l._row, coalesce(nullif(trim(l.{c("issue key")}), ''), b.key) AS key,
-                   {_ts("l." + c("created"))} AS ts
+                   {_ts("l." + c("created"))} AS ts, nullif(trim(l.{c("created")}), '') IS NOT NULL AS dated
             FROM {log.name} l LEFT JOIN jira_issue_by_id b ON b.issue_id = l.{c("issue id")}
             """
         )
@@ -64,7 +64,14 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
             condition=f"_row IN (SELECT _row FROM {keyed} WHERE key IS NULL)",
             detail=f"coalesce('issue id ' || {c('issue id')} || ' names no issue of the CSV export', 'empty')",
         )
-        session.quarantine_unparseable(log, column="created", expr=_ts(c("created")))
+        # the time parsed once, above (quarantine_unparseable would parse every row again)
+        session.quarantine_where(
+            log,
+            reason="unparseable_time",
+            column="created",
+            condition=f"_row IN (SELECT _row FROM {keyed} WHERE dated AND ts IS NULL)",
+            detail=f"'cannot read ' || {c('created')} || ' as a time'",
+        )
         # the same history entry or comment twice (overlapping search pages): once is enough
         session.quarantine_duplicates(log)
         # what intake would quarantine after emission, quarantined now: these rows must not
@@ -131,9 +138,11 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
 
 def emit_history(session: IntakeSession, *, group: str | None) -> None:
     """Every staged changelog item and REST comment as an event."""
+    # the rank of a priority name: a join each (jira_priority's labels are unique), not a
+    # correlated subquery, which DuckDB ran as two more passes over every item
     ranked = (
-        "CASE WHEN {v} IS NULL OR regexp_matches({v}, '\\d') THEN {v} "
-        "ELSE coalesce((SELECT p.rank || ' - ' FROM jira_priority p WHERE p.label = lower({v})), '') || {v} END"
+        "CASE WHEN h.{v} IS NULL OR regexp_matches(h.{v}, '\\d') THEN h.{v} "
+        "ELSE coalesce({p}.rank || ' - ', '') || h.{v} END"
     )
     agent = "CASE WHEN h.field = 'assignee' AND {v} IS NOT NULL THEN '" + SRC + ":' || {v} END"
     grp = "CASE WHEN h.is_group AND {v} IS NOT NULL THEN '" + SRC + ":' || {v} END"
@@ -147,14 +156,17 @@ def emit_history(session: IntakeSession, *, group: str | None) -> None:
                h.field,
                -- a priority name carries its rank ("2 - High"), as ServiceNow's display values do;
                -- the exact source strings stay in raw
-               CASE WHEN h.field = 'priority' THEN {ranked.format(v="h.from_s")} ELSE h.from_s END AS from_raw,
-               CASE WHEN h.field = 'priority' THEN {ranked.format(v="h.to_s")} ELSE h.to_s END AS to_raw,
+               CASE WHEN h.field = 'priority' THEN {ranked.format(v="from_s", p="pf")} ELSE h.from_s END AS from_raw,
+               CASE WHEN h.field = 'priority' THEN {ranked.format(v="to_s", p="pt")} ELSE h.to_s END AS to_raw,
                h.to_status, h.reason AS pending_reason,
                {grp.format(v="h.to_s")} AS to_group_id, {agent.format(v="h.to_s")} AS to_agent_id,
                CASE WHEN h.author IS NOT NULL THEN '{SRC}:' || h.author END AS actor_id,
                json_object('from', h.from_id, 'fromString', h.from_s, 'to', h.to_id, 'toString', h.to_s) AS raw,
                'history' AS origin, '{SRC}' AS source, h._file, h._row
-        FROM jira_hist h WHERE h.record = 'history'
+        FROM jira_hist h
+        LEFT JOIN jira_priority pf ON h.field = 'priority' AND pf.label = lower(h.from_s)
+        LEFT JOIN jira_priority pt ON h.field = 'priority' AND pt.label = lower(h.to_s)
+        WHERE h.record = 'history'
         """,
     )
     session.emit(

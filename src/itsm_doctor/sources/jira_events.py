@@ -52,9 +52,13 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {keyed} AS
-            SELECT l._row, coalesce(nullif(trim(l.{c("issue key")}), ''), b.key) AS key,
-                   {_ts("l." + c("created"))} AS ts, nullif(trim(l.{c("created")}), '') IS NOT NULL AS dated
-            FROM {log.name} l LEFT JOIN jira_issue_by_id b ON b.issue_id = l.{c("issue id")}
+            SELECT {sql_str(log.file)} AS _file, l._row, l.{c("record")} AS record,
+                   coalesce(nullif(trim(l.{c("issue key")}), ''), b.key) AS key, {_ts("l." + c("created"))} AS ts,
+                   lower(l.{c("field")}) AS field, l.{c("from")} AS from_id, l.{c("from string")} AS from_s,
+                   l.{c("to")} AS to_id, l.{c("to string")} AS to_s, l.{c("author")} AS author,
+                   l.{c("author id")} AS author_ref, l.{c("public")} AS public, l.{c("body")} AS body,
+                   nullif(trim(l.{c("created")}), '') IS NOT NULL AS dated
+            FROM {log.accepted} l LEFT JOIN jira_issue_by_id b ON b.issue_id = l.{c("issue id")}
             """
         )
         session.quarantine_where(
@@ -90,13 +94,11 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
             "WHERE k.ts < i.created - INTERVAL 1 MINUTE)",
             detail="'an event is dated before its ticket was opened'",
         )
+        # the typed rows less the few quarantined since: an anti join on those, not a join of
+        # every row back to the text table
         parts.append(
-            f"""
-            SELECT {sql_str(log.file)}, l._row, {c("record")}, k.key, k.ts, lower({c("field")}),
-                   {c("from")}, {c("from string")}, {c("to")}, {c("to string")}, {c("author")}, {c("author id")},
-                   {c("public")}, {c("body")}
-            FROM {log.accepted} l JOIN {keyed} k ON k._row = l._row
-            """
+            f"SELECT * EXCLUDE (dated) FROM {keyed} ANTI JOIN (SELECT _row FROM {log.name} WHERE _q IS NOT NULL) q "
+            "USING (_row)"
         )
     con.execute(
         f"""
@@ -111,6 +113,8 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
         LEFT JOIN jira_status fs ON fs.label = lower(h.from_s)
         """
     )
+    for log in logs:
+        con.execute(f"DROP TABLE {log.name}_key")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE jira_facts AS

@@ -356,7 +356,14 @@ def _read_snapshot(session: IntakeSession, raw: RawTable, tz: str) -> None:
     last = f"(SELECT * FROM {raw.name} WHERE _row IN (SELECT _row FROM {diff} WHERE is_last))"
     _emit_tickets(session, f"({_typed(raw, tz, last)})", raw.file)
     _emit_parties(session, diff)
-    _emit_links(session, f"({_typed(raw, tz, raw.accepted)})")
+    # the few rows naming a link, found in one scan for the three kinds of link
+    linked = f"{raw.name}_linked"
+    session.con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {linked} AS SELECT number, problem_id, caused_by, rfc "
+        f"FROM ({_typed(raw, tz, raw.accepted)}) WHERE coalesce(problem_id, caused_by, rfc) IS NOT NULL"
+    )
+    _emit_links(session, linked)
+    session.con.execute(f"DROP TABLE {linked}")
     _note_snapshot_gaps(session, diff)
     session.con.execute(f"DROP TABLE {diff}")
 

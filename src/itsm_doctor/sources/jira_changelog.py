@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ijson  # type: ignore[import-untyped]
 
@@ -242,7 +242,7 @@ def _streamed(path: Path, shape: str) -> Iterator[tuple[str | None, str | None, 
     """(key, id, issue) of each issue of a large changelog, one issue in memory at a time."""
     key = {"list": None, "issues": "issues", "bulk": "issueChangeLogs"}[shape]
     try:
-        with io.TextIOWrapper(_open(path), encoding="utf-8") as fh:
+        with io.TextIOWrapper(cast(io.BufferedReader, _open(path)), encoding="utf-8") as fh:
             for item in _JsonStream(fh).items(key):
                 if shape == "bulk":
                     if isinstance(item, dict):

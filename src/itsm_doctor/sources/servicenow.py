@@ -353,7 +353,8 @@ def _read_snapshot(session: IntakeSession, raw: RawTable, tz: str) -> None:
         """,
         [raw.file],
     )
-    last = f"(SELECT * FROM {raw.name} WHERE _row IN (SELECT _row FROM {diff} WHERE is_last))"
+    # the last rows' text, by a join whose build side is those rows (an IN filter read all of them)
+    last = f"(SELECT r.* FROM (SELECT _row FROM {diff} WHERE is_last) l JOIN {raw.name} r USING (_row))"
     _emit_tickets(session, f"({_typed(raw, tz, last)})", raw.file)
     _emit_parties(session, diff)
     # the few rows naming a link, found in one scan for the three kinds of link
@@ -374,8 +375,8 @@ def _note_snapshot_gaps(session: IntakeSession, staged: str) -> None:
     row = session.con.execute(
         f"""
         SELECT count(*) FILTER (WHERE max_n - min_n + 1 > n), count(*) FROM (
-            SELECT number, min(mod_count) AS min_n, max(mod_count) AS max_n, count(DISTINCT mod_count) AS n
-            FROM {staged} WHERE mod_count IS NOT NULL GROUP BY number)
+            SELECT number, min(mod_count) AS min_n, max(mod_count) AS max_n, count(*) AS n
+            FROM (SELECT DISTINCT number, mod_count FROM {staged} WHERE mod_count IS NOT NULL) GROUP BY number)
         """
     ).fetchone()
     gaps, records = (int(row[0]), int(row[1])) if row else (0, 0)

@@ -23,7 +23,8 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 """
 # a trace with escapes, a repeated key, a nested list and an attribute after its events
 ODD = """  <trace><string key="concept:name" value="T&amp;{k}"/>
-    <event><string key="concept:name" value="Open &lt;new&gt;"/><date key="time:timestamp" value="2026-01-05T10:00:00+02:00"/>
+    <event><string key="concept:name" value="Open &lt;new&gt;"/>
+      <date key="time:timestamp" value="2026-01-05T10:00:00+02:00"/>
       <string key="note" value="say &quot;hi&quot;&#10;twice"/><int key="n" value="1"/><int key="n" value="2"/></event>
     <event><string key="concept:name" value="Work"/><date key="time:timestamp" value="2026-01-05T11:00:00Z"/>
       <list key="tags"><values><string key="tag" value="a"/></values></list></event>
@@ -160,7 +161,7 @@ def test_a_log_with_a_doctype_is_read_whole(tmp_path: Path) -> None:
     assert len(rows) == 2 + 2 * 4 and rows[2][3] == "Bo"
 
 
-def test_intake_accounts_for_every_event_of_a_chunked_log(tmp_path: Path) -> None:
+def test_intake_accounts_for_every_event_and_names_its_position(tmp_path: Path) -> None:
     path = tmp_path / "log.xes"
     # the second event of T&0 repeated exactly (a duplicate), one time unreadable
     text = _log(3).replace(

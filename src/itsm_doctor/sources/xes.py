@@ -141,8 +141,8 @@ def _read_generic(session: IntakeSession, raw: RawTable, words: str) -> None:
     c = raw.col
     src = "xes"
     act = f"lower(trim({c('activity')}))"
-    session.emit(
-        "event",
+    # one event per source row: only its core is staged, the wide columns are read again when written
+    session.emit_events_by_row(
         f"""
         SELECT '{src}:' || trim({c("case")}) AS ticket_id, try_cast({c("timestamp")} AS TIMESTAMPTZ) AS ts,
                CASE w.status WHEN 'resolved' THEN 'resolve' WHEN 'closed' THEN 'close' WHEN 'cancelled' THEN 'cancel'
@@ -156,6 +156,7 @@ def _read_generic(session: IntakeSession, raw: RawTable, words: str) -> None:
         FROM {raw.accepted} r LEFT JOIN {words} w ON w.word = {act}
         """,
         [raw.file],
+        reads=[raw.name],
     )
     session.emit(
         "ticket",

@@ -34,6 +34,7 @@ import re
 import subprocess
 import sys
 import threading
+import traceback
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -52,7 +53,6 @@ _STREAM_BATCH = 200_000
 _POOL_FROM = 48 << 20
 
 Row = tuple[str | None, ...]
-Pairs = list[tuple[str, str | None]]
 
 
 class Malformed(Exception):
@@ -517,20 +517,22 @@ class _Workers:
         try:
             kind, payload = pickle.load(out)
         except (EOFError, pickle.UnpicklingError):
-            raise RuntimeError(f"an XES worker process ended (exit {self.procs[k].wait()})") from None
-        if kind == "malformed":
-            raise Malformed
-        if kind == "error":
-            raise RuntimeError(f"an XES worker process failed: {payload}")
+            kind, payload = "error", "ended"
+        if kind != "ok":
+            # a chunk lxml cannot parse, or a worker that failed (its traceback is on stderr): the
+            # streaming path reads the file in this process, and says what is wrong with it
+            raise Malformed(payload)
         return pa.ipc.open_stream(payload).read_all()
 
     def __enter__(self) -> _Workers:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, *exc: object) -> None:
         for q in self.queues:
             q.put(None)
         for p in self.procs:
+            if kind is not None:  # stopped early: the tasks still queued are of no use
+                p.kill()
             if p.stdout is not None:
                 p.stdout.close()
             try:
@@ -553,7 +555,8 @@ def _serve() -> None:
             answer: tuple[str, Any] = ("ok", _task_ipc(task))
         except Malformed:
             answer = ("malformed", None)
-        except Exception as exc:  # handed to the parent, which raises it
+        except Exception as exc:  # the parent reads the file again by the streaming path
+            traceback.print_exc()
             answer = ("error", f"{type(exc).__name__}: {exc}")
         try:
             pickle.dump(answer, dst, protocol=pickle.HIGHEST_PROTOCOL)

@@ -12,7 +12,8 @@ from lxml import etree
 
 from itsm_doctor.intake.run import run_intake
 from itsm_doctor.sources import xes_parse
-from itsm_doctor.sources.xes_parse import Malformed, event_batches, stream_batches
+from itsm_doctor.sources.xes_chunks import event_batches
+from itsm_doctor.sources.xes_parse import Malformed, stream_batches
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <!-- exported for a test -->

@@ -4,8 +4,8 @@ Each ``<event>`` is one row: trace ``concept:name`` is the ticket, event ``conce
 the activity, ``time:timestamp`` the time (with its offset, stored in UTC),
 ``org:resource`` the actor, ``org:group`` the group, ``lifecycle:transition`` the
 lifecycle; every other attribute is kept as JSON. The file is parsed in chunks of whole traces,
-by two processes when it is large (``sources/xes_parse.py``), and loaded into DuckDB as Arrow
-batches, so memory does not grow with the file.
+by two processes when it is large (``sources/xes_chunks.py``, ``sources/xes_parse.py``), and
+loaded into DuckDB as Arrow batches, so memory does not grow with the file.
 
 Profile: **BPIC 2013** (Volvo IT VINST incidents and problems) keeps Status in
 ``concept:name`` and Sub Status in ``lifecycle:transition``; it is recognised by its
@@ -32,7 +32,8 @@ from lxml import etree
 
 from itsm_doctor.records.vocabulary import LIFECYCLE_ACTIVITIES
 from itsm_doctor.sources.base import IntakeError, IntakeSession, RawTable, Source, SourceOptions, sql_str
-from itsm_doctor.sources.xes_parse import HEADER, Malformed, event_batches, stream_batches
+from itsm_doctor.sources.xes_chunks import event_batches
+from itsm_doctor.sources.xes_parse import HEADER, Malformed, stream_batches
 
 __all__ = ["SOURCE", "lifecycle_table", "load_xes", "note_lifecycle", "read_bpic2013_xes"]
 
@@ -52,7 +53,7 @@ def load_xes(session: IntakeSession, path: Path, *, source: str) -> RawTable:
     """Load an XES log as a text table (one row per event) with the session's accounting.
 
     The log is parsed in chunks of whole traces, by two processes when it is large
-    (``xes_parse``); a log that cannot be cut, or a chunk that does not parse, is read again
+    (``xes_chunks``); a log that cannot be cut, or a chunk that does not parse, is read again
     whole by the streaming path, which names the line where the XML is malformed."""
     rep = session.add_file(path, source=source)
     try:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
@@ -243,10 +244,23 @@ def _spark_view(con: BaseBackend, name: str, data: pa.Table) -> ibis.Table:
     return con.table(name)
 
 
+#: events' ``from_*`` filled where empty, as intake fills them: the last value known before the
+#: event, in ``seq`` order (signs rely on it; records built by hand in tests leave them out)
+_STATES_BEFORE = """
+    SELECT * REPLACE (
+        coalesce(from_status, last_value(to_status IGNORE NULLS) OVER w) AS from_status,
+        coalesce(from_group_id, last_value(to_group_id IGNORE NULLS) OVER w) AS from_group_id,
+        coalesce(from_agent_id, last_value(to_agent_id IGNORE NULLS) OVER w) AS from_agent_id
+    )
+    FROM {source}
+    WINDOW w AS (PARTITION BY ticket_id ORDER BY seq, ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    ORDER BY ticket_id, seq, ts
+"""
+
+
 def _with_states_before(events: pa.Table) -> pa.Table:
     """Events whose ``from_status``, ``from_group_id`` and ``from_agent_id`` are filled where
-    empty, as intake fills them: the last value known before the event, in ``seq`` order. Signs
-    rely on it (records built by hand in tests leave them out)."""
+    empty, as intake fills them (Spark's tables are made from Arrow)."""
     if not events.num_rows:
         return events
     import duckdb
@@ -254,21 +268,33 @@ def _with_states_before(events: pa.Table) -> pa.Table:
     con = duckdb.connect()
     try:
         con.register("events", events)
-        filled = con.sql(
-            """
-            SELECT * REPLACE (
-                coalesce(from_status, last_value(to_status IGNORE NULLS) OVER w) AS from_status,
-                coalesce(from_group_id, last_value(to_group_id IGNORE NULLS) OVER w) AS from_group_id,
-                coalesce(from_agent_id, last_value(to_agent_id IGNORE NULLS) OVER w) AS from_agent_id
-            )
-            FROM events
-            WINDOW w AS (PARTITION BY ticket_id ORDER BY seq, ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-            ORDER BY ticket_id, seq, ts
-            """
-        ).to_arrow_table()
+        filled = con.sql(_STATES_BEFORE.format(source="events")).to_arrow_table()
     finally:
         con.close()
     return filled.cast(events.schema)
+
+
+def _duckdb_table(con: BaseBackend, table: str, tag: str, data: pa.Table) -> ibis.Table:
+    """An Arrow table copied into a DuckDB table of the canonical schema, in one statement on the
+    connection itself (ibis' create-then-insert asks the backend for the schema three times: a
+    quarter of a second per Records, paid by every sign case of the tests); the events get their
+    states before filled on the way."""
+    name = _table_name(table, tag)
+    raw = con.con  # type: ignore[attr-defined]
+    view = f"arrow_{name}"
+    raw.register(view, data)
+    try:
+        select = _STATES_BEFORE.format(source=view) if table == "event" else f"SELECT * FROM {view}"
+        raw.execute(f'CREATE TABLE "{name}" AS {select}')
+    finally:
+        raw.unregister(view)
+    # the schema DuckDB gives a canonical table is asked once per process, not once per table made
+    if table not in _DUCKDB_SCHEMAS:
+        _DUCKDB_SCHEMAS[table] = con.table(name).schema()
+    return ops.DatabaseTable(name, schema=_DUCKDB_SCHEMAS[table], source=con).to_expr()
+
+
+_DUCKDB_SCHEMAS: dict[str, ibis.Schema] = {}
 
 
 def records_from_arrow(tables: dict[str, pa.Table], *, engine: str = "duckdb") -> Records:
@@ -283,16 +309,11 @@ def records_from_arrow(tables: dict[str, pa.Table], *, engine: str = "duckdb") -
             data = SCHEMAS[name].empty_table()
         else:
             data = data.select([f.name for f in SCHEMAS[name]]).cast(SCHEMAS[name])
-            if name == "event":
-                data = _with_states_before(data)
         if engine == "spark":
+            data = _with_states_before(data) if name == "event" else data
             out[name] = _spark_view(con, _table_name(name, tag), data)
         else:
-            # ibis 12 cannot create a DuckDB table from an in-memory object: create, then insert
-            out[name] = con.create_table(_table_name(name, tag), schema=ibis.Schema.from_pyarrow(SCHEMAS[name]))
-            if data.num_rows:
-                con.insert(_table_name(name, tag), data)
-                out[name] = con.table(_table_name(name, tag))
+            out[name] = _duckdb_table(con, name, tag, data)
         counts[name] = data.num_rows
     return Records(engine=engine, con=con, tables=out, counts=counts, referential=_referential(tables))
 

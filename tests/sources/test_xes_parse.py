@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from itsm_doctor.intake.run import run_intake
-from itsm_doctor.sources import xes_parse
+from itsm_doctor.sources import xes_chunks, xes_parse
 from itsm_doctor.sources.xes_chunks import event_batches
 from itsm_doctor.sources.xes_parse import Malformed, stream_batches
 
@@ -179,3 +179,17 @@ def test_intake_accounts_for_every_event_and_names_its_position(tmp_path: Path) 
     assert (f.rows_read, f.rows_accepted, f.rows_quarantined) == (3 + 3 * 4, 13, 2)
     assert f.reasons == {"exact_duplicate": 1, "unparseable_time": 1}
     assert {(e["reason"], e["row"]) for e in f.examples} == {("exact_duplicate", 3), ("unparseable_time", 4)}
+
+
+def test_a_cut_inside_a_comment_is_read_again_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a comment between traces holding "</trace>": some cuts fall inside it, and both halves of
+    # the comment fail to parse; the streaming path then reads the log, whole and right
+    text = _log(12).replace("</trace>\n  <trace>", "</trace>\n  <!-- </trace> cut here? -->\n  <trace>")
+    path = tmp_path / "log.xes"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(Malformed):
+        list(event_batches(path, processes=1, chunk_bytes=1000))
+    monkeypatch.setattr(xes_chunks, "CHUNK_BYTES", 1000)
+    result = run_intake([path], source="xes", workspace=tmp_path / "ws")
+    [f] = result.files
+    assert (f.rows_read, f.rows_quarantined, result.records["ticket"]) == (3 * 2 + 12 * 4, 0, 3 + 12 * 4)

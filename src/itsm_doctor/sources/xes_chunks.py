@@ -168,7 +168,7 @@ def default_processes() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def event_batches(path: Path, *, processes: int | None = None, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
+def event_batches(path: Path, *, processes: int | None = None, chunk_bytes: int | None = None) -> Iterator[pa.Table]:
     """The log's rows as Arrow tables (columns ``c0``… of ``HEADER``), in file order.
 
     Raises ``Malformed`` when the file cannot be cut or a chunk does not parse: read it with
@@ -177,7 +177,8 @@ def event_batches(path: Path, *, processes: int | None = None, chunk_bytes: int 
     procs = default_processes() if processes is None else processes
     gz = _is_gzip(path)
     big = processes is not None or max(path.stat().st_size, _gzip_size(path) if gz else 0) >= _POOL_FROM
-    tasks = _gzip_tasks(path, chunk_bytes) if gz else _plain_tasks(path, chunk_bytes)
+    size = chunk_bytes or CHUNK_BYTES
+    tasks = _gzip_tasks(path, size) if gz else _plain_tasks(path, size)
     yield from _run(tasks, procs if big else 1)
 
 

@@ -114,7 +114,16 @@ def test_plain_chunks_are_read_without_lxml_and_others_with_it() -> None:
     plain = "".join(PLAIN.format(k=j) for j in range(2)).encode()
     rows = xes_parse._plain_rows(plain)
     assert [r[0] for r in rows] == ["P0", "P1"] and rows[0][7] == '{"ok": "true", "cost": "1.5", "ref": "x-☺"}'
-    for refused in (ODD.format(k=1), PLAIN.format(k=1).replace("<event>", "<event >"), "<trace>x</trace>"):
+    one = PLAIN.format(k=1)
+    for refused in (
+        ODD.format(k=1),  # a nested list, escapes
+        one.replace("<event>", "<event >"),
+        "<trace>x</trace>",  # text
+        one.replace('value="ana"', 'value="a\x01na"'),  # characters XML refuses: lxml names them
+        one.replace('value="ana"', 'value="a\uffffna"'),
+        "\x0b" + one,  # white space to str.strip, not to XML
+        one.replace("<event>", "<event>\x1c"),
+    ):
         with pytest.raises(xes_parse._Refused):
             xes_parse._plain_rows(refused.encode())
 

@@ -45,13 +45,14 @@ class Malformed(Exception):
 
 
 # -- the plain path -------------------------------------------------------------------------
+_SPACE = " \t\r\n"  # XML's white space (str.strip's is wider: it takes some control characters)
 _S = "[ \t\r\n]"
-_VALUE = '[^"<\x00-\x1f]*'  # no literal tab or line break: XML would turn them into spaces
+# no character XML refuses; no literal tab or line break either (XML would turn them into spaces)
+_VALUE = '[^"<\x00-\x1f\ufffe\uffff]*'
 _ATTR = re.compile(f'<(?:string|date|int|float|boolean|id){_S}+key="({_VALUE})"{_S}+value="({_VALUE})"{_S}*/>')
-# the control characters XML 1.0 refuses (U+FFFE and U+FFFF are looked for in UTF-8)
-_CONTROL = bytes(range(9)) + b"\x0b\x0c" + bytes(range(14, 32))
-# text outside tags (after a ">", before the next "<"); a ">" inside an attribute value matches
-# too, and merely sends the chunk to lxml
+# text outside tags (after a ">", before the next "<"), a character XML refuses among them; a ">"
+# inside an attribute value matches too, and merely sends the chunk to lxml. Every other place a
+# character could stand is a tag or a value, which the attribute pattern checks.
 _TEXT = re.compile("[>][ \t\r\n]*[^< \t\r\n]")
 _REF = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
@@ -96,8 +97,6 @@ def _attrs(segment: str) -> list[tuple[str, str]]:
 
 def _plain_rows(data: bytes) -> list[Row]:
     """The rows of a chunk of whole traces, or ``_Refused`` when the chunk is not plain."""
-    if len(data.translate(None, _CONTROL)) != len(data) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
-        raise _Refused
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -108,13 +107,13 @@ def _plain_rows(data: bytes) -> list[Row]:
     findall = _ATTR.findall
     dumps = json.dumps
     traces = text.split("<trace>")
-    if traces[0].strip():
+    if traces[0].strip(_SPACE):
         raise _Refused
     rows: list[Row] = []
     append = rows.append
     for t in traces[1:]:
         body, end, after = t.rpartition("</trace>")
-        if not end or after.strip():
+        if not end or after.strip(_SPACE):
             raise _Refused
         parts = body.split("<event>")
         own = _attrs(parts[0])

@@ -202,3 +202,17 @@ def test_a_cut_inside_a_comment_is_read_again_whole(tmp_path: Path, monkeypatch:
     result = run_intake([path], source="xes", workspace=tmp_path / "ws")
     [f] = result.files
     assert (f.rows_read, f.rows_quarantined, result.records["ticket"]) == (3 * 2 + 12 * 4, 0, 3 + 12 * 4)
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_a_log_in_another_encoding_is_read_whole(tmp_path: Path, gz: bool) -> None:
+    text = _log(2).replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace("Ünïcode ☺", "Ünïcode")
+    data = text.encode("latin-1")
+    path = tmp_path / ("log.xes.gz" if gz else "log.xes")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    with pytest.raises(Malformed):
+        list(event_batches(path, processes=1))
+    rows = _rows(stream_batches(path))
+    assert len(rows) == 2 + 2 * 4 and rows[0][8] == '{"customer": "Ünïcode"}'
+    result = run_intake([path], source="xes", workspace=tmp_path / "ws")
+    assert result.files[0].rows_read == 10

@@ -208,7 +208,7 @@ def _gzip_tasks(path: Path, chunk_bytes: int) -> Iterator[tuple[Any, ...]]:
         raise Malformed
     head = first[: m.start()]
     root_end = _root_end(head)
-    if root_end is None:
+    if root_end is None or not _head_tail(head, root_end):  # the head alone, closed: checked again with the tail
         raise Malformed
     prev = first[m.start() :]
     for piece in pieces:

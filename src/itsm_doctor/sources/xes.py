@@ -1,4 +1,4 @@
-"""XES event logs (plain or gzip), streamed; with a profile for logs that bend the standard.
+"""XES event logs (plain or gzip), read in chunks; with a profile for logs that bend the standard.
 
 Each ``<event>`` is one row: trace ``concept:name`` is the ticket, event ``concept:name``
 the activity, ``time:timestamp`` the time (with its offset, stored in UTC),

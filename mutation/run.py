@@ -49,6 +49,12 @@ SCOPES: dict[str, Scope] = {
             "tests/signs/test_sign_base.py",
             "tests/signs/test_signs_doc.py",
             "tests/signs/test_roles.py",
+            # signs/window.py (the extract window) on hand-made weekly counts and summaries
+            "tests/signs/test_window.py",
+            # finish functions on hand-made summaries (backlog trend, priority classes, time shares…)
+            "tests/signs/test_sign_finishes.py",
+            # the silences on events stored out of order (the windows' order_by)
+            "tests/signs/test_event_order.py",
             "tests/engine/test_mining.py",
             # signs/roles.py (tiers inferred from routing, the roles file) is tested there
             "tests/diagnosis/test_evidence.py",

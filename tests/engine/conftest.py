@@ -41,6 +41,16 @@ def base_records() -> Callable[[str], Records]:
     return open_base
 
 
+@pytest.fixture(scope="session")
+def case_records() -> Callable[[dict[str, Any]], Records]:
+    """Opens a sign case's records (``base``, ``drop``, ``add`` as in tests/signs/cases) on DuckDB."""
+
+    def open_case(case: dict[str, Any]) -> Records:
+        return records_from_arrow(_sign_cases().build_tables(case))
+
+    return open_case
+
+
 @pytest.fixture(scope="module")
 def tiny_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace holding the three incidents of vinst-tiny.csv."""

@@ -94,3 +94,28 @@ def test_handover_network_of_a_taken_in_export(tiny_workspace: Path) -> None:
         ("bpic2013:T1", "bpic2013:T2", 2, pytest.approx(9.25)),
         ("bpic2013:T2", "bpic2013:T1", 1, pytest.approx(5.5)),
     ]
+
+
+def test_dfg_defaults_to_statuses(base_records: Any) -> None:
+    # no level given: the status-level graph (dfg's default), edge for edge
+    r = base_records("duckdb")
+    assert r.execute(dfg(r)).to_pylist() == r.execute(dfg(r, level="status")).to_pylist()
+
+
+def test_variants_default_to_the_ten_most_frequent(case_records: Any) -> None:
+    # eleven incidents, each with a single status of its own (s00 … s10): eleven paths of one
+    # ticket, the default lists the first ten by path
+    names = [f"s{i:02d}" for i in range(11)]
+    case = {
+        "base": False,
+        "add": {
+            "ticket": [{"ticket_id": n, "ticket_type": "incident", "opened_at": "2026-01-05 08:00"} for n in names],
+            "event": [
+                {"ticket_id": n, "seq": 1, "ts": "2026-01-05 08:00", "kind": "created", "to_status": n} for n in names
+            ],
+        },
+    }
+    r = case_records(case)
+    rows = r.execute(variants(r)).to_pylist()
+    assert [x["path"] for x in rows] == names[:10]
+    assert [x["share"] for x in rows] == pytest.approx([1 / 11] * 10)

@@ -41,7 +41,8 @@ Row = tuple[str | None, ...]
 
 
 class Malformed(Exception):
-    """A chunk lxml cannot parse: the file is read again by the streaming path, which names the line."""
+    """The log cannot be read in chunks (it cannot be cut, a chunk does not parse, a worker failed):
+    read it whole by the streaming path, which names the line where the XML is malformed."""
 
 
 # -- the plain path -------------------------------------------------------------------------

@@ -114,6 +114,9 @@ def test_plain_chunks_are_read_without_lxml_and_others_with_it() -> None:
     plain = "".join(PLAIN.format(k=j) for j in range(2)).encode()
     rows = xes_parse._plain_rows(plain)
     assert [r[0] for r in rows] == ["P0", "P1"] and rows[0][7] == '{"ok": "true", "cost": "1.5", "ref": "x-☺"}'
+    escaped = PLAIN.format(k="&lt;1&gt;").replace('value="ana"', 'value="R&amp;D &quot;a&apos;s&quot;&#10;&#x263A;"')
+    [row] = xes_parse._plain_rows(escaped.encode())
+    assert (row[0], row[3]) == ("P<1>", 'R&D "a\'s"\n☺')
     one = PLAIN.format(k=1)
     for refused in (
         ODD.format(k=1),  # a nested list, escapes

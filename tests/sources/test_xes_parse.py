@@ -117,11 +117,15 @@ def test_plain_chunks_are_read_without_lxml_and_others_with_it() -> None:
     escaped = PLAIN.format(k="&lt;1&gt;").replace('value="ana"', 'value="R&amp;D &quot;a&apos;s&quot;&#10;&#x263A;"')
     [row] = xes_parse._plain_rows(escaped.encode())
     assert (row[0], row[3]) == ("P<1>", 'R&D "a\'s"\n☺')
+    arrow = PLAIN.format(k=2).replace('value="Close"', 'value="Open -> Close"')
+    assert xes_parse._plain_rows(arrow.encode())[0][1] == "Open -> Close"  # a ">" in a value is no text
     one = PLAIN.format(k=1)
     for refused in (
         ODD.format(k=1),  # a nested list, escapes
         one.replace("<event>", "<event >"),
         "<trace>x</trace>",  # text
+        one.replace("</event>", "</event>x"),
+        one.replace('value="ana"/>', 'value="ana"/>x'),
         one.replace('value="ana"', 'value="a\x01na"'),  # characters XML refuses: lxml names them
         one.replace('value="ana"', 'value="a\uffffna"'),
         "\x0b" + one,  # white space to str.strip, not to XML

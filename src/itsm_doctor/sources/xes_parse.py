@@ -51,10 +51,11 @@ _S = "[ \t\r\n]"
 # no character XML refuses; no literal tab or line break either (XML would turn them into spaces)
 _VALUE = '[^"<\x00-\x1f\ufffe\uffff]*'
 _ATTR = re.compile(f'<(?:string|date|int|float|boolean|id){_S}+key="({_VALUE})"{_S}+value="({_VALUE})"{_S}*/>')
-# text outside tags (after a ">", before the next "<"), a character XML refuses among them; a ">"
-# inside an attribute value matches too, and merely sends the chunk to lxml. Every other place a
-# character could stand is a tag or a value, which the attribute pattern checks.
-_TEXT = re.compile("[>][ \t\r\n]*[^< \t\r\n]")
+# text outside tags (after a tag's ">", before the next "<"), a character XML refuses among them.
+# The tags the plain path reads end in "/>", "event>" or "trace>"; a value holding one of those
+# followed by text matches too, and merely sends the chunk to lxml ("A -> B" does not). Every other
+# place a character could stand is a tag or a value, which the attribute pattern checks.
+_TEXT = re.compile("[>](?<=[/te]>)[ \t\r\n]*[^< \t\r\n]")
 _REF = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 

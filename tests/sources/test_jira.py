@@ -599,13 +599,19 @@ def test_a_history_given_twice_counts_once(tmp_path: Path) -> None:
     assert _q(tmp_path / "ws", "event", "SELECT count(*) FROM t WHERE kind = 'group_change'") == [(1,)]
 
 
-@pytest.mark.parametrize("shape", ["issues", "list", "bulk"])
+@pytest.mark.parametrize(
+    ("shape", "chunk"), [("issues", None), ("list", None), ("bulk", None), ("issues", 1), ("bulk", 7)]
+)
 def test_a_large_changelog_is_streamed_to_the_same_records(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str, chunk: int | None
 ) -> None:
-    """Past STREAM_BYTES the changelog is read one issue at a time (ijson): the same rows and records
-    as parsed whole, in each shape. Here every file counts as large."""
+    """Past STREAM_BYTES the changelog is read one issue at a time: the same rows and records as
+    parsed whole, in each shape. Here every file counts as large; read 1 or 7 characters at a
+    time, every key, string and number is cut by a chunk's end somewhere."""
     from itsm_doctor.sources import jira_changelog
+
+    if chunk:
+        monkeypatch.setattr(jira_changelog, "_CHUNK", chunk)
 
     csv = TEAMS.replace("Issue key,", "Issue key,Issue id,").replace("ITSM-1,", "ITSM-1,10001,")
     csv = csv.replace("ITSM-2,", "ITSM-2,10002,")
@@ -651,3 +657,8 @@ def test_a_large_json_that_is_no_changelog_is_refused(tmp_path: Path, monkeypatc
     (tmp_path / "list.json").write_text('{"issues": [{"key": "ITSM-1", "changelog": {"histories": [}', encoding="utf-8")
     with pytest.raises(IntakeError, match=r"list\.json: not a Jira changelog JSON"):
         run_intake([tmp_path / "export.csv", tmp_path / "list.json"], source="jira", workspace=tmp_path / "ws")
+    # cut short, or with more text after the document
+    for text in ('{"issues": [{"key": "ITSM-1", "changelog": {"histories": []}}', '[{"key": "ITSM-1"}] [2]'):
+        (tmp_path / "list.json").write_text(text, encoding="utf-8")
+        with pytest.raises(IntakeError, match=r"list\.json: not a Jira changelog JSON"):
+            run_intake([tmp_path / "export.csv", tmp_path / "list.json"], source="jira", workspace=tmp_path / "ws")

@@ -136,3 +136,50 @@ def test_snapshot_sample_counters_and_gaps(data: Path, workspace: Path) -> None:
     assert reopened.value == pytest.approx(47 / 3_000)
     # the export's close codes ("code 6" …) are none of the closure-code vocabulary
     assert compute(get_sign("incident.out_of_scope_rate"), r).status == "n/a"
+
+
+SNAPSHOT = """number,incident_state,sys_mod_count,opened_at,sys_updated_at,assignment_group,assigned_to,priority
+INC7,New,0,2026-01-05 10:00:00,2026-01-05 10:00:00,Desk,?,3 - Moderate
+INC7,Teleported,1,2026-01-05 10:00:00,2026-01-05 10:30:00,Desk,?,3 - Moderate
+INC7,Active,2,2026-01-05 10:00:00,half past ten,Network,?,3 - Moderate
+,Active,3,2026-01-05 10:00:00,2026-01-05 10:45:00,Network,?,3 - Moderate
+INC7,Teleported,4,2026-01-05 10:00:00,eleven,Network,?,3 - Moderate
+INC7,Resolved,5,2026-01-05 10:00:00,2026-01-05 12:00:00,Desk,Ana,3 - Moderate
+INC8,Active,1,05/01/2026 09:00,05/01/2026 09:00,Desk,Bo,2 - High
+INC8,Active,0,05/01/2026 09:00,05/01/2026 08:59,Desk,?,2 - High
+"""
+
+
+def test_snapshot_quarantines_bad_rows_before_diffing(tmp_path: Path) -> None:
+    """Lines 3-6 of INC7 are quarantined (unknown state, unreadable update time, no number; line 6
+    fails two checks and is named by the first, its time); INC7's diff then runs New → Resolved,
+    as if the bad rows were never there. INC8's rows come out of order (sys_mod_count 1 before 0)
+    and in day-first times."""
+    (tmp_path / "log.csv").write_text(SNAPSHOT, encoding="utf-8")
+    result = run_intake([tmp_path / "log.csv"], source="servicenow", workspace=tmp_path / "ws")
+    [f] = result.files
+    assert (f.rows_read, f.rows_accepted, f.rows_quarantined) == (8, 4, 4)
+    assert f.reasons == {"missing_key": 1, "unknown_status": 1, "unparseable_time": 2}
+    assert [(e["row"], e["column"], e["reason"], e["detail"]) for e in f.examples] == [
+        (5, "number", "missing_key", "empty"),
+        (3, "state", "unknown_status", "unknown state Teleported"),
+        (4, "sys_updated_at", "unparseable_time", "cannot read half past ten as a time"),
+        (6, "sys_updated_at", "unparseable_time", "cannot read eleven as a time"),
+    ]
+    events = _rows(
+        tmp_path / "ws",
+        "event",
+        "SELECT ticket_id, strftime(ts, '%d %H:%M'), kind, from_raw, to_raw, to_group_id, to_agent_id FROM t "
+        "ORDER BY ticket_id, seq",
+    )
+    assert events == [
+        ("servicenow:INC7", "05 10:00", "created", None, "New", "servicenow:Desk", None),
+        ("servicenow:INC7", "05 12:00", "status_change", "New", "Resolved", "servicenow:Desk", "servicenow:Ana"),
+        ("servicenow:INC8", "05 08:59", "created", None, "Active", "servicenow:Desk", None),
+        ("servicenow:INC8", "05 09:00", "assignee_change", "Active", "Active", "servicenow:Desk", "servicenow:Bo"),
+    ]
+    tickets = _rows(tmp_path / "ws", "ticket", "SELECT ticket_id, status, assignee_id, priority FROM t ORDER BY 1")
+    assert tickets == [
+        ("servicenow:INC7", "resolved", "servicenow:Ana", 3),
+        ("servicenow:INC8", "in_progress", "servicenow:Bo", 2),
+    ]

@@ -33,8 +33,11 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
         "SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row, NULL::VARCHAR AS record, NULL::VARCHAR AS key, "
         "NULL::TIMESTAMPTZ AS ts, NULL::VARCHAR AS field, NULL::VARCHAR AS from_id, NULL::VARCHAR AS from_s, "
         "NULL::VARCHAR AS to_id, NULL::VARCHAR AS to_s, NULL::VARCHAR AS author, NULL::VARCHAR AS author_ref, "
-        "NULL::VARCHAR AS public, NULL::VARCHAR AS body WHERE false"
+        "NULL::VARCHAR AS public, NULL::VARCHAR AS body, NULL::BOOLEAN AS dated, NULL::VARCHAR AS to_status, "
+        "NULL::VARCHAR AS reason, NULL::VARCHAR AS from_status, NULL::VARCHAR AS from_reason, "
+        "NULL::BOOLEAN AS is_group WHERE false"
     ]
+    renamed = False
     # each changelog row's issue key (the CSV's key for a bulk changelog's issue id) and time,
     # computed once: as correlated subqueries inside the quarantine conditions they made the
     # reading quadratic (243 k rows: 487 s)
@@ -49,12 +52,26 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
     for log in logs:
         c = log.col
         keyed = f"{log.name}_key"
+        [(before,)] = con.execute(f"SELECT count(*) FROM {log.name} WHERE _q IS NOT NULL").fetchall()
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {keyed} AS
-            SELECT l._row, coalesce(nullif(trim(l.{c("issue key")}), ''), b.key) AS key,
-                   {_ts("l." + c("created"))} AS ts
-            FROM {log.name} l LEFT JOIN jira_issue_by_id b ON b.issue_id = l.{c("issue id")}
+            SELECT h.*, CASE WHEN h.field = 'status' THEN st.status END AS to_status,
+                   CASE WHEN h.field = 'status' AND st.status = 'pending' THEN st.reason END AS reason,
+                   CASE WHEN h.field = 'status' THEN fs.status END AS from_status,
+                   CASE WHEN h.field = 'status' AND fs.status = 'pending' THEN fs.reason END AS from_reason,
+                   h.field IN {_group_names(group)} AS is_group
+            FROM (
+            SELECT {sql_str(log.file)} AS _file, l._row, l.{c("record")} AS record,
+                   coalesce(nullif(trim(l.{c("issue key")}), ''), b.key) AS key, {_ts("l." + c("created"))} AS ts,
+                   lower(l.{c("field")}) AS field, l.{c("from")} AS from_id, l.{c("from string")} AS from_s,
+                   l.{c("to")} AS to_id, l.{c("to string")} AS to_s, l.{c("author")} AS author,
+                   l.{c("author id")} AS author_ref, l.{c("public")} AS public, l.{c("body")} AS body,
+                   nullif(trim(l.{c("created")}), '') IS NOT NULL AS dated
+            FROM {log.accepted} l LEFT JOIN jira_issue_by_id b ON b.issue_id = l.{c("issue id")}
+            ) h
+            LEFT JOIN jira_status st ON st.label = lower(h.to_s)
+            LEFT JOIN jira_status fs ON fs.label = lower(h.from_s)
             """
         )
         session.quarantine_where(
@@ -64,7 +81,14 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
             condition=f"_row IN (SELECT _row FROM {keyed} WHERE key IS NULL)",
             detail=f"coalesce('issue id ' || {c('issue id')} || ' names no issue of the CSV export', 'empty')",
         )
-        session.quarantine_unparseable(log, column="created", expr=_ts(c("created")))
+        # the time parsed once, above (quarantine_unparseable would parse every row again)
+        session.quarantine_where(
+            log,
+            reason="unparseable_time",
+            column="created",
+            condition=f"_row IN (SELECT _row FROM {keyed} WHERE dated AND ts IS NULL)",
+            detail=f"'cannot read ' || {c('created')} || ' as a time'",
+        )
         # the same history entry or comment twice (overlapping search pages): once is enough
         session.quarantine_duplicates(log)
         # what intake would quarantine after emission, quarantined now: these rows must not
@@ -83,27 +107,23 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
             "WHERE k.ts < i.created - INTERVAL 1 MINUTE)",
             detail="'an event is dated before its ticket was opened'",
         )
-        parts.append(
-            f"""
-            SELECT {sql_str(log.file)}, l._row, {c("record")}, k.key, k.ts, lower({c("field")}),
-                   {c("from")}, {c("from string")}, {c("to")}, {c("to string")}, {c("author")}, {c("author id")},
-                   {c("public")}, {c("body")}
-            FROM {log.accepted} l JOIN {keyed} k ON k._row = l._row
-            """
-        )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE jira_hist AS
-        SELECT h.*, CASE WHEN h.field = 'status' THEN st.status END AS to_status,
-               CASE WHEN h.field = 'status' AND st.status = 'pending' THEN st.reason END AS reason,
-               CASE WHEN h.field = 'status' THEN fs.status END AS from_status,
-               CASE WHEN h.field = 'status' AND fs.status = 'pending' THEN fs.reason END AS from_reason,
-               h.field IN {_group_names(group)} AS is_group
-        FROM ({" UNION ALL ".join(parts)}) h
-        LEFT JOIN jira_status st ON st.label = lower(h.to_s)
-        LEFT JOIN jira_status fs ON fs.label = lower(h.from_s)
-        """
-    )
+        [(after,)] = con.execute(f"SELECT count(*) FROM {log.name} WHERE _q IS NOT NULL").fetchall()
+        if len(logs) == 1 and after == before:
+            # one changelog, no row of it quarantined here: its typed rows are the history as
+            # they are (no second copy of every item)
+            con.execute("DROP TABLE IF EXISTS jira_hist")
+            con.execute(f"ALTER TABLE {keyed} RENAME TO jira_hist")
+            renamed = True
+        else:
+            # the typed rows less the few quarantined since: an anti join on those, not a join
+            # of every row back to the text table
+            parts.append(
+                f"SELECT * FROM {keyed} ANTI JOIN (SELECT _row FROM {log.name} WHERE _q IS NOT NULL) q USING (_row)"
+            )
+    if not renamed:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE jira_hist AS {' UNION ALL '.join(parts)}")
+        for log in logs:
+            con.execute(f"DROP TABLE {log.name}_key")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE jira_facts AS
@@ -131,9 +151,11 @@ def stage_history(session: IntakeSession, logs: list[RawTable], *, group: str | 
 
 def emit_history(session: IntakeSession, *, group: str | None) -> None:
     """Every staged changelog item and REST comment as an event."""
+    # the rank of a priority name: a join each (jira_priority's labels are unique), not a
+    # correlated subquery, which DuckDB ran as two more passes over every item
     ranked = (
-        "CASE WHEN {v} IS NULL OR regexp_matches({v}, '\\d') THEN {v} "
-        "ELSE coalesce((SELECT p.rank || ' - ' FROM jira_priority p WHERE p.label = lower({v})), '') || {v} END"
+        "CASE WHEN h.{v} IS NULL OR regexp_matches(h.{v}, '\\d') THEN h.{v} "
+        "ELSE coalesce({p}.rank || ' - ', '') || h.{v} END"
     )
     agent = "CASE WHEN h.field = 'assignee' AND {v} IS NOT NULL THEN '" + SRC + ":' || {v} END"
     grp = "CASE WHEN h.is_group AND {v} IS NOT NULL THEN '" + SRC + ":' || {v} END"
@@ -147,14 +169,17 @@ def emit_history(session: IntakeSession, *, group: str | None) -> None:
                h.field,
                -- a priority name carries its rank ("2 - High"), as ServiceNow's display values do;
                -- the exact source strings stay in raw
-               CASE WHEN h.field = 'priority' THEN {ranked.format(v="h.from_s")} ELSE h.from_s END AS from_raw,
-               CASE WHEN h.field = 'priority' THEN {ranked.format(v="h.to_s")} ELSE h.to_s END AS to_raw,
+               CASE WHEN h.field = 'priority' THEN {ranked.format(v="from_s", p="pf")} ELSE h.from_s END AS from_raw,
+               CASE WHEN h.field = 'priority' THEN {ranked.format(v="to_s", p="pt")} ELSE h.to_s END AS to_raw,
                h.to_status, h.reason AS pending_reason,
                {grp.format(v="h.to_s")} AS to_group_id, {agent.format(v="h.to_s")} AS to_agent_id,
                CASE WHEN h.author IS NOT NULL THEN '{SRC}:' || h.author END AS actor_id,
                json_object('from', h.from_id, 'fromString', h.from_s, 'to', h.to_id, 'toString', h.to_s) AS raw,
                'history' AS origin, '{SRC}' AS source, h._file, h._row
-        FROM jira_hist h WHERE h.record = 'history'
+        FROM jira_hist h
+        LEFT JOIN jira_priority pf ON h.field = 'priority' AND pf.label = lower(h.from_s)
+        LEFT JOIN jira_priority pt ON h.field = 'priority' AND pt.label = lower(h.to_s)
+        WHERE h.record = 'history'
         """,
     )
     session.emit(

@@ -104,9 +104,26 @@ def _val(col: str) -> str:
     return f"nullif(nullif(trim({col}), ''), '?')"
 
 
+def _naive_ts(col: str) -> str:
+    """A cell as a timestamp without zone: the first of ``_FORMATS`` that reads it.
+
+    ISO times (a dash fifth) and the slashed ones never read the same text, so each kind is
+    tried first where it fits: the other formats' failed attempts cost more than the parse."""
+    v = _val(col)
+    iso = [f"try_strptime({v}, {sql_str(f)})" for f in _FORMATS if f.startswith("%Y-")]
+    slashed = [f"try_strptime({v}, {sql_str(f)})" for f in _FORMATS if not f.startswith("%Y-")]
+    return (
+        f"CASE WHEN substr({v}, 5, 1) = '-' THEN coalesce({', '.join(iso + slashed)}) "
+        f"ELSE coalesce({', '.join(slashed + iso)}) END"
+    )
+
+
 def _ts(col: str, tz: str) -> str:
-    tries = ", ".join(f"try_strptime({_val(col)}, {sql_str(f)})" for f in _FORMATS)
-    return f"timezone({sql_str(tz)}, coalesce({tries}))"
+    # UTC needs no time-zone lookup: the same microseconds, read as an instant (ICU's
+    # conversion cost more than the parsing itself)
+    if tz.upper() in ("UTC", "ETC/UTC"):
+        return f"make_timestamptz(epoch_us({_naive_ts(col)}))"
+    return f"timezone({sql_str(tz)}, {_naive_ts(col)})"
 
 
 def _num(col: str) -> str:
@@ -122,31 +139,70 @@ def _layout(raw: RawTable) -> str:
     return "list"
 
 
-def _stage(session: IntakeSession, raw: RawTable, tz: str, *, view: bool = False) -> str:
-    """The accepted rows with typed, named columns (missing columns are null); a view when the
-    caller reads it once (the snapshot diff), else a table."""
-    c, o = raw.col, raw.col_or_null
-    state = raw.col("incident_state") if raw.has("incident_state") else raw.col("state")
-    opened = o("opened_at")
-    session.quarantine_missing(raw, column="number")
-    if raw.has("opened_at"):
-        session.quarantine_unparseable(raw, column="opened_at", expr=_ts(c("opened_at"), tz))
-    if raw.has("sys_updated_at"):
-        session.quarantine_unparseable(raw, column="sys_updated_at", expr=_ts(c("sys_updated_at"), tz))
-    session.quarantine_where(
-        raw,
-        reason="unknown_status",
-        column="state",
-        condition=f"{_val(state)} IS NOT NULL AND lower({_val(state)}) NOT IN (SELECT label FROM sn_state)",
-        detail=f"'unknown state ' || {state}",
+def _state(raw: RawTable) -> str:
+    return raw.col("incident_state") if raw.has("incident_state") else raw.col("state")
+
+
+# the times a row must have readable when given: (column, typed name)
+_GIVEN = (("opened_at", "opened_at"), ("sys_updated_at", "updated_at"))
+
+
+def _checks(raw: RawTable) -> list[tuple[str, str, str, str]]:
+    """What quarantines a row, in order of precedence: (reason, column, condition over the typed
+    columns of ``_typed``, detail over the raw cells)."""
+    c = raw.col
+    checks = [("missing_key", "number", "nullif(number, '') IS NULL", "'empty'")]
+    for column, typed in _GIVEN:
+        if raw.has(column):
+            checks.append(
+                (
+                    "unparseable_time",
+                    column,
+                    f"{typed}_given AND {typed} IS NULL",
+                    f"'cannot read ' || {c(column)} || ' as a time'",
+                )
+            )
+    # a state with no entry in sn_state (which gives every entry a status)
+    checks.append(
+        ("unknown_status", "state", "state_raw IS NOT NULL AND status IS NULL", f"'unknown state ' || {_state(raw)}")
     )
-    staged = f"{raw.name}_sn"
-    session.con.execute(
-        f"""
-        CREATE OR REPLACE TEMP {"VIEW" if view else "TABLE"} {staged} AS
-        SELECT r._row, trim({c("number")}) AS number, {_val(o("sys_id"))} AS sys_id,
+    return checks
+
+
+def _quarantine_checked(session: IntakeSession, raw: RawTable, checked: str) -> bool:
+    """Quarantine the rows ``checked`` (a table of ``_typed`` with ``check_no``) flags, each with
+    the reason of the first check it fails; whether there were any."""
+    checks = _checks(raw)
+    found = {
+        int(i)
+        for (i,) in session.con.execute(
+            f"SELECT DISTINCT check_no FROM {checked} WHERE check_no IS NOT NULL"
+        ).fetchall()
+    }
+    for i, (reason, column, _cond, detail) in enumerate(checks):
+        if i in found:
+            session.quarantine_where(
+                raw,
+                reason=reason,
+                column=column,
+                condition=f"_row IN (SELECT _row FROM {checked} WHERE check_no = {i})",
+                detail=detail,
+            )
+    return bool(found)
+
+
+def _typed(raw: RawTable, tz: str, rows: str, *, checked: bool = False) -> str:
+    """SELECT of ``rows`` (a relation over ``raw``'s columns) with typed, named columns (missing
+    columns are null); ``checked`` adds ``check_no``, the first of ``_checks`` a row fails."""
+    o = raw.col_or_null
+    state = _state(raw)
+    given = ""
+    if checked:
+        given = "".join(f", nullif(trim({o(col)}), '') IS NOT NULL AS {typed}_given" for col, typed in _GIVEN)
+    typed = f"""
+        SELECT r._row, trim({raw.col("number")}) AS number, {_val(o("sys_id"))} AS sys_id,
                {_val(state)} AS state_raw, st.status, coalesce(h.reason, st.reason) AS reason,
-               {_ts(opened, tz)} AS opened_at, {_ts(o("resolved_at"), tz)} AS resolved_at,
+               {_ts(o("opened_at"), tz)} AS opened_at, {_ts(o("resolved_at"), tz)} AS resolved_at,
                {_ts(o("closed_at"), tz)} AS closed_at, {_ts(o("sys_updated_at"), tz)} AS updated_at,
                try_cast({_val(o("sys_mod_count"))} AS INTEGER) AS mod_count,
                {_val(o("assignment_group"))} AS grp, {_val(o("assigned_to"))} AS agent,
@@ -161,12 +217,27 @@ def _stage(session: IntakeSession, raw: RawTable, tz: str, *, view: bool = False
                CASE lower({_val(o("made_sla"))}) WHEN 'true' THEN true WHEN 'false' THEN false
                     WHEN '1' THEN true WHEN '0' THEN false END AS made_sla,
                {_val(o("problem_id"))} AS problem_id, {_val(o("caused_by"))} AS caused_by, {_val(o("rfc"))} AS rfc,
-               coalesce({_val(o("close_code"))}, {_val(o("closed_code"))}) AS close_code
-        FROM {raw.accepted} r
+               coalesce({_val(o("close_code"))}, {_val(o("closed_code"))}) AS close_code{given}
+        FROM {rows} r
         LEFT JOIN sn_state st ON st.label = lower({_val(state)})
         LEFT JOIN sn_hold h ON h.label = lower({_val(o("hold_reason"))})
         """
+    if not checked:
+        return typed
+    # the conditions read the typed columns: every cell is parsed once
+    whens = " ".join(f"WHEN {cond} THEN {i}" for i, (_r, _c, cond, _d) in enumerate(_checks(raw)))
+    return (
+        f"SELECT * EXCLUDE ({', '.join(f'{t}_given' for _c, t in _GIVEN)}), CASE {whens} END AS check_no FROM ({typed})"
     )
+
+
+def _stage(session: IntakeSession, raw: RawTable, tz: str) -> str:
+    """The accepted rows with typed, named columns (missing columns are null), as a table; the
+    rows failing a check are quarantined."""
+    staged = f"{raw.name}_sn"
+    session.con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {_typed(raw, tz, raw.accepted, checked=True)}")
+    if _quarantine_checked(session, raw, staged):
+        session.con.execute(f"DELETE FROM {staged} WHERE check_no IS NOT NULL")
     return staged
 
 
@@ -174,9 +245,8 @@ def _id(expr: str) -> str:
     return f"'{SRC}:' || {expr}"
 
 
-def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last: str) -> None:
-    """Tickets (each number's row that ``last`` picks, a SQL filter over ``staged``), groups,
-    agents and links."""
+def _emit_tickets(session: IntakeSession, staged: str, file: str) -> None:
+    """A ticket from each row of ``staged`` (typed rows, one per number)."""
     session.emit(
         "ticket",
         f"""
@@ -199,13 +269,17 @@ def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last: str) 
                CASE WHEN caused_by IS NOT NULL THEN {_id("caused_by")} END AS caused_by_change_id,
                CASE WHEN rfc IS NOT NULL THEN {_id("rfc")} END AS fixed_by_change_id,
                ? AS _file, _row
-        FROM (SELECT * FROM {staged} WHERE {last}) s
+        FROM {staged} s
         LEFT JOIN (VALUES {", ".join(f"({sql_str(k)}, {sql_str(v)})" for k, v in TYPES.items())}) m(prefix, ticket_type)
                ON m.prefix = upper(left(number, 3))
         LEFT JOIN sn_channel ch ON ch.label = lower(contact_type)
         """,
         [file],
     )
+
+
+def _emit_parties(session: IntakeSession, staged: str) -> None:
+    """Groups and agents (with the groups each was seen in) of the typed rows ``staged``."""
     session.emit(
         "group",
         f"SELECT DISTINCT {_id('grp')} AS group_id, grp AS name, 'unknown' AS kind, '{SRC}' AS source, "
@@ -217,6 +291,10 @@ def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last: str) 
         f"false AS is_vendor, list(DISTINCT {_id('grp')}) FILTER (WHERE grp IS NOT NULL) AS group_ids, "
         f"'{SRC}' AS source, agent AS source_id FROM {staged} WHERE agent IS NOT NULL GROUP BY agent",
     )
+
+
+def _emit_links(session: IntakeSession, staged: str) -> None:
+    """The problem, cause and change links the typed rows ``staged`` name."""
     session.emit(
         "link",
         f"""
@@ -233,19 +311,23 @@ def _emit_tickets(session: IntakeSession, staged: str, file: str, *, last: str) 
 def _read_snapshot(session: IntakeSession, raw: RawTable, tz: str) -> None:
     """Events from diffing each snapshot with the one before it of the same number, and the ticket
     from the last: one window over (number, sys_mod_count, sys_updated_at) computes both, in one
-    sort (the rows are typed on the way in, never stored typed twice)."""
-    staged = _stage(session, raw, tz, view=True)
+    sort. The window carries only what the diff compares; the ticket's other columns are typed for
+    the last rows alone (a record has about five rows)."""
     diff = f"{raw.name}_diff"
     order = "coalesce(mod_count, -1), updated_at, _row"
-    session.con.execute(
-        f"""
+    window = f"""
         CREATE OR REPLACE TEMP TABLE {diff} AS
-        SELECT *, lag(state_raw) OVER w AS prev_state, lag(status) OVER w AS prev_status,
+        SELECT _row, number, state_raw, status, reason, opened_at, updated_at, mod_count, grp, agent, priority_raw,
+               check_no, lag(state_raw) OVER w AS prev_state, lag(status) OVER w AS prev_status,
                lag(reason) OVER w AS prev_reason, lag(grp) OVER w AS prev_grp, lag(agent) OVER w AS prev_agent,
                lag(priority_raw) OVER w AS prev_priority, lead(_row) OVER w IS NULL AS is_last
-        FROM {staged} WINDOW w AS (PARTITION BY number ORDER BY {order})
+        FROM ({_typed(raw, tz, raw.accepted, checked=True)}) WINDOW w AS (PARTITION BY number ORDER BY {order})
         """
-    )
+    session.con.execute(window)
+    # the checks ride along the window; a quarantined row must not be anyone's previous
+    # snapshot, so the (rare) file with one is diffed again without it
+    if _quarantine_checked(session, raw, diff):
+        session.con.execute(window)
     session.emit(
         "event",
         f"""
@@ -271,7 +353,18 @@ def _read_snapshot(session: IntakeSession, raw: RawTable, tz: str) -> None:
         """,
         [raw.file],
     )
-    _emit_tickets(session, diff, raw.file, last="is_last")
+    # the last rows' text, by a join whose build side is those rows (an IN filter read all of them)
+    last = f"(SELECT r.* FROM (SELECT _row FROM {diff} WHERE is_last) l JOIN {raw.name} r USING (_row))"
+    _emit_tickets(session, f"({_typed(raw, tz, last)})", raw.file)
+    _emit_parties(session, diff)
+    # the few rows naming a link, found in one scan for the three kinds of link
+    linked = f"{raw.name}_linked"
+    session.con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {linked} AS SELECT number, problem_id, caused_by, rfc "
+        f"FROM ({_typed(raw, tz, raw.accepted)}) WHERE coalesce(problem_id, caused_by, rfc) IS NOT NULL"
+    )
+    _emit_links(session, linked)
+    session.con.execute(f"DROP TABLE {linked}")
     _note_snapshot_gaps(session, diff)
     session.con.execute(f"DROP TABLE {diff}")
 
@@ -282,8 +375,8 @@ def _note_snapshot_gaps(session: IntakeSession, staged: str) -> None:
     row = session.con.execute(
         f"""
         SELECT count(*) FILTER (WHERE max_n - min_n + 1 > n), count(*) FROM (
-            SELECT number, min(mod_count) AS min_n, max(mod_count) AS max_n, count(DISTINCT mod_count) AS n
-            FROM {staged} WHERE mod_count IS NOT NULL GROUP BY number)
+            SELECT number, min(mod_count) AS min_n, max(mod_count) AS max_n, count(*) AS n
+            FROM (SELECT DISTINCT number, mod_count FROM {staged} WHERE mod_count IS NOT NULL) GROUP BY number)
         """
     ).fetchone()
     gaps, records = (int(row[0]), int(row[1])) if row else (0, 0)
@@ -325,7 +418,9 @@ def _read_list(session: IntakeSession, raw: RawTable, tz: str, *, audited: bool)
         )
     session.con.execute(f"CREATE OR REPLACE TEMP TABLE sn_keys AS SELECT number, sys_id FROM {staged_ok} s")
     # the list's duplicates are quarantined: each number is one row
-    _emit_tickets(session, staged_ok, raw.file, last="TRUE")
+    _emit_tickets(session, staged_ok, raw.file)
+    _emit_parties(session, staged_ok)
+    _emit_links(session, staged_ok)
 
 
 def _read_audit(session: IntakeSession, raw: RawTable, tz: str) -> None:

@@ -7,7 +7,7 @@ with its SR numbers renamed per copy (``1-100042`` → ``2-100042``), each copy 
 batch (``BENCH_EVENTS`` / 10 M copies); the workspace then holds 30 M events in parts. The full
 examination (every sign, the process maps) runs in a fresh process whose DuckDB connection has
 ``memory_limit`` = ``BENCH_MEMORY`` (spilling to a temp folder beyond it); reported: its time and the
-process's peak resident memory (ru_maxrss), which must stay within the limit.
+process's peak resident memory (its own VmHWM, benchmarks/peak.py), which must stay within the limit.
 """
 
 from __future__ import annotations
@@ -26,22 +26,28 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak import CHILD_CODE, peak_gib
 from reader_data import data_root
 
 ROOT = Path(__file__).resolve().parents[1]
 CHUNK = 10_000_000
 
-_INTAKE = """
+_INTAKE = (
+    CHILD_CODE
+    + """
 import json, sys, time
 from pathlib import Path
 from itsm_doctor.intake.run import run_intake
 csv, ws = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
 r = run_intake([Path(csv)], source="bpic2013", workspace=Path(ws))
-print(json.dumps({"seconds": time.perf_counter() - start, "events": r.records["event"]}))
+print(json.dumps({"seconds": time.perf_counter() - start, "events": r.records["event"], "peak_gib": _peak_gib()}))
 """
+)
 
-_EXAMINE = """
+_EXAMINE = (
+    CHILD_CODE
+    + """
 import json, sys, time
 from pathlib import Path
 from itsm_doctor.engine import open_records
@@ -54,8 +60,10 @@ records.con.raw_sql(f"SET temp_directory = '{spill}'")
 exam = build_examination(records, patient="bench")
 measured = sum(1 for s in exam.signs if s.value is not None)
 print(json.dumps({"seconds": time.perf_counter() - start, "events": records.counts["event"],
-                  "tickets": records.counts["ticket"], "signs": len(exam.signs), "measured": measured}))
+                  "tickets": records.counts["ticket"], "signs": len(exam.signs), "measured": measured,
+                  "peak_gib": _peak_gib()}))
 """
+)
 
 
 def _child(code: str, *args: str) -> dict[str, object]:
@@ -69,7 +77,7 @@ def _child(code: str, *args: str) -> dict[str, object]:
         raise SystemExit(f"step failed: {args}")
     result: dict[str, object] = json.loads(out.decode().strip().splitlines()[-1])
     result["wall"] = time.perf_counter() - start
-    result["peak_gib"] = usage.ru_maxrss / (1 << 20)
+    result["peak_gib"] = peak_gib(result, usage)  # the child's own VmHWM (benchmarks/peak.py)
     return result
 
 

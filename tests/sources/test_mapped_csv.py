@@ -165,3 +165,57 @@ def test_event_log_without_words_reads_the_lifecycle_vocabulary_and_closure_code
         ("3", "solved"),
         ("4", "other"),
     ]
+
+
+def test_a_preset_column_missing_from_the_export_is_a_field_not_exported(tmp_path: Path) -> None:
+    # a Zammad export without first_response_at nor priority, an iTop one without origin nor
+    # resolution_code: read, those fields empty and named in a note; a user's mapping naming a
+    # column the export lacks still stops intake, naming it
+    (tmp_path / "zammad.csv").write_text(
+        "number,title,state,group,owner,customer,created_at,close_at\n"
+        "31001,Mail,open,Users,ana,bo,2026-01-05 08:30:00,\n"
+        "31002,Printer,closed,Users,ana,cy,2026-01-06 09:00:00,2026-01-06 11:00:00\n",
+        encoding="utf-8",
+    )
+    result = run_intake([tmp_path / "zammad.csv"], source="zammad", workspace=tmp_path / "ws")
+    [f] = result.files
+    assert (f.rows_read, f.rows_accepted, f.rows_quarantined) == (2, 2, 0)
+    assert any(
+        "2 column(s) of the zammad mapping not in the export" in n
+        and "priority ('priority')" in n
+        and "first_response_at ('first_response_at')" in n
+        for n in f.notes
+    )
+    assert _q(
+        tmp_path / "ws",
+        "ticket",
+        "SELECT ticket_id, status, priority, first_response_at, closed_at::VARCHAR FROM t ORDER BY 1",
+    ) == [
+        ("zammad:31001", "in_progress", None, None, None),
+        ("zammad:31002", "closed", None, None, "2026-01-06 11:00:00+00"),
+    ]
+    # created, then close for 31002: two derived events, one for 31001
+    assert _q(tmp_path / "ws", "event", "SELECT ticket_id, seq, kind FROM t ORDER BY 1, 2") == [
+        ("zammad:31001", 1, "created"),
+        ("zammad:31002", 1, "created"),
+        ("zammad:31002", 2, "close"),
+    ]
+
+    (tmp_path / "itop.csv").write_text(
+        "ref,finalclass,title,status,priority,urgency,impact,service_id_friendlyname,team_id_friendlyname,"
+        "agent_id_friendlyname,caller_id_friendlyname,start_date,resolution_date,close_date\n"
+        "I-1,Incident,Mail down,resolved,1,1,2,Mail,Messaging,Ana,Bo,2026-01-05 08:30:00,2026-01-05 10:30:00,\n",
+        encoding="utf-8",
+    )
+    result = run_intake([tmp_path / "itop.csv"], source="itop", workspace=tmp_path / "ws2")
+    assert result.files[0].rows_accepted == 1
+    assert _q(tmp_path / "ws2", "ticket", "SELECT ticket_id, status, channel, resolution_code, priority FROM t") == [
+        ("itop:I-1", "resolved", None, None, 1)
+    ]
+
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns: {ticket_id: number, opened_at: created_at, priority: Priority}\n", encoding="utf-8")
+    with pytest.raises(IntakeError, match=r"zammad.csv.*column 'Priority'"):
+        run_intake(
+            [tmp_path / "zammad.csv"], source="csv", workspace=tmp_path / "ws3", options=SourceOptions(mapping=mapping)
+        )

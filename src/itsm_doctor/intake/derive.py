@@ -32,7 +32,6 @@ def derive(session: IntakeSession) -> None:
     if session.keyed_events and not session.whole_events:
         con.execute("DROP TABLE stage_event")  # the keys hold all the events the rest needs
     _complete_tickets(session)
-    con.execute("DROP TABLE stage_ticket; DROP TABLE _ev_facts")  # final_ticket holds them now
     _build_intervals(session)
     for table in TABLES:
         if table not in ("ticket", "event", "status_interval"):
@@ -53,22 +52,39 @@ def _order_events(session: IntakeSession) -> None:
     con = session.con
     mark = "CASE WHEN to_status IS NOT NULL OR kind = 'pending_reason_change' THEN coalesce(pending_reason, '~') END"
     carried = {"p_status": "to_status", "p_group": "to_group_id", "p_agent": "to_agent_id", "p_reason": mark}
-    [gaps] = con.execute(
-        "SELECT " + ", ".join(f"count(*) FILTER (WHERE ({e}) IS NULL)" for e in carried.values()) + " FROM stage_event"
+    [(events, *gaps)] = con.execute(
+        "SELECT count(*), "
+        + ", ".join(f"count(*) FILTER (WHERE ({e}) IS NULL)" for e in carried.values())
+        + " FROM stage_event"
     ).fetchall()
     # the last value known before an event; where a column has no gap that is simply the
-    # previous event's (lag is a third cheaper than last_value IGNORE NULLS on 10 M events)
+    # previous event's (lag is a third cheaper than last_value IGNORE NULLS on 10 M events),
+    # and where it holds nothing at all (no event of the export moves a group), nothing
     before = ", ".join(
-        (f"lag({e}) OVER w" if not n else f"last_value({e} IGNORE NULLS) OVER before") + f" AS {name}"
+        (
+            "NULL::VARCHAR "
+            if n == events
+            else f"lag({e}) OVER w "
+            if not n
+            else f"last_value({e} IGNORE NULLS) OVER before "
+        )
+        + f"AS {name}"
         for (name, e), n in zip(carried.items(), gaps, strict=True)
     )
+    # events of one ticket at one time keep their files' order (by name): a file's rank, not its
+    # name, in the sort key (a long path compared on every tie cost a third of the sort), and
+    # nothing when all events come from one file
+    found = [f for (f,) in con.execute("SELECT DISTINCT _file FROM stage_event").fetchall()]
+    by_name = sorted((f for f in found if f is not None), key=lambda k: session.file_path(k))
+    whens = " ".join(f"WHEN {_lit(f)} THEN {i}" for i, f in enumerate(by_name))
+    rank = "" if len(found) < 2 else f"CASE _file {whens} END, "  # no file (NULL) sorts last, as before
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_keys AS
         SELECT _eid AS rid, _emission, _row, ticket_id, ts, to_status, pending_reason, to_group_id, to_agent_id,
                {mark} AS reason_mark, (row_number() OVER w)::INTEGER AS seq, {before}
         FROM stage_event
-        WINDOW w AS (PARTITION BY ticket_id ORDER BY ts, coalesce(seq, 0), _file, _row),
+        WINDOW w AS (PARTITION BY ticket_id ORDER BY ts, coalesce(seq, 0), {rank}_row),
                before AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         """
     )
@@ -128,32 +144,38 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
     files = [r.file for r in session.files]
     _quarantine_tickets_of_two_files(session, files)
     _quarantine_implausible(session, files)
+    # staged rows name their file by its key (IntakeSession.file_key): paths where shown or ordered
+    path = session.file_path_sql("_file")
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _dup AS
         SELECT _file AS file, _row AS "row",
                'ticket ' || ticket_id || ' is given already in ' || first_file || ' row ' || first_row AS detail
         FROM (
             SELECT _file, _row, ticket_id, row_number() OVER w AS n,
-                   first_value(_file) OVER w AS first_file, first_value(_row) OVER w AS first_row
-            FROM stage_ticket WINDOW w AS (PARTITION BY ticket_id ORDER BY _file, _row)
+                   first_value({path}) OVER w AS first_file, first_value(_row) OVER w AS first_row
+            FROM stage_ticket
+            WHERE ticket_id IN (SELECT ticket_id FROM stage_ticket GROUP BY ticket_id HAVING count(*) > 1)
+               OR ticket_id IS NULL
+            WINDOW w AS (PARTITION BY ticket_id ORDER BY {path}, _row)
         ) WHERE n > 1 AND _row IS NOT NULL
         """
     )
     for file in files:
+        key = _lit(session.file_key(file))
         session.quarantine_rows(
             file=file,
-            rows_sql=f'SELECT "row" FROM _dup WHERE file = {_lit(file)}',
+            rows_sql=f'SELECT "row" FROM _dup WHERE file = {key}',
             reason="duplicate_key",
             column=None,
-            detail_sql=f'(SELECT detail FROM _dup d WHERE d.file = {_lit(file)} AND d."row" = _row)',
+            detail_sql=f'(SELECT detail FROM _dup d WHERE d.file = {key} AND d."row" = _row)',
         )
     for file in files:
         session.quarantine_rows(
             file=file,
             rows_sql=(
                 "SELECT e._row FROM stage_event e WHERE e._file = "
-                + _lit(file)
+                + _lit(session.file_key(file))
                 # NOT EXISTS: an event naming no ticket at all (no key) is unknown too
                 + " AND NOT EXISTS (SELECT 1 FROM stage_ticket t WHERE t.ticket_id = e.ticket_id)"
             ),
@@ -165,7 +187,7 @@ def _quarantine_after_emit(session: IntakeSession) -> None:
             file=file,
             rows_sql=(
                 "SELECT e._row FROM stage_event e JOIN stage_ticket t USING (ticket_id) WHERE e._file = "
-                + _lit(file)
+                + _lit(session.file_key(file))
                 + " AND t.opened_at IS NOT NULL AND e.ts < t.opened_at - INTERVAL 1 MINUTE"
             ),
             reason="event_before_creation",
@@ -212,7 +234,7 @@ def _quarantine_ticket_rows(
     if not n:
         return
     for file in files:
-        lit = _lit(file)
+        lit = _lit(session.file_key(file))  # as the staged rows and _bad_ticket name the file
         rows = (
             f"SELECT s._row FROM stage_ticket s JOIN _bad_ticket b ON b.ticket_id = s.ticket_id AND b.file = s._file "
             f"WHERE s._file = {lit} AND s._row IS NOT NULL UNION ALL "
@@ -240,27 +262,34 @@ def _quarantine_ticket_rows(
 def _quarantine_tickets_of_two_files(session: IntakeSession, files: list[str]) -> None:
     """The same ticket id given by two files of one intake (e.g. the XES and the CSV export of
     one log): the first file (by name) keeps it, the later files' rows are ``duplicate_key``."""
+    con = session.con
+    if len(files) < 2:
+        return  # one file cannot repeat another
+    # ids given by more than one file, found by one aggregation (no window over every ticket)
+    # (staged rows name their file by its key: the first file is the first by path)
+    path = session.file_path_sql("_file")
     _quarantine_ticket_rows(
         session,
-        bad="""
-            SELECT _file AS file, ticket_id,
-                   'ticket ' || ticket_id || ' is given already by ' || first_file
+        bad=f"""
+            SELECT DISTINCT s._file AS file, s.ticket_id,
+                   'ticket ' || s.ticket_id || ' is given already by ' || m.first_file
                    || ' (the same records in two files?)' AS detail
-            FROM (SELECT DISTINCT _file, ticket_id, min(_file) OVER (PARTITION BY ticket_id) AS first_file
-                  FROM stage_ticket)
-            WHERE _file <> first_file
+            FROM stage_ticket s
+            JOIN (SELECT ticket_id, arg_min(_file, {path}) AS first_key, min({path}) AS first_file
+                  FROM stage_ticket GROUP BY ticket_id HAVING min(_file) <> max(_file)) m ON m.ticket_id = s.ticket_id
+            WHERE s._file <> m.first_key
         """,
         files=files,
         reason="duplicate_key",
     )
-    con = session.con
     for file in files:
-        [(n,)] = con.execute("SELECT count(DISTINCT ticket_id) FROM _bad_ticket WHERE file = ?", [file]).fetchall()
+        key = session.file_key(file)
+        [(n,)] = con.execute("SELECT count(DISTINCT ticket_id) FROM _bad_ticket WHERE file = ?", [key]).fetchall()
         if n:
             [(first,)] = con.execute(
-                "SELECT min(t._file) FROM stage_ticket t WHERE t.ticket_id IN "
+                f"SELECT min({session.file_path_sql('t._file')}) FROM stage_ticket t WHERE t.ticket_id IN "
                 "(SELECT ticket_id FROM _bad_ticket WHERE file = ?) AND t._file <> ?",
-                [file, file],
+                [key, key],
             ).fetchall()
             session.report_for(file).notes.append(
                 f"{n:,} ticket(s) of this file are given already by {first}: its rows for them are quarantined "
@@ -282,7 +311,7 @@ def _quarantine_implausible(session: IntakeSession, files: list[str]) -> None:
     earliest, latest = _window()
     outside = f"NOT ({{c}} BETWEEN TIMESTAMPTZ {_lit(earliest)} AND TIMESTAMPTZ {_lit(latest)})"
     for file in files:
-        lit = _lit(file)
+        lit = _lit(session.file_key(file))
         session.quarantine_rows(
             file=file,
             rows_sql=f"SELECT _row FROM stage_event WHERE _file = {lit} AND _row IS NOT NULL AND ts IS NULL",
@@ -314,19 +343,25 @@ def _quarantine_implausible(session: IntakeSession, files: list[str]) -> None:
         files=files,
         reason="implausible_time",
     )
-    _quarantine_ticket_rows(
-        session,
-        bad="""
-            SELECT DISTINCT _file AS file, ticket_id,
-                   'ticket ' || ticket_id || ' has no opening time and no event to tell it' AS detail
-            FROM stage_ticket t
-            WHERE t._row IS NOT NULL AND t.opened_at IS NULL
-              AND NOT EXISTS (SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e.ts IS NOT NULL)
-        """,
-        files=files,
-        reason="missing_time",
-        column=None,
-    )
+    # only tickets without an opening time need their events looked at: usually there is none
+    [(unopened,)] = session.con.execute(
+        "SELECT count(*) FROM stage_ticket WHERE _row IS NOT NULL AND opened_at IS NULL"
+    ).fetchall()
+    if unopened:
+        _quarantine_ticket_rows(
+            session,
+            bad="""
+                SELECT DISTINCT _file AS file, ticket_id,
+                       'ticket ' || ticket_id || ' has no opening time and no event to tell it' AS detail
+                FROM stage_ticket t
+                WHERE t._row IS NOT NULL AND t.opened_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e.ts IS NOT NULL
+                                  AND e.ticket_id IN (SELECT ticket_id FROM stage_ticket WHERE opened_at IS NULL))
+            """,
+            files=files,
+            reason="missing_time",
+            column=None,
+        )
     _quarantine_ticket_rows(
         session,
         bad="""
@@ -366,7 +401,7 @@ def _complete_tickets(session: IntakeSession) -> None:
     )
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE final_ticket AS
+        CREATE OR REPLACE TEMP VIEW final_ticket AS
         SELECT t.* REPLACE (
             coalesce(t.opened_at, f.first_ts) AS opened_at,
             coalesce(t.first_assigned_at, f.first_assigned) AS first_assigned_at,

@@ -19,6 +19,11 @@ __all__ = ["PART_BYTES", "ROW_GROUP_ROWS", "copy_parts"]
 
 PART_BYTES = 128 << 20
 ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size: a Spark task or a DuckDB thread each
+# A string column stops building its dictionary past this size: ids (ticket, event: one value per
+# row) are written plain at once instead of after a dictionary as large as the row group was built
+# and dropped, while statuses, groups and agents keep theirs. The writer's CPU: 2 M events -16 %,
+# 2 M status intervals -33 %, the files the same size within 10 % (issue 17).
+DICTIONARY_LIMIT = 10_000
 
 
 def copy_parts(
@@ -31,7 +36,7 @@ def copy_parts(
     folder.mkdir(parents=True, exist_ok=True)
     written = con.execute(
         f"COPY ({select_sql}) TO ? (FORMAT parquet, FILE_SIZE_BYTES {PART_BYTES}, "
-        f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, FILENAME_PATTERN 'part-{{i}}')",
+        f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, DICTIONARY_SIZE_LIMIT {DICTIONARY_LIMIT}, FILENAME_PATTERN 'part-{{i}}')",
         [*params, str(folder)],
     ).fetchone()
     rows = int(written[0]) if written else 0

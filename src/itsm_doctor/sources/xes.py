@@ -79,8 +79,10 @@ def _is_bpic2013(session: IntakeSession, raw: RawTable) -> bool:
 
 
 def _quarantine(session: IntakeSession, raw: RawTable) -> None:
-    session.quarantine_missing(raw, column="case")
-    session.quarantine_unparseable(raw, column="timestamp", expr=f"try_cast({raw.col('timestamp')} AS TIMESTAMPTZ)")
+    # a missing case, then an unreadable time: one pass over the events, each named by the first
+    when = f"try_cast({raw.col('timestamp')} AS TIMESTAMPTZ)"
+    checks = [session.missing_check(raw, column="case"), session.unparseable_check(raw, column="timestamp", expr=when)]
+    session.quarantine_first(raw, checks)
     session.quarantine_duplicates(raw)
 
 

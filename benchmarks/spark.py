@@ -28,7 +28,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "src"))
 
 from examination import generate_vinst_csv  # noqa: E402
+from peak import TreePeak  # noqa: E402
 
 from itsm_doctor.spark_cluster import LoopbackCluster  # noqa: E402
 
@@ -80,52 +80,14 @@ def data_root() -> Path:
     return Path("/work/bench-data/spark") if Path("/work").is_dir() else ROOT / "build" / "bench-data" / "spark"
 
 
-def _tree_rss(roots: list[int]) -> int:
-    """Resident bytes of ``roots`` and all their descendants, now."""
-    parent: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    members, frontier = set(roots), list(roots)
-    while frontier:
-        pid = frontier.pop()
-        for child, ppid in parent.items():
-            if ppid == pid and child not in members:
-                members.add(child)
-                frontier.append(child)
-    total = 0
-    page = os.sysconf("SC_PAGE_SIZE")
-    for pid in members:
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
 def _run(cmd: list[str], env: dict[str, str], extra_roots: list[int]) -> tuple[dict[str, Any], float]:
     """Run ``cmd``, sampling the memory of its process tree (and of ``extra_roots``'s) every 0.5 s."""
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, _tree_rss([proc.pid, *extra_roots]))
-            stop.wait(0.5)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    stop.set()
-    sampler.join()
+    with TreePeak([proc.pid, *extra_roots]) as peak:
+        out, err = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}… failed ({proc.returncode}):\n{err[-3000:]}")
-    return json.loads(out.strip().splitlines()[-1]), peak / 2**30
+    return json.loads(out.strip().splitlines()[-1]), peak.gib
 
 
 def _diff(a: Any, b: Any, path: str, out: list[str]) -> None:

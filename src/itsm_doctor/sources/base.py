@@ -685,6 +685,40 @@ class IntakeSession:
         self._raw.append(raw)
         return raw
 
+    def stage_batches(
+        self, path: Path, rep: FileReport, *, header: tuple[str, ...], batches: Iterable[Any]
+    ) -> RawTable:
+        """Stage Arrow tables a reader parsed itself (columns ``c0``… of ``header``, text) as a
+        text table, numbering the rows from 1 in order. Should ``batches`` raise, the table is
+        dropped: the reader may stage the file again another way."""
+        import numpy as np
+        import pyarrow as pa
+
+        name = self._new_name()
+        cols = ", ".join(f"c{i} VARCHAR" for i in range(len(header)))
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} (_row BIGINT, {cols}, _q VARCHAR, _qcol VARCHAR, _qdetail VARCHAR)"
+        )
+        select = ", ".join(f"c{i}" for i in range(len(header)))
+        done = 0
+        try:
+            for table in batches:
+                n = table.num_rows
+                if not n:
+                    continue
+                numbered = table.append_column("_row", pa.array(np.arange(done + 1, done + n + 1, dtype=np.int64)))
+                self.con.register(f"{name}_batch", numbered)
+                self.con.execute(f"INSERT INTO {name} SELECT _row, {select}, NULL, NULL, NULL FROM {name}_batch")
+                self.con.unregister(f"{name}_batch")
+                done += n
+        except BaseException:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+            raise
+        rep.rows_read = done
+        raw = RawTable(name=name, file=str(path), header=header)
+        self._raw.append(raw)
+        return raw
+
     def _flag_formulas(self, raw: RawTable, rep: FileReport) -> None:
         if not raw.header:
             return

@@ -1,10 +1,11 @@
-"""XES event logs (plain or gzip), streamed; with a profile for logs that bend the standard.
+"""XES event logs (plain or gzip), read in chunks; with a profile for logs that bend the standard.
 
 Each ``<event>`` is one row: trace ``concept:name`` is the ticket, event ``concept:name``
 the activity, ``time:timestamp`` the time (with its offset, stored in UTC),
 ``org:resource`` the actor, ``org:group`` the group, ``lifecycle:transition`` the
-lifecycle; every other attribute is kept as JSON. The file is parsed with ``lxml.iterparse``
-and loaded into DuckDB in batches, so memory does not grow with the file.
+lifecycle; every other attribute is kept as JSON. The file is parsed in chunks of whole traces,
+by two processes when it is large (``sources/xes_chunks.py``, ``sources/xes_parse.py``), and
+loaded into DuckDB as Arrow batches, so memory does not grow with the file.
 
 Profile: **BPIC 2013** (Volvo IT VINST incidents and problems) keeps Status in
 ``concept:name`` and Sub Status in ``lifecycle:transition``; it is recognised by its
@@ -21,116 +22,44 @@ activities were read as status moves, and when none ends a ticket.
 
 from __future__ import annotations
 
-import gzip
 import json
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from lxml import etree
 
 from itsm_doctor.records.vocabulary import LIFECYCLE_ACTIVITIES
 from itsm_doctor.sources.base import IntakeError, IntakeSession, RawTable, Source, SourceOptions, sql_str
+from itsm_doctor.sources.xes_chunks import event_batches
+from itsm_doctor.sources.xes_parse import HEADER, Malformed, stream_batches
 
 __all__ = ["SOURCE", "lifecycle_table", "load_xes", "note_lifecycle", "read_bpic2013_xes"]
 
-HEADER = ("case", "activity", "timestamp", "resource", "group", "role", "lifecycle", "attributes", "trace attributes")
-_STANDARD = {
-    "concept:name": 1,
-    "time:timestamp": 2,
-    "org:resource": 3,
-    "org:group": 4,
-    "org:role": 5,
-    "lifecycle:transition": 6,
-}
-BATCH = 200_000
 
-
-def _open(path: Path) -> IO[bytes]:
-    with path.open("rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    stream: IO[bytes] = gzip.open(path, "rb") if gz else path.open("rb")  # type: ignore[assignment]  # noqa: SIM115
-    return stream
-
-
-def _local(tag: Any) -> str:
-    return str(tag).rsplit("}", 1)[-1]
-
-
-def _trace_attributes(trace: Any) -> tuple[str | None, str | None, int]:
-    """(case, the other attributes as JSON, how many attribute children) of a trace element so far."""
-    case: str | None = None
-    attrs: dict[str, str] = {}
-    n = 0
-    for child in trace:
-        if not isinstance(child.tag, str) or _local(child.tag) == "event":
-            continue
-        n += 1
-        key, value = child.get("key"), child.get("value")
-        if key == "concept:name":
-            case = value
-        elif key is not None:
-            attrs[key] = value or ""
-    return case, (json.dumps(attrs, ensure_ascii=False) if attrs else None), n
-
-
-def _events(path: Path) -> Iterator[list[str | None]]:
-    """One list of HEADER cells per event, in file order.
-
-    lxml reports only the ends of ``event`` and ``trace`` elements (the tag filter runs in C, so
-    the attribute elements, six or more per event, cost no Python step); an event reads its own
-    attribute children, and its trace's attributes are read once per trace (again when one
-    arrives after an event). A finished trace is cleared and dropped from the log element."""
-    trace: Any = None
-    case: str | None = None
-    trace_json: str | None = None
-    n_attrs = n_events = 0
-    with _open(path) as fh:
-        try:
-            for _action, el in etree.iterparse(fh, events=("end",), tag=("{*}event", "{*}trace"), huge_tree=True):
-                parent = el.getparent()
-                if _local(el.tag) == "trace":
-                    el.clear()
-                    while parent is not None and el.getprevious() is not None:
-                        del parent[0]
-                    trace = None
-                    continue
-                if parent is None or _local(parent.tag) != "trace":
-                    case, trace_json, trace = None, None, None  # an event outside any trace
-                else:
-                    if parent is not trace:
-                        trace, n_events = parent, 0
-                        case, trace_json, n_attrs = _trace_attributes(parent)
-                    n_events += 1
-                    if len(parent) != n_attrs + n_events:  # an attribute came after an event
-                        case, trace_json, n_attrs = _trace_attributes(parent)
-                event: list[str | None] = [None] * len(HEADER)
-                extra: dict[str, str] = {}
-                for child in el:
-                    key = child.get("key") if isinstance(child.tag, str) else None
-                    if key is None:
-                        continue
-                    slot = _STANDARD.get(key)
-                    if slot is not None:
-                        event[slot] = child.get("value")
-                    else:
-                        extra[key] = child.get("value") or ""
-                event[0] = case
-                event[7] = json.dumps(extra, ensure_ascii=False) if extra else None
-                event[8] = trace_json
-                el.clear()
-                yield event
-        except etree.XMLSyntaxError as exc:
-            line = exc.position[0] if exc.position else None
-            raise IntakeError(f"the XML is malformed: {exc.msg}", file=str(path), row=line) from None
-        except (OSError, EOFError) as exc:
-            raise IntakeError(f"the gzip stream is damaged or truncated ({exc})", file=str(path)) from None
+def _streamed(path: Path) -> Iterator[Any]:
+    """The streaming path (``xes_parse.stream_batches``), its errors named with file and line."""
+    try:
+        yield from stream_batches(path)
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if exc.position else None
+        raise IntakeError(f"the XML is malformed: {exc.msg}", file=str(path), row=line) from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise IntakeError(f"the gzip stream is damaged or truncated ({exc})", file=str(path)) from None
 
 
 def load_xes(session: IntakeSession, path: Path, *, source: str) -> RawTable:
-    """Load an XES log as a text table (one row per event) with the session's accounting."""
+    """Load an XES log as a text table (one row per event) with the session's accounting.
+
+    The log is parsed in chunks of whole traces, by two processes when it is large
+    (``xes_chunks``); a log that cannot be cut, or a chunk that does not parse, is read again
+    whole by the streaming path, which names the line where the XML is malformed."""
     rep = session.add_file(path, source=source)
-    raw = session.stage_rows(path, rep, header=HEADER, rows=_events(path), batch=BATCH)
+    try:
+        raw = session.stage_batches(path, rep, header=HEADER, batches=event_batches(path))
+    except Malformed:
+        raw = session.stage_batches(path, rep, header=HEADER, batches=_streamed(path))
     if rep.rows_read == 0:
         raise IntakeError("the log holds no event", file=str(path))
     return raw
@@ -150,8 +79,10 @@ def _is_bpic2013(session: IntakeSession, raw: RawTable) -> bool:
 
 
 def _quarantine(session: IntakeSession, raw: RawTable) -> None:
-    session.quarantine_missing(raw, column="case")
-    session.quarantine_unparseable(raw, column="timestamp", expr=f"try_cast({raw.col('timestamp')} AS TIMESTAMPTZ)")
+    # a missing case, then an unreadable time: one pass over the events, each named by the first
+    when = f"try_cast({raw.col('timestamp')} AS TIMESTAMPTZ)"
+    checks = [session.missing_check(raw, column="case"), session.unparseable_check(raw, column="timestamp", expr=when)]
+    session.quarantine_first(raw, checks)
     session.quarantine_duplicates(raw)
 
 
@@ -213,8 +144,8 @@ def _read_generic(session: IntakeSession, raw: RawTable, words: str) -> None:
     c = raw.col
     src = "xes"
     act = f"lower(trim({c('activity')}))"
-    session.emit(
-        "event",
+    # one event per source row: only its core is staged, the wide columns are read again when written
+    session.emit_events_by_row(
         f"""
         SELECT '{src}:' || trim({c("case")}) AS ticket_id, try_cast({c("timestamp")} AS TIMESTAMPTZ) AS ts,
                CASE w.status WHEN 'resolved' THEN 'resolve' WHEN 'closed' THEN 'close' WHEN 'cancelled' THEN 'cancel'
@@ -228,6 +159,7 @@ def _read_generic(session: IntakeSession, raw: RawTable, words: str) -> None:
         FROM {raw.accepted} r LEFT JOIN {words} w ON w.word = {act}
         """,
         [raw.file],
+        reads=[raw.name],
     )
     session.emit(
         "ticket",

@@ -6,9 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import ibis
+import pyarrow as pa
 import pytest
 
-from itsm_doctor.signs import get_sign
+from itsm_doctor.engine import records_from_arrow
+from itsm_doctor.records.schema import SCHEMAS
+from itsm_doctor.signs import compute, get_sign
 from itsm_doctor.signs.base import Benchmark, Finding, Sign, rate
 
 LOWER = Sign(
@@ -113,3 +117,15 @@ def test_get_sign_by_id_and_unknown_id() -> None:
     assert get_sign("incident.mttr").name == "Time to resolve (median)"
     with pytest.raises(KeyError, match=r"unknown sign 'incident\.nope'; see `itsm-doctor catalog signs`"):
         get_sign("incident.nope")
+
+
+def test_a_finish_without_a_value_nor_a_reason_reads_too_few_records() -> None:
+    # a finish that gives NaN and says neither why nor how many: n/a, 0 measured, the default reason
+    ticket = pa.Table.from_pylist([{"ticket_id": "A", "ticket_type": "incident"}], schema=SCHEMAS["ticket"])
+    sign = _declare(
+        summary=lambda r: r["ticket"].aggregate(tickets=ibis._.count()), finish=lambda table: (math.nan, {})
+    )
+    finding = compute(sign, records_from_arrow({"ticket": ticket}, engine="duckdb"))
+    assert (finding.value, finding.status, finding.n, finding.note) == (None, "n/a", 0, None)
+    assert finding.reason == "too few records to measure"
+    assert finding.breakdowns == {}

@@ -129,3 +129,17 @@ def test_a_finish_without_a_value_nor_a_reason_reads_too_few_records() -> None:
     assert (finding.value, finding.status, finding.n, finding.note) == (None, "n/a", 0, None)
     assert finding.reason == "too few records to measure"
     assert finding.breakdowns == {}
+
+
+def test_a_summary_value_is_rated_and_a_stray_reason_leaves_its_breakdowns() -> None:
+    # a finish that gives a value (0.15, between good 0.1 and poor 0.2 of a lower-is-better band: fair),
+    # its n, and a reason it should not have given: the finding is measured, rated fair, and the
+    # reason is neither the finding's nor one of its breakdowns
+    ticket = pa.Table.from_pylist([{"ticket_id": "A", "ticket_type": "incident"}], schema=SCHEMAS["ticket"])
+    sign = _declare(
+        summary=lambda r: r["ticket"].aggregate(tickets=ibis._.count()),
+        finish=lambda table: (0.15, {"_n": 3, "_reason": "stray", "tickets": table["tickets"][0].as_py()}),
+    )
+    finding = compute(sign, records_from_arrow({"ticket": ticket}, engine="duckdb"))
+    assert (finding.value, finding.status, finding.n, finding.reason) == (0.15, "fair", 3, None)
+    assert finding.breakdowns == {"tickets": 1}

@@ -143,3 +143,13 @@ def test_a_summary_value_is_rated_and_a_stray_reason_leaves_its_breakdowns() -> 
     finding = compute(sign, records_from_arrow({"ticket": ticket}, engine="duckdb"))
     assert (finding.value, finding.status, finding.n, finding.reason) == (0.15, "fair", 3, None)
     assert finding.breakdowns == {"tickets": 1}
+
+
+def test_a_per_ticket_sign_with_no_ticket_to_measure_is_na_saying_so() -> None:
+    # the records hold a ticket, but the sign has a value for none of them: n/a, of this sign, with the
+    # reason (the sign cases' n/a per-ticket cases all stop earlier, at a missing column)
+    ticket = pa.Table.from_pylist([{"ticket_id": "A", "ticket_type": "incident"}], schema=SCHEMAS["ticket"])
+    sign = _declare(per_ticket=lambda r: r["ticket"].select("ticket_id", value=ibis.null("float64")))
+    finding = compute(sign, records_from_arrow({"ticket": ticket}, engine="duckdb"))
+    assert (finding.sign, finding.value, finding.status, finding.n) == (sign, None, "n/a", 0)
+    assert finding.reason == "no ticket to measure in these records"

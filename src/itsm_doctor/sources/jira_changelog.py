@@ -18,13 +18,11 @@ import gc
 import gzip
 import io
 import json
-import queue
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import ijson  # type: ignore[import-untyped]
 
@@ -302,54 +300,6 @@ def _rows(issues: Iterator[tuple[str | None, str | None, dict[str, Any]]]) -> It
             )
 
 
-_T = TypeVar("_T")
-
-
-def _ahead(items: Iterator[_T], batch: int) -> Iterator[_T]:
-    """``items``, produced by a thread up to two batches ahead: while DuckDB stores one batch
-    (without holding the GIL) the next is decoded. The thread's error is raised here; closing
-    this generator stops the thread."""
-    handoff: queue.Queue[list[_T] | BaseException | None] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def put(item: list[_T] | BaseException | None) -> bool:
-        while not stop.is_set():
-            try:
-                handoff.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            chunk: list[_T] = []
-            for item in items:
-                chunk.append(item)
-                if len(chunk) >= batch:
-                    if not put(chunk):
-                        return
-                    chunk = []
-            if put(chunk):
-                put(None)
-        except BaseException as exc:  # handed to the reading thread, raised there
-            put(exc)
-
-    thread = threading.Thread(target=produce, name="jira-changelog", daemon=True)
-    thread.start()
-    try:
-        while True:
-            got = handoff.get()
-            if got is None:
-                return
-            if isinstance(got, BaseException):
-                raise got
-            yield from got
-    finally:
-        stop.set()
-        thread.join()
-
-
 @contextmanager
 def _no_cycle_collection() -> Iterator[None]:
     """Python's cycle collector paused: the parsed issues hold no cycles (reference counting frees
@@ -373,7 +323,7 @@ def load_changelog(session: IntakeSession, path: Path, *, source: str) -> RawTab
             raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
         if shape != "other":
             with _no_cycle_collection():
-                rows = _ahead(_rows(_streamed(path, shape)), _BATCH)
+                rows = _rows(_streamed(path, shape))
                 return session.stage_rows(path, rep, header=HEADER, rows=rows, batch=_BATCH)
     try:
         with _open(path) as fh:

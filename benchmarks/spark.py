@@ -2,6 +2,7 @@
 whether the cluster's findings equal DuckDB's.
 
     BENCH_SPARK_EVENTS="1000000 10000000" python benchmarks/spark.py [--out docs/benchmarks.md]
+        [--events N ...] [--only spark_local|spark_cluster]
 
 For each size, a VINST-layout CSV of about that many events (``examination.generate_vinst_csv``,
 the generator ``benchmarks/examination.py`` uses) is written under ``BENCH_DATA`` (default
@@ -133,7 +134,10 @@ def prepare(events: int) -> Path:
     return ws
 
 
-def bench(events: int, scratch: Path) -> dict[str, Any]:
+MODES = ("spark_local", "spark_cluster")
+
+
+def bench(events: int, scratch: Path, modes: tuple[str, ...] = MODES) -> dict[str, Any]:
     ws = prepare(events)
     base = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     base.pop("ITSM_DOCTOR_SPARK_MASTER", None)
@@ -150,13 +154,16 @@ def bench(events: int, scratch: Path) -> dict[str, Any]:
         print(f"  {results[name]} peak {results[f'{name}_gib']:.2f} GiB", flush=True)
 
     examine("duckdb", "duckdb", base, [])
-    local = {**base, "PYSPARK_SUBMIT_ARGS": f"--driver-memory {DRIVER_MEMORY} pyspark-shell"}
-    examine("spark_local", "spark", local, [])
-    with LoopbackCluster(scratch / f"cluster-{events}", workers=2, cores=1, memory=EXECUTOR_MEMORY) as cluster:
-        submit = f"--driver-memory {DRIVER_MEMORY} --conf spark.executor.memory={EXECUTOR_MEMORY} pyspark-shell"
-        env = {**base, **cluster.driver_env(), "ITSM_DOCTOR_SPARK_MASTER": cluster.url, "PYSPARK_SUBMIT_ARGS": submit}
-        examine("spark_cluster", "spark", env, cluster.pids())
-    for name in ("spark_local", "spark_cluster"):
+    if "spark_local" in modes:
+        local = {**base, "PYSPARK_SUBMIT_ARGS": f"--driver-memory {DRIVER_MEMORY} pyspark-shell"}
+        examine("spark_local", "spark", local, [])
+    if "spark_cluster" in modes:
+        with LoopbackCluster(scratch / f"cluster-{events}", workers=2, cores=1, memory=EXECUTOR_MEMORY) as cluster:
+            submit = f"--driver-memory {DRIVER_MEMORY} --conf spark.executor.memory={EXECUTOR_MEMORY} pyspark-shell"
+            master = {"ITSM_DOCTOR_SPARK_MASTER": cluster.url, "PYSPARK_SUBMIT_ARGS": submit}
+            env = {**base, **cluster.driver_env(), **master}
+            examine("spark_cluster", "spark", env, cluster.pids())
+    for name in modes:
         results[f"{name}_compare"] = compare(signs["duckdb"], signs[name])
     return results
 
@@ -180,6 +187,8 @@ def report(rows: dict[int, dict[str, Any]], when: str) -> str:
     ]
 
     def cell(r: dict[str, Any], name: str) -> str:
+        if name not in r:
+            return "not run"
         m = r[name]
         jobs = f", {m['jobs']} jobs" if name != "duckdb" else ""
         return f"{m['start']:.1f} s + {m['examine']:.1f} s{jobs} / {r[name + '_gib']:.2f} GiB"
@@ -190,6 +199,8 @@ def report(rows: dict[int, dict[str, Any]], when: str) -> str:
     lines.append("")
     for r in rows.values():
         for name, label in (("spark_local", "Spark local"), ("spark_cluster", "the cluster")):
+            if f"{name}_compare" not in r:
+                continue
             n, measured, diffs = r[f"{name}_compare"]
             verdict = "equal" if not diffs else f"{len(diffs)} difference(s), e.g. {diffs[0]}"
             lines.append(
@@ -204,17 +215,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--events", type=int, nargs="*", default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--only",
+        choices=MODES,
+        action="append",
+        help="run only this Spark mode beside DuckDB (repeatable; default: both)",
+    )
     args = parser.parse_args(argv)
+    modes = tuple(args.only) if args.only else MODES
     sizes = args.events or [int(x) for x in os.environ.get("BENCH_SPARK_EVENTS", "1000000 10000000").split()]
     rows: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="itsm-spark-bench-") as tmp:
         for events in sizes:
-            rows[events] = bench(events, Path(tmp))
+            rows[events] = bench(events, Path(tmp), modes)
     text = report(rows, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     print(text)
     failed = False
     for r in rows.values():
-        for name in ("spark_local", "spark_cluster"):
+        for name in modes:
             for d in r[f"{name}_compare"][2]:
                 print(f"DIFFERENCE ({name}): {d}", file=sys.stderr)
                 failed = True

@@ -207,3 +207,36 @@ def test_a_reason_without_na_when_is_the_missing_column_alone() -> None:
     assert sign.na_when is None
     finding = compute(sign, records_from_arrow(build_tables(case), engine="duckdb"))
     assert finding.reason == "these records have no ticket.resolved_at"
+
+
+def test_every_sign_measured_in_one_batch_equals_each_sign_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Spark's path (``batch_signs``): the per-ticket signs of one aggregate (mean, median, p90) are
+    # measured by one query, their values tagged by sign and unioned. A sign case asks for one sign,
+    # so the union of several is exercised here: every sign on the base log, batched, gives the
+    # finding it gives alone, and no per-ticket sign falls back to being measured alone.
+    r = records_from_arrow(build_tables({}), engine="duckdb")
+    alone = [compute(s, r).as_json() for s in SIGNS]
+    from itsm_doctor.signs import base
+
+    measured_alone: list[str] = []
+    measure = base._measure
+    monkeypatch.setattr(base, "_measure", lambda sign, rec: measured_alone.append(sign.id) or measure(sign, rec))
+    batched = dataclasses.replace(r, batch_signs=True, _shared={}, _facts={})
+    assert [f.as_json() for f in compute_all(SIGNS, batched)] == alone
+    per_ticket = {s.id for s in SIGNS if s.per_ticket is not None}
+    assert not per_ticket & set(measured_alone)
+    assert measured_alone and set(measured_alone) <= {s.id for s in SIGNS if s.summary is not None}
+    # the union is exercised: two or more per-ticket signs with a value share each aggregate kind
+    kinds: dict[str, int] = {}
+    for s, f in zip(SIGNS, alone, strict=True):
+        if s.id in per_ticket and f["value"] is not None:
+            kinds[s.aggregate] = kinds.get(s.aggregate, 0) + 1
+    assert kinds and min(kinds.values()) >= 2, kinds
+    # and a union of exactly two parts: the first two such signs of each kind, batched alone
+    pairs: dict[str, list[Any]] = {}
+    for s, f in zip(SIGNS, alone, strict=True):
+        if s.id in per_ticket and f["value"] is not None and len(pairs.setdefault(s.aggregate, [])) < 2:
+            pairs[s.aggregate].append((s, f))
+    two = [p for kind in pairs.values() for p in kind]
+    again = dataclasses.replace(r, batch_signs=True, _shared={}, _facts={})
+    assert [f.as_json() for f in compute_all([s for s, _ in two], again)] == [f for _, f in two]

@@ -12,7 +12,7 @@ import pytest
 
 from itsm_doctor.engine import records_from_arrow
 from itsm_doctor.records.schema import SCHEMAS
-from itsm_doctor.signs import compute, get_sign
+from itsm_doctor.signs import compute, compute_all, get_sign
 from itsm_doctor.signs.base import Benchmark, Finding, Sign, rate
 
 LOWER = Sign(
@@ -153,3 +153,40 @@ def test_a_per_ticket_sign_with_no_ticket_to_measure_is_na_saying_so() -> None:
     finding = compute(sign, records_from_arrow({"ticket": ticket}, engine="duckdb"))
     assert (finding.sign, finding.value, finding.status, finding.n) == (sign, None, "n/a", 0)
     assert finding.reason == "no ticket to measure in these records"
+
+
+def test_a_batch_of_per_ticket_signs_gives_each_its_own_finding() -> None:
+    # Spark's path measures the per-ticket signs of one aggregate together (``compute_all`` with
+    # ``batch_signs``); the sign cases batch one sign at a time. Three mean signs in one batch: one
+    # with no value for any ticket (n/a, saying so), one broken down by priority only, one by every
+    # dimension — each finding is the one ``compute`` gives the sign alone.
+    tickets = pa.Table.from_pylist(
+        [
+            {"ticket_id": "A", "ticket_type": "incident", "priority": 1, "category": "network"},
+            {"ticket_id": "B", "ticket_type": "incident", "priority": 3, "category": "network"},
+            {"ticket_id": "C", "ticket_type": "incident", "priority": 3, "category": "email"},
+        ],
+        schema=SCHEMAS["ticket"],
+    )
+    hours = {"A": 2.0, "B": 4.0, "C": 9.0}
+
+    def per_ticket(r: Any) -> Any:
+        t = r["ticket"]
+        return t.select("ticket_id", value=ibis.cases(*((t.ticket_id == k, v) for k, v in hours.items())))
+
+    empty = _declare(id="test.empty", per_ticket=lambda r: r["ticket"].select("ticket_id", value=ibis.null("float64")))
+    by_priority = _declare(id="test.by_priority", per_ticket=per_ticket, breakdowns=("priority",))
+    every = _declare(id="test.every", per_ticket=per_ticket)
+    signs = [empty, by_priority, every]
+    batched = records_from_arrow({"ticket": tickets}, engine="duckdb")
+    batched.batch_signs = True
+    found = compute_all(signs, batched)
+    alone = [compute(s, records_from_arrow({"ticket": tickets}, engine="duckdb")) for s in signs]
+    assert [f.as_json() for f in found] == [f.as_json() for f in alone]
+    assert [f.sign for f in found] == signs
+    assert (found[0].value, found[0].status, found[0].n) == (None, "n/a", 0)
+    assert found[0].reason == "no ticket to measure in these records"
+    # (2 + 4 + 9) / 3 = 5 over three tickets; priority 1: 2 (A), priority 3: (4 + 9) / 2 = 6.5 (B, C)
+    assert (found[1].value, found[1].n, found[1].status) == (pytest.approx(5.0), 3, "poor")
+    assert found[1].breakdowns == {"priority": {"1": {"value": 2.0, "n": 1}, "3": {"value": 6.5, "n": 2}}}
+    assert found[2].breakdowns["category"] == {"email": {"value": 9.0, "n": 1}, "network": {"value": 3.0, "n": 2}}

@@ -12,7 +12,7 @@ import pytest
 
 from itsm_doctor.engine import records_from_arrow
 from itsm_doctor.records.schema import SCHEMAS
-from itsm_doctor.signs import compute, compute_all, get_sign
+from itsm_doctor.signs import base, compute, compute_all, get_sign
 from itsm_doctor.signs.base import Benchmark, Finding, Sign, rate
 
 LOWER = Sign(
@@ -155,7 +155,7 @@ def test_a_per_ticket_sign_with_no_ticket_to_measure_is_na_saying_so() -> None:
     assert finding.reason == "no ticket to measure in these records"
 
 
-def test_a_batch_of_per_ticket_signs_gives_each_its_own_finding() -> None:
+def test_a_batch_of_per_ticket_signs_gives_each_its_own_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     # Spark's path measures the per-ticket signs of one aggregate together (``compute_all`` with
     # ``batch_signs``); the sign cases batch one sign at a time. Three mean signs in one batch: one
     # with no value for any ticket (n/a, saying so), one broken down by priority only, one by every
@@ -178,10 +178,15 @@ def test_a_batch_of_per_ticket_signs_gives_each_its_own_finding() -> None:
     by_priority = _declare(id="test.by_priority", per_ticket=per_ticket, breakdowns=("priority",))
     every = _declare(id="test.every", per_ticket=per_ticket)
     signs = [empty, by_priority, every]
+    alone = [compute(s, records_from_arrow({"ticket": tickets}, engine="duckdb")) for s in signs]
     batched = records_from_arrow({"ticket": tickets}, engine="duckdb")
     batched.batch_signs = True
+
+    def not_alone(sign: Sign, r: Any) -> Finding:
+        raise AssertionError(f"{sign.id} measured alone, not in the batch")
+
+    monkeypatch.setattr(base, "_measure", not_alone)
     found = compute_all(signs, batched)
-    alone = [compute(s, records_from_arrow({"ticket": tickets}, engine="duckdb")) for s in signs]
     assert [f.as_json() for f in found] == [f.as_json() for f in alone]
     assert [f.sign for f in found] == signs
     assert (found[0].value, found[0].status, found[0].n) == (None, "n/a", 0)

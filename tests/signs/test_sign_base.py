@@ -186,7 +186,9 @@ def test_a_batch_of_per_ticket_signs_gives_each_its_own_finding(monkeypatch: pyt
         raise AssertionError(f"{sign.id} measured alone, not in the batch")
 
     monkeypatch.setattr(base, "_measure", not_alone)
-    found = compute_all(signs, batched)
+    seen: list[str] = []
+    found = compute_all(signs, batched, progress=seen.append)
+    assert seen == ["test.empty", "test.by_priority", "test.every"]  # each sign named as it is reported
     assert [f.as_json() for f in found] == [f.as_json() for f in alone]
     assert [f.sign for f in found] == signs
     assert (found[0].value, found[0].status, found[0].n) == (None, "n/a", 0)

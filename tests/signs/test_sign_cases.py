@@ -24,7 +24,7 @@ import yaml
 
 from itsm_doctor.engine import records_from_arrow
 from itsm_doctor.records.schema import SCHEMAS
-from itsm_doctor.signs import SIGNS, compute, compute_all, examine_signs, get_sign
+from itsm_doctor.signs import SIGNS, base, compute, compute_all, examine_signs, get_sign
 from itsm_doctor.signs.common import ratio_finish, time_share_summary
 
 HERE = Path(__file__).parent
@@ -216,11 +216,14 @@ def test_every_sign_measured_in_one_batch_equals_each_sign_alone(monkeypatch: py
     # finding it gives alone, and no per-ticket sign falls back to being measured alone.
     r = records_from_arrow(build_tables({}), engine="duckdb")
     alone = [compute(s, r).as_json() for s in SIGNS]
-    from itsm_doctor.signs import base
-
     measured_alone: list[str] = []
     measure = base._measure
-    monkeypatch.setattr(base, "_measure", lambda sign, rec: measured_alone.append(sign.id) or measure(sign, rec))
+
+    def spy(sign: Any, rec: Any) -> Any:
+        measured_alone.append(sign.id)
+        return measure(sign, rec)
+
+    monkeypatch.setattr(base, "_measure", spy)
     batched = dataclasses.replace(r, batch_signs=True, _shared={}, _facts={})
     assert [f.as_json() for f in compute_all(SIGNS, batched)] == alone
     per_ticket = {s.id for s in SIGNS if s.per_ticket is not None}

@@ -292,15 +292,13 @@ class IntakeSession:
         self._progress = progress or (lambda _msg: None)
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET preserve_insertion_order = true")  # rows keep their file order (see _load_csv)
-        # each staged event's own key (_eid): derive joins the events back to their order by it.
-        # Not rowid: DuckDB may compact a table's rowids once rows are deleted (quarantine), and a
-        # 20 k-ticket Jira intake then lost 9 k of its events between ordering and writing them
-        con.execute("CREATE OR REPLACE TEMP SEQUENCE stage_event_eid")
+        # (the staged events need no key of their own: derive's window carries their columns,
+        # intake/derive.py; rowid would not do, DuckDB may compact it once rows are deleted)
         for table in TABLES:
             cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in duckdb_columns(table))
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {quote_ident('stage_' + table)} ({cols}, _file VARCHAR, _row BIGINT"
-                + (", _emission INTEGER, _eid BIGINT DEFAULT nextval('stage_event_eid'))" if table == "event" else ")")
+                + (", _emission INTEGER)" if table == "event" else ")")
             )
         con.execute(
             'CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, "row" BIGINT, "column" VARCHAR, '

@@ -251,7 +251,7 @@ def _write(session: IntakeSession, stage: Path) -> tuple[dict[str, int], dict[st
             con, f"SELECT {cols} FROM ({sql}){' ORDER BY ALL' if sort else ''}", params, stage / table
         )
         if table == "ticket":  # final_ticket is a view over these: its rows are written now
-            con.execute("DROP VIEW final_ticket; DROP TABLE stage_ticket; DROP TABLE _ev_facts")
+            con.execute("DROP VIEW final_ticket; DROP TABLE stage_ticket; DROP TABLE IF EXISTS _ev_facts")
         if table == "event":
             [(keys,)] = con.execute("SELECT count(*) FROM _ev_keys").fetchall()
             if counts[table] != keys:  # an emission by row repeated a _row (or left it NULL)

@@ -216,25 +216,10 @@ _DERIVED_EVENTS = (
 
 
 def _emit_derived(session: IntakeSession, q: _Sql) -> None:
-    """The created / resolve / close events of the file's tickets, in one pass over their staged
-    rows (whose times are parsed already)."""
+    """The created / resolve / close events of the file's tickets, from their staged rows (whose
+    times are parsed already)."""
     derived = [(col, kind, status) for col, kind, status in _DERIVED_EVENTS if q.has(col)]
-    if not derived:
-        return
-    items = ", ".join(
-        f"{{'ts': {col}, 'kind': {sql_str(kind)}, 'to_status': {sql_str(status)}, 'seq': {n}}}"
-        for n, (col, kind, status) in enumerate(derived, start=1)
-    )
-    session.emit(
-        "event",
-        f"""
-        SELECT ticket_id, e.ts AS ts, e.kind AS kind, e.to_status AS to_status, e.seq AS seq,
-               'derived' AS origin, source, _file, _row
-        FROM (SELECT ticket_id, source, _file, _row, unnest([{items}]) AS e FROM stage_ticket WHERE _file = ?)
-        WHERE e.ts IS NOT NULL
-        """,
-        [session.file_key(q.raw.file)],
-    )
+    session.emit_ticket_row_events(q.raw.file, derived)
 
 
 def _emit_groups(session: IntakeSession, q: _Sql) -> None:

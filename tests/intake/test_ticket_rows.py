@@ -161,3 +161,34 @@ def test_a_ticket_row_event_needs_a_time_of_the_ticket(tmp_path: Path) -> None:
     session = IntakeSession(con=duckdb.connect(), scratch=tmp_path)
     with pytest.raises(ValueError, match="'title' is not a time of the ticket"):
         session.emit_ticket_row_events("x.csv", [("title", "created", "new")])
+
+
+def test_ticket_row_events_beside_other_events_take_the_windows(tmp_path: Path) -> None:
+    """One more event of another kind sends the intake down the windows: the ticket rows' events
+    (staged without a key) get one and are all written, in order with the other."""
+    con = duckdb.connect()
+    session = IntakeSession(con=con, scratch=tmp_path)
+    session.file_key("a.csv")  # as loading the file would (staged rows name it by its key)
+    session.emit(
+        "ticket",
+        "SELECT 'T1' AS ticket_id, 'test' AS source, TIMESTAMPTZ '2026-01-05 08:00:00+00' AS opened_at, "
+        "TIMESTAMPTZ '2026-01-05 10:00:00+00' AS resolved_at, 'a.csv' AS _file, 2 AS _row",
+    )
+    session.emit_ticket_row_events("a.csv", [("opened_at", "created", "new"), ("resolved_at", "resolve", "resolved")])
+    assert session.events_by_ticket_row is not None
+    session.emit(
+        "event",
+        "SELECT 'T1' AS ticket_id, TIMESTAMPTZ '2026-01-05 09:00:00+00' AS ts, 'status_change' AS kind, "
+        "'in_progress' AS to_status, 'test' AS origin, 'a.csv' AS _file, 2 AS _row",
+    )
+    assert session.events_by_ticket_row is None
+    derive.derive(session)
+    sql, params = derive.final_event_sql(session)
+    got = con.execute(
+        f"SELECT seq, hour(ts), kind, from_status, to_status FROM ({sql}) ORDER BY seq", params
+    ).fetchall()
+    assert got == [
+        (1, 8, "created", None, "new"),
+        (2, 9, "status_change", "new", "in_progress"),
+        (3, 10, "resolve", "in_progress", "resolved"),
+    ]

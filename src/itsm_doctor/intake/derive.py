@@ -104,14 +104,12 @@ def _row_events(session: IntakeSession) -> TicketRowEvents | None:
 
 
 def _row_list(rows: TicketRowEvents) -> str:
-    """Over a staged ticket row: its events as a list of (ts, seq, kind, to_status) in their
-    order — by time, then by item (the window's order: one row is one ticket, file and ``_row``)."""
-    items = ", ".join(
-        f"{{'ts': {quote_ident(column)}, 'seq': {n}, 'kind': {_lit(kind)}, 'to_status': {_lit(status)}}}"
-        for n, (column, kind, status) in enumerate(rows.items, start=1)
-    )
+    """Over a staged ticket row: its events in their order — by time, then by item (the window's
+    order: one row is one ticket, file and ``_row``); NULL for a row of another file."""
     files = ", ".join(_lit(f) for f in rows.files)
-    return f"CASE WHEN _file IN ({files}) THEN list_sort(list_filter([{items}], lambda x: x.ts IS NOT NULL)) END"
+    return (
+        f"CASE WHEN _file IN ({files}) THEN list_sort(list_filter({rows.events_sql()}, lambda x: x.ts IS NOT NULL)) END"
+    )
 
 
 def _order_events_by_row(session: IntakeSession, rows: TicketRowEvents) -> None:

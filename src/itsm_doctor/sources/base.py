@@ -141,6 +141,19 @@ class TicketRowEvents:
     origin: str
     files: tuple[str, ...]
 
+    def events_sql(self) -> str:
+        """Over a staged ticket row: its events as a list of structs (ts, seq, kind, to_status), in
+        the items' order; ``seq`` numbers the items, ``ts`` is NULL where the row lacks the time.
+        ``ts`` and ``seq`` come first, so sorting the list sorts by time, then by item."""
+        return (
+            "["
+            + ", ".join(
+                f"{{'ts': {quote_ident(column)}, 'seq': {n}, 'kind': {sql_str(kind)}, 'to_status': {sql_str(status)}}}"
+                for n, (column, kind, status) in enumerate(self.items, start=1)
+            )
+            + "]"
+        )
+
 
 @dataclass(kw_only=True)
 class FileReport:
@@ -962,16 +975,13 @@ class IntakeSession:
         # sequence would write 20-30 M rows on one thread (Znuny at 10 M rows: 16.7 s against
         # 9.4 s), and only the windows need it (derive gives it then)
         self.whole_events = True
-        structs = ", ".join(
-            f"{{'ts': {quote_ident(column)}, 'kind': {sql_str(kind)}, 'to_status': {sql_str(status)}, 'seq': {n}}}"
-            for n, (column, kind, status) in enumerate(items, start=1)
-        )
         self.con.execute(
             f"""
             INSERT INTO stage_event BY NAME
             SELECT ticket_id, e.ts AS ts, e.kind AS kind, e.to_status AS to_status, e.seq AS seq,
                    {sql_str(origin)} AS origin, source, _file, _row, NULL::BIGINT AS _eid
-            FROM (SELECT ticket_id, source, _file, _row, unnest([{structs}]) AS e FROM stage_ticket WHERE _file = ?)
+            FROM (SELECT ticket_id, source, _file, _row, unnest({spec.events_sql()}) AS e
+                  FROM stage_ticket WHERE _file = ?)
             WHERE e.ts IS NOT NULL
             """,
             [key],

@@ -167,3 +167,39 @@ def test_sample_signs_measure_the_organisation_not_the_export(data: Path, worksp
     # desk's flag would read 0 % by construction, so the incidents are measured
     fcr = sign("desk.first_contact_resolution")
     assert fcr.breakdowns["detail"]["measured_on"] == "incidents" and fcr.n == 1_500
+
+
+def test_every_time_layout_of_the_log_is_read_in_one_column() -> None:
+    """``strptime_first`` tries ISO-shaped text (a dash fifth) on the ``%Y-`` formats first and other
+    text on the day-first ones first (the failed tries were most of the parse); each cell still gets
+    the first format that reads it, whatever its neighbours' layout."""
+    from itsm_doctor.sources.base import strptime_first
+    from itsm_doctor.sources.bpic2014 import _FORMATS
+
+    cells = [
+        "05/02/2012 13:32:57",
+        "05-02-2012 13:32:57",
+        "05-02-2012 13:32",
+        "05/02/2012 13:32",
+        "2012-02-05 13:32:57",
+        "5/2/2012 9:07:00",
+        "2012-02-05T13:32:57",  # no such layout in the log: not read
+        "Feb 5 2012",
+        None,
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE c AS SELECT unnest(?::VARCHAR[]) AS v, generate_subscripts(?::VARCHAR[], 1) AS i", [cells, cells]
+    )
+    got = con.execute(f"SELECT strftime({strptime_first('v', _FORMATS)}, '%Y-%m-%d %H:%M:%S') FROM c ORDER BY i")
+    assert [r[0] for r in got.fetchall()] == [
+        "2012-02-05 13:32:57",
+        "2012-02-05 13:32:57",
+        "2012-02-05 13:32:00",
+        "2012-02-05 13:32:00",
+        "2012-02-05 13:32:57",
+        "2012-02-05 09:07:00",
+        None,
+        None,
+        None,
+    ]

@@ -33,7 +33,7 @@ def derive(session: IntakeSession) -> None:
     if rows is None:
         # events of ticket rows are staged without a key: in an intake that also has other
         # events (the windows' path) they get theirs now
-        con.execute("UPDATE stage_event SET _eid = nextval('stage_event_eid') WHERE _eid IS NULL")
+        con.execute("UPDATE stage_event SET _eid = gen_random_uuid() WHERE _eid IS NULL")
         _order_events(session)
     else:
         _order_events_by_row(session, rows)

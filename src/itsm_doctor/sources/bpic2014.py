@@ -41,7 +41,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from itsm_doctor.records.vocabulary import closure_code_sql
-from itsm_doctor.sources.base import IntakeError, IntakeSession, RawTable, Source, SourceOptions, sql_str
+from itsm_doctor.sources.base import (
+    IntakeError,
+    IntakeSession,
+    RawTable,
+    Source,
+    SourceOptions,
+    sql_str,
+    strptime_first,
+)
 
 __all__ = ["ACTIVITY_KINDS", "SOURCE"]
 
@@ -69,8 +77,7 @@ def _v(col: str) -> str:
 
 
 def _ts(col: str, tz: str) -> str:
-    tries = ", ".join(f"try_strptime({_v(col)}, {sql_str(f)})" for f in _FORMATS)
-    return f"timezone({sql_str(tz)}, coalesce({tries}))"
+    return f"timezone({sql_str(tz)}, {strptime_first(_v(col), _FORMATS)})"
 
 
 def _int(col: str) -> str:

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from itsm_doctor.records.vocabulary import closure_code_sql
-from itsm_doctor.sources.base import IntakeSession, RawTable, Source, SourceOptions, sql_str
+from itsm_doctor.sources.base import IntakeSession, RawTable, Source, SourceOptions, sql_str, strptime_first
 
 __all__ = ["SOURCE", "STATES"]
 
@@ -105,17 +105,9 @@ def _val(col: str) -> str:
 
 
 def _naive_ts(col: str) -> str:
-    """A cell as a timestamp without zone: the first of ``_FORMATS`` that reads it.
-
-    ISO times (a dash fifth) and the slashed ones never read the same text, so each kind is
-    tried first where it fits: the other formats' failed attempts cost more than the parse."""
-    v = _val(col)
-    iso = [f"try_strptime({v}, {sql_str(f)})" for f in _FORMATS if f.startswith("%Y-")]
-    slashed = [f"try_strptime({v}, {sql_str(f)})" for f in _FORMATS if not f.startswith("%Y-")]
-    return (
-        f"CASE WHEN substr({v}, 5, 1) = '-' THEN coalesce({', '.join(iso + slashed)}) "
-        f"ELSE coalesce({', '.join(slashed + iso)}) END"
-    )
+    """A cell as a timestamp without zone: the first of ``_FORMATS`` that reads it
+    (``strptime_first``: ISO and slashed times each try their own kind first)."""
+    return strptime_first(_val(col), _FORMATS)
 
 
 def _ts(col: str, tz: str) -> str:
@@ -288,7 +280,7 @@ def _emit_parties(session: IntakeSession, staged: str) -> None:
     session.emit(
         "agent",
         f"SELECT {_id('agent')} AS agent_id, agent AS display_name, 'agent' AS role, false AS is_system, "
-        f"false AS is_vendor, list(DISTINCT {_id('grp')}) FILTER (WHERE grp IS NOT NULL) AS group_ids, "
+        f"false AS is_vendor, list_sort(list(DISTINCT {_id('grp')}) FILTER (WHERE grp IS NOT NULL)) AS group_ids, "
         f"'{SRC}' AS source, agent AS source_id FROM {staged} WHERE agent IS NOT NULL GROUP BY agent",
     )
 

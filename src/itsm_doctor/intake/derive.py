@@ -28,12 +28,11 @@ _OPEN = "('new', 'assigned', 'in_progress', 'pending')"
 def derive(session: IntakeSession) -> None:
     """Validate staged rows and complete the derived tables, in place."""
     con = session.con
-    _quarantine_after_emit(session)
     rows = _row_events(session)
     if rows is None:
-        # events of ticket rows are staged without a key: in an intake that also has other
-        # events (the windows' path) they get theirs now
-        con.execute("UPDATE stage_event SET _eid = gen_random_uuid() WHERE _eid IS NULL")
+        session.stage_ticket_row_events()  # beside other events: ordered by the windows with them
+    _quarantine_after_emit(session, rows)
+    if rows is None:
         _order_events(session)
     else:
         _order_events_by_row(session, rows)
@@ -197,11 +196,15 @@ def final_event_sql(session: IntakeSession) -> tuple[str, list[object]]:
     return " UNION ALL ".join(parts), params
 
 
-def _quarantine_after_emit(session: IntakeSession) -> None:
+def _quarantine_after_emit(session: IntakeSession, rows: TicketRowEvents | None) -> None:
+    """The checks of staged rows against each other. Events of ticket rows (``rows``: not staged
+    as events) need none of their own: their ticket is their row, their times are its times,
+    which the ticket's checks read (outside the plausible window; resolved or closed, the only
+    events after the opening, before the opening)."""
     con = session.con
     files = [r.file for r in session.files]
     _quarantine_tickets_of_two_files(session, files)
-    _quarantine_implausible(session, files)
+    _quarantine_implausible(session, files, rows)
     # staged rows name their file by its key (IntakeSession.file_key): paths where shown or ordered
     path = session.file_path_sql("_file")
     con.execute(
@@ -367,7 +370,7 @@ def _window() -> tuple[str, str]:
     return earliest, latest
 
 
-def _quarantine_implausible(session: IntakeSession, files: list[str]) -> None:
+def _quarantine_implausible(session: IntakeSession, files: list[str], rows: TicketRowEvents | None) -> None:
     """Events with no time; times outside the plausible window; tickets resolved or closed
     before they were opened — quarantined with their reason, never taken as records."""
     earliest, latest = _window()
@@ -410,15 +413,25 @@ def _quarantine_implausible(session: IntakeSession, files: list[str]) -> None:
         "SELECT count(*) FROM stage_ticket WHERE _row IS NOT NULL AND opened_at IS NULL"
     ).fetchall()
     if unopened:
+        # events of ticket rows not staged (``rows``) are their rows' times: a row of the ticket
+        # with any of them tells it, as its staged events would
+        told = (
+            ""
+            if rows is None
+            else f"""AND NOT EXISTS (SELECT 1 FROM stage_ticket r WHERE r.ticket_id = t.ticket_id
+                    AND ({_row_facts(rows)["first_ts"]}) IS NOT NULL
+                    AND r.ticket_id IN (SELECT ticket_id FROM stage_ticket WHERE opened_at IS NULL))"""
+        )
         _quarantine_ticket_rows(
             session,
-            bad="""
+            bad=f"""
                 SELECT DISTINCT _file AS file, ticket_id,
                        'ticket ' || ticket_id || ' has no opening time and no event to tell it' AS detail
                 FROM stage_ticket t
                 WHERE t._row IS NOT NULL AND t.opened_at IS NULL
                   AND NOT EXISTS (SELECT 1 FROM stage_event e WHERE e.ticket_id = t.ticket_id AND e.ts IS NOT NULL
                                   AND e.ticket_id IN (SELECT ticket_id FROM stage_ticket WHERE opened_at IS NULL))
+                  {told}
             """,
             files=files,
             reason="missing_time",

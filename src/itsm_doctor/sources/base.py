@@ -331,6 +331,7 @@ class IntakeSession:
         self.whole_events = False  # whether emit() staged any event whole
         self._row_events: TicketRowEvents | None = None  # see emit_ticket_row_events
         self._only_row_events = True  # no event staged otherwise (and the same items for every file)
+        self._row_emissions: list[tuple[str, TicketRowEvents]] = []  # not staged yet: stage_ticket_row_events
         self._kept: set[str] = set()  # raw tables a keyed emission still reads
         self._direct: set[str] = set()  # files without a text table whose rows were quarantined directly
         # each file's short key, which the staged rows hold as ``_file`` instead of its path: a
@@ -980,7 +981,9 @@ class IntakeSession:
 
         When every event of the intake came this way, with the same items, each ticket's events
         all sit in its own row, so derive orders them there instead of by a window over all
-        events (``events_by_ticket_row``; 30 M events: the windows were a third of the time)."""
+        events (``events_by_ticket_row``; 30 M events: the windows were a third of the time), and
+        they are never staged as rows of their own. Otherwise derive stages them
+        (``stage_ticket_row_events``) from the ticket rows as they are then."""
         times = {n for n, t in duckdb_columns("ticket") if t == "TIMESTAMPTZ"}
         for column, _kind, _status in items:
             if column not in times:
@@ -989,25 +992,32 @@ class IntakeSession:
             return
         key = self.file_key(file)
         spec = TicketRowEvents(items=tuple(items), origin=origin, files=(key,))
+        self._row_emissions.append((key, spec))
         if self._row_events is not None:
             if self._row_events.items != spec.items or self._row_events.origin != origin:
                 self._only_row_events = False
             spec = TicketRowEvents(items=spec.items, origin=origin, files=(*self._row_events.files, key))
         self._row_events = spec
-        # staged whole too: the checks of derive read them in stage_event. Without their _eid:
-        # only the windows need it (derive gives it then), and 20-30 M keys cost time
-        self.whole_events = True
-        self.con.execute(
-            f"""
-            INSERT INTO stage_event BY NAME
-            SELECT ticket_id, e.ts AS ts, e.kind AS kind, e.to_status AS to_status, e.seq AS seq,
-                   {sql_str(origin)} AS origin, source, _file, _row, NULL::UUID AS _eid
-            FROM (SELECT ticket_id, source, _file, _row, unnest({spec.events_sql()}) AS e
-                  FROM stage_ticket WHERE _file = ?)
-            WHERE e.ts IS NOT NULL
-            """,
-            [key],
-        )
+        self.whole_events = True  # once staged, they are whole events
+
+    def stage_ticket_row_events(self) -> None:
+        """Stage the events of ``emit_ticket_row_events`` as rows of ``stage_event``, for an intake
+        whose other events make derive order them all by the windows. (When they are all its
+        events, they stay in their ticket rows: 20-30 M staged rows were a tenth of a list
+        export's intake, and every check of an event was already one of its ticket's.)"""
+        for key, spec in self._row_emissions:
+            self.con.execute(
+                f"""
+                INSERT INTO stage_event BY NAME
+                SELECT ticket_id, e.ts AS ts, e.kind AS kind, e.to_status AS to_status, e.seq AS seq,
+                       {sql_str(spec.origin)} AS origin, source, _file, _row
+                FROM (SELECT ticket_id, source, _file, _row, unnest({spec.events_sql()}) AS e
+                      FROM stage_ticket WHERE _file = ?)
+                WHERE e.ts IS NOT NULL
+                """,
+                [key],
+            )
+        self._row_emissions.clear()
 
     @property
     def events_by_ticket_row(self) -> TicketRowEvents | None:

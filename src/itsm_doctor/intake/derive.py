@@ -127,10 +127,7 @@ def _order_events_by_row(session: IntakeSession, rows: TicketRowEvents) -> None:
     session.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_keys AS
-        SELECT NULL::INTEGER AS _emission, _row, ticket_id, e.ts, e.to_status, NULL::VARCHAR AS pending_reason,
-               NULL::VARCHAR AS to_group_id, NULL::VARCHAR AS to_agent_id, e.kind, {_lit(rows.origin)} AS origin,
-               source, _file, '~' AS reason_mark, i::INTEGER AS seq, L[i - 1].to_status AS p_status,
-               NULL::VARCHAR AS p_group, NULL::VARCHAR AS p_agent, CASE WHEN i > 1 THEN '~' END AS p_reason,
+        SELECT ticket_id, e.ts, e.to_status, e.kind, source, i::INTEGER AS seq, L[i - 1].to_status AS p_status,
                list_position(S, i) IS NOT NULL AS iv_start, list_position(S, i)::INTEGER AS iv_seq,
                L[S[list_position(S, i) + 1]].ts AS iv_end
         FROM (SELECT ticket_id, source, _file, _row, L, S, unnest(L) AS e, generate_subscripts(L, 1) AS i
@@ -175,10 +172,15 @@ def final_event_sql(session: IntakeSession) -> tuple[str, list[object]]:
     holds them whole. An emission by row reads its relation again and joins on ``_row``, so its
     wide columns never sat in ``stage_event``."""
     parts = []
-    if _row_events(session) is not None:
+    rows = _row_events(session)
+    if rows is not None:
         held = [name for (name,) in session.con.execute("SELECT column_name FROM (DESCRIBE _ev_keys)").fetchall()]
-        # "seq" of _ev_keys is the event's own (its place in the ticket); no column is named like p_*
-        parts.append(f"SELECT {_event_select(held, own_alias='k')} FROM _ev_keys k")
+        # "seq" of _ev_keys is the event's own (its place in the ticket); no column is named like p_*.
+        # What is the same for every event is not stored in _ev_keys (30 M rows) but added here
+        parts.append(
+            f"SELECT {_event_select([*held, 'origin'], own_alias='k')} FROM (SELECT *, {_lit(rows.origin)} AS origin, "
+            "NULL::VARCHAR AS p_group, NULL::VARCHAR AS p_agent FROM _ev_keys) k"
+        )
     elif session.whole_events:
         parts.append(
             f"SELECT {_event_select(None)} FROM stage_event e JOIN _ev_keys k ON k.rid = e._eid "

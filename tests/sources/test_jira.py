@@ -662,3 +662,60 @@ def test_a_large_json_that_is_no_changelog_is_refused(tmp_path: Path, monkeypatc
         (tmp_path / "list.json").write_text(text, encoding="utf-8")
         with pytest.raises(IntakeError, match=r"list\.json: not a Jira changelog JSON"):
             run_intake([tmp_path / "export.csv", tmp_path / "list.json"], source="jira", workspace=tmp_path / "ws")
+
+
+@pytest.mark.parametrize(
+    ("shape", "nested"), [("issues", False), ("list", False), ("bulk", False), ("issues", True), ("list", True)]
+)
+def test_a_large_changelog_in_chunks_gives_the_records_of_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str, nested: bool
+) -> None:
+    """A large plain changelog is cut between its issues and parsed by two worker processes: the
+    same rows and records as read one issue at a time. A cut that falls inside an issue (the bytes
+    that open an issue, nested in a sub-task list) makes its chunk fail, and the file is read one
+    issue at a time instead — never a row lost or made up."""
+    from itsm_doctor.sources import jira_changelog
+
+    csv = TEAMS.replace("Issue key,", "Issue key,Issue id,").replace("ITSM-1,", "ITSM-1,10001,")
+    csv = csv.replace("ITSM-2,", "ITSM-2,10002,")
+    issues = json.loads(json.dumps(BOUNCES))
+    issues[0]["fields"] = {"summary": "Zoë's ☃ printer"}  # characters of several bytes before a cut
+    if nested:  # ', {"key":' inside ITSM-2 as well as between the issues
+        issues[1]["fields"] = {"subtasks": [{"key": "ITSM-7"}, {"key": "ITSM-8"}]}
+    data: object = {
+        "issues": {"expand": "names ☃", "startAt": 0, "issues": issues},
+        "list": issues,
+        "bulk": {
+            "issueChangeLogs": [
+                {"issueId": i, "changeHistories": b["changelog"]["histories"]}
+                for i, b in zip(("10001", "10002"), issues, strict=True)
+            ]
+        },
+    }[shape]
+    for name in ("streamed", "chunks"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "export.csv").write_text(csv, encoding="utf-8")
+        (tmp_path / name / "changelog.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(jira_changelog, "STREAM_BYTES", 0)
+    streamed = run_intake([tmp_path / "streamed"], source="jira", workspace=tmp_path / "ws-streamed")
+
+    ran: list[str] = []
+    one_pass, in_chunks = jira_changelog._streamed, jira_changelog._parallel_batches
+    monkeypatch.setattr(jira_changelog, "_streamed", lambda *a: ran.append("one pass") or one_pass(*a))
+    monkeypatch.setattr(jira_changelog, "_parallel_batches", lambda *a: ran.append("chunks") or in_chunks(*a))
+    monkeypatch.setattr(jira_changelog, "_POOL_FROM", 0)
+    monkeypatch.setattr(jira_changelog, "CHUNK_BYTES", 1)  # a cut after every issue
+    chunks = run_intake([tmp_path / "chunks"], source="jira", workspace=tmp_path / "ws-chunks")
+
+    assert ran == (["chunks", "one pass"] if nested else ["chunks"])
+    assert sorted((Path(f.file).name, f.rows_read, f.rows_quarantined) for f in chunks.files) == [
+        ("changelog.json", 5, 0),
+        ("export.csv", 2, 0),
+    ]
+    assert sorted((Path(f.file).name, f.rows_read) for f in streamed.files) == [
+        ("changelog.json", 5),
+        ("export.csv", 2),
+    ]
+    assert chunks.records == streamed.records
+    events = "SELECT ticket_id, seq, kind, ts, to_status, to_group_id, actor_id FROM t ORDER BY 1, 2"
+    assert _q(tmp_path / "ws-chunks", "event", events) == _q(tmp_path / "ws-streamed", "event", events)

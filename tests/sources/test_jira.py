@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from itsm_doctor.intake.run import run_intake
+from itsm_doctor.intake.run import IntakeResult, run_intake
 from itsm_doctor.sources.base import SourceOptions
 
 CSV = (
@@ -599,6 +599,18 @@ def test_a_history_given_twice_counts_once(tmp_path: Path) -> None:
     assert _q(tmp_path / "ws", "event", "SELECT count(*) FROM t WHERE kind = 'group_change'") == [(1,)]
 
 
+def _same_records(result: IntakeResult, reference: IntakeResult) -> None:
+    """BOUNCES's intake (five changelog items over two issues, the CSV's two rows) read another
+    way: the same rows read, records and events as ``reference``."""
+    assert sorted((Path(f.file).name, f.rows_read) for f in reference.files) == [
+        ("changelog.json", 5),
+        ("export.csv", 2),
+    ]
+    assert result.records == reference.records
+    events = "SELECT ticket_id, seq, kind, ts, to_status, to_group_id, actor_id FROM t ORDER BY 1, 2"
+    assert _q(result.workspace, "event", events) == _q(reference.workspace, "event", events)
+
+
 @pytest.mark.parametrize(
     ("shape", "chunk"), [("issues", None), ("list", None), ("bulk", None), ("issues", 1), ("bulk", 7)]
 )
@@ -636,13 +648,7 @@ def test_a_large_changelog_is_streamed_to_the_same_records(
     assert [(Path(f.file).name, f.rows_read, f.rows_quarantined) for f in streamed.files] == [
         (Path(f.file).name, f.rows_read, f.rows_quarantined) for f in whole.files
     ]
-    assert sorted((Path(f.file).name, f.rows_read) for f in streamed.files) == [
-        ("changelog.json", 5),
-        ("export.csv", 2),
-    ]
-    assert streamed.records == whole.records
-    events = "SELECT ticket_id, seq, kind, ts, to_status, to_group_id FROM t ORDER BY 1, 2"
-    assert _q(tmp_path / "ws-streamed", "event", events) == _q(tmp_path / "ws-whole", "event", events)
+    _same_records(streamed, whole)
 
 
 def test_a_large_json_that_is_no_changelog_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -712,10 +718,4 @@ def test_a_large_changelog_in_chunks_gives_the_records_of_one_pass(
         ("changelog.json", 5, 0),
         ("export.csv", 2, 0),
     ]
-    assert sorted((Path(f.file).name, f.rows_read) for f in streamed.files) == [
-        ("changelog.json", 5),
-        ("export.csv", 2),
-    ]
-    assert chunks.records == streamed.records
-    events = "SELECT ticket_id, seq, kind, ts, to_status, to_group_id, actor_id FROM t ORDER BY 1, 2"
-    assert _q(tmp_path / "ws-chunks", "event", events) == _q(tmp_path / "ws-streamed", "event", events)
+    _same_records(chunks, streamed)

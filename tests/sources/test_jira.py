@@ -719,3 +719,27 @@ def test_a_large_changelog_in_chunks_gives_the_records_of_one_pass(
         ("export.csv", 2, 0),
     ]
     _same_records(chunks, streamed)
+
+
+def test_a_changelog_in_two_files_gives_the_events_of_one(tmp_path: Path) -> None:
+    """Search results exported page by page: ITSM-1's first two histories in one file, its last two
+    and ITSM-2 in another. Each file numbers its rows from 1, so a row number alone names no item:
+    the events are those of the single file, each once."""
+    ws_one = _intake(tmp_path / "one", TEAMS, BOUNCES)
+    first, second = json.loads(json.dumps(BOUNCES[0])), json.loads(json.dumps(BOUNCES[0]))
+    first["changelog"]["histories"] = first["changelog"]["histories"][:2]
+    second["changelog"]["histories"] = second["changelog"]["histories"][2:]
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "export.csv").write_text(TEAMS, encoding="utf-8")
+    (folder / "page1.json").write_text(json.dumps({"issues": [first]}), encoding="utf-8")
+    (folder / "page2.json").write_text(json.dumps({"issues": [second, BOUNCES[1]]}), encoding="utf-8")
+    result = run_intake([folder], source="jira", workspace=tmp_path / "ws-pages")
+    assert sorted((Path(f.file).name, f.rows_read, f.rows_quarantined) for f in result.files) == [
+        ("export.csv", 2, 0),
+        ("page1.json", 2, 0),
+        ("page2.json", 3, 0),
+    ]
+    events = "SELECT ticket_id, seq, kind, ts, to_status, to_group_id, actor_id, raw FROM t ORDER BY 1, 2"
+    assert _q(tmp_path / "ws-pages", "event", events) == _q(ws_one, "event", events)
+    assert len(_q(ws_one, "event", events)) == 2 + 5  # a created event per issue, an event per item

@@ -65,16 +65,14 @@ _NOT_JIRA = (
 )
 
 
-def _open(path: Path) -> io.BufferedIOBase:
-    """The file's bytes, decompressed when gzip."""
-    with path.open("rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if gz else path.open("rb")
-
-
 def _is_gzip(path: Path) -> bool:
     with path.open("rb") as fh:
         return fh.read(2) == b"\x1f\x8b"
+
+
+def _open(path: Path) -> io.BufferedIOBase:
+    """The file's bytes, decompressed when gzip."""
+    return gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")
 
 
 def is_changelog(path: Path) -> bool:
@@ -292,11 +290,6 @@ def _streamed(path: Path, shape: str) -> Iterator[tuple[str | None, str | None, 
 # at a time by ``_streamed``, the reference, which also names what is wrong with a bad file.
 
 
-def _pool_from() -> int:
-    """Changelogs from this size (plain, not gzip) are parsed in worker processes."""
-    return _POOL_FROM
-
-
 def _array_span(path: Path, shape: str) -> tuple[int, int, bytes] | None:
     """(byte offset of the array's first element, of its closing bracket, the separator and opening
     that start each element after the first), or None when the file is not laid out simply: the
@@ -493,7 +486,7 @@ def load_changelog(session: IntakeSession, path: Path, *, source: str) -> RawTab
             raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
         if shape != "other":
             with _no_cycle_collection():
-                if path.stat().st_size >= _pool_from() and not _is_gzip(path):
+                if path.stat().st_size >= _POOL_FROM and not _is_gzip(path):
                     try:
                         return session.stage_batches(path, rep, header=HEADER, batches=_parallel_batches(path, shape))
                     except Malformed:

@@ -624,6 +624,7 @@ def test_a_large_changelog_is_streamed_to_the_same_records(
 
     if chunk:
         monkeypatch.setattr(jira_changelog, "_CHUNK", chunk)
+    monkeypatch.setattr(jira_changelog, "_on_engine", _engine_refuses)  # the one-issue-at-a-time reader
 
     csv = TEAMS.replace("Issue key,", "Issue key,Issue id,").replace("ITSM-1,", "ITSM-1,10001,")
     csv = csv.replace("ITSM-2,", "ITSM-2,10002,")
@@ -649,6 +650,147 @@ def test_a_large_changelog_is_streamed_to_the_same_records(
         (Path(f.file).name, f.rows_read, f.rows_quarantined) for f in whole.files
     ]
     _same_records(streamed, whole)
+
+
+def _engine_refuses(*_args: object) -> None:
+    from itsm_doctor.sources.xes_parse import Malformed
+
+    raise Malformed
+
+
+# values of every JSON type where the reader expects text, comments in both API versions, authors
+# named by account id, by name or neither, a history under "values", issues with nothing to read
+_ODD_ISSUES: list[dict[str, object]] = [
+    {
+        "key": "ITSM-1",
+        "id": 10001,
+        "fields": {
+            "summary": "Zoë ☃",
+            "comment": {
+                "comments": [
+                    {
+                        "id": 7,
+                        "created": "2026-01-05T10:00:00.000+0000",
+                        "author": {"accountId": "", "name": "ana"},
+                        "body": 'plain "text"\n',
+                        "jsdPublic": False,
+                    },
+                    {
+                        "id": "8",
+                        "created": "2026-01-05T11:00:00.000+0000",
+                        "author": {"displayName": "Bo", "accountId": 0},
+                        "body": {
+                            "type": "doc",
+                            "content": [
+                                {"type": "paragraph", "content": [{"type": "text", "text": "Zoë"}]},
+                                {"type": "paragraph", "content": [{"text": "two"}]},
+                            ],
+                        },
+                        "jsdPublic": True,
+                    },
+                    {"created": None, "author": None, "body": None, "jsdPublic": 1},
+                    {"body": 5, "jsdPublic": ""},
+                ]
+            },
+        },
+        "changelog": {
+            "histories": [
+                {
+                    "id": 2,
+                    "created": "2026-01-05T10:00:00.000+0000",
+                    "author": {"displayName": "Ana", "accountId": "a-1"},
+                    "items": [
+                        {"field": "status", "fromString": "Open", "toString": "In Progress", "from": 1, "to": 3},
+                        {"field": "flag", "fromString": True, "toString": {"a": [1, 2.5, "é"]}, "to": None},
+                    ],
+                },
+                {
+                    "id": "3",
+                    "created": "2026-01-05T12:00:00.000+0000",
+                    "author": {"accountId": False, "name": 12},
+                    "items": [],
+                },
+                {"id": "4", "author": {}, "items": [{"field": "Team", "from": 1.5, "to": 100000.0}]},
+            ]
+        },
+    },
+    {
+        "key": "ITSM-2",
+        "id": "10002",
+        "changelog": {
+            "histories": [],
+            "values": [
+                {
+                    "id": "9",
+                    "created": "2026-01-06T09:00:00.000+0000",
+                    "items": [{"field": "assignee", "toString": "bo"}],
+                }
+            ],
+        },
+    },
+    {"key": "ITSM-3", "changelog": None, "fields": None},
+    {"key": "ITSM-4", "id": "10004", "fields": {"comment": {"comments": [{"id": "1", "body": "only a comment"}]}}},
+]
+
+
+@pytest.mark.parametrize("shape", ["issues", "list", "bulk"])
+def test_duckdb_reads_a_changelog_into_the_rows_of_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    """The large plain changelog read by DuckDB (in runs of one issue each) and read one issue at
+    a time by Python: the same text rows, cell for cell and numbered alike, however odd the values."""
+    from itsm_doctor.sources import jira_changelog
+    from itsm_doctor.sources.base import IntakeSession
+
+    data: object = {
+        "issues": {"startAt": 0, "issues": _ODD_ISSUES},
+        "list": _ODD_ISSUES,
+        "bulk": {
+            "issueChangeLogs": [
+                {"issueId": i.get("id"), "changeHistories": (i.get("changelog") or {}).get("histories")}  # type: ignore[union-attr]
+                for i in _ODD_ISSUES
+            ]
+        },
+    }[shape]
+    path = tmp_path / "changelog.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(jira_changelog, "STREAM_BYTES", 0)
+    monkeypatch.setattr(jira_changelog, "CHUNK_BYTES", 1)  # a cut after every issue
+    ran: list[str] = []
+    on_engine = jira_changelog._on_engine
+    monkeypatch.setattr(jira_changelog, "_on_engine", lambda *a: ran.append("engine") or on_engine(*a))
+
+    def rows(session: IntakeSession) -> list[tuple[object, ...]]:
+        raw = jira_changelog.load_changelog(session, path, source="jira")
+        return session.con.execute(f"SELECT * EXCLUDE (_q, _qcol, _qdetail) FROM {raw.name} ORDER BY _row").fetchall()
+
+    engine = rows(IntakeSession(con=duckdb.connect(), scratch=tmp_path))
+    assert ran == ["engine"]
+    monkeypatch.setattr(jira_changelog, "_on_engine", _engine_refuses)
+    reference = rows(IntakeSession(con=duckdb.connect(), scratch=tmp_path))
+    assert engine == reference
+    if shape == "bulk":  # the bulk changelog holds histories only
+        assert [r[0] for r in reference] == [1, 2, 3]  # ITSM-1's three items (ITSM-2's are under "values")
+        return
+    assert [r[:3] for r in reference] == [
+        (1, "history", "ITSM-1"),
+        (2, "history", "ITSM-1"),
+        (3, "history", "ITSM-1"),
+        (4, "comment", "ITSM-1"),
+        (5, "comment", "ITSM-1"),
+        (6, "comment", "ITSM-1"),
+        (7, "comment", "ITSM-1"),
+        (8, "history", "ITSM-2"),
+        (9, "comment", "ITSM-4"),
+    ]
+    by_row = {r[0]: r for r in reference}
+    # columns: _row, record, key, id, created, author, author id, field, from, from s, to, to s, public, body, id
+    assert by_row[2][7:12] == ("flag", None, "true", None, '{"a":[1,2.5,"é"]}')
+    assert by_row[3][3:12] == ("10001", None, None, None, "Team", "1.5", None, "100000.0", None)
+    assert by_row[4][5:7] + by_row[4][12:] == (None, "ana", "false", 'plain "text"\n', "7")
+    assert by_row[5][5:7] + by_row[5][12:] == ("Bo", None, "true", "Zoë\ntwo", "8")
+    assert by_row[6][12:14] == ("true", None) and by_row[7][12:14] == ("false", None)
+    assert by_row[8][2:8] == ("ITSM-2", "10002", "2026-01-06T09:00:00.000+0000", None, None, "assignee")
 
 
 def test_a_large_json_that_is_no_changelog_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -706,10 +848,9 @@ def test_a_large_changelog_in_chunks_gives_the_records_of_one_pass(
     streamed = run_intake([tmp_path / "streamed"], source="jira", workspace=tmp_path / "ws-streamed")
 
     ran: list[str] = []
-    one_pass, in_chunks = jira_changelog._streamed, jira_changelog._parallel_batches
+    one_pass, in_chunks = jira_changelog._streamed, jira_changelog._on_engine
     monkeypatch.setattr(jira_changelog, "_streamed", lambda *a: ran.append("one pass") or one_pass(*a))
-    monkeypatch.setattr(jira_changelog, "_parallel_batches", lambda *a: ran.append("chunks") or in_chunks(*a))
-    monkeypatch.setattr(jira_changelog, "_POOL_FROM", 0)
+    monkeypatch.setattr(jira_changelog, "_on_engine", lambda *a: ran.append("chunks") or in_chunks(*a))
     monkeypatch.setattr(jira_changelog, "CHUNK_BYTES", 1)  # a cut after every issue
     chunks = run_intake([tmp_path / "chunks"], source="jira", workspace=tmp_path / "ws-chunks")
 

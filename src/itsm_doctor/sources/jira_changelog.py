@@ -7,9 +7,11 @@ Read shapes: search results with ``expand=changelog`` (``{"issues": [{"key", "fi
 CSV's ``Issue id`` column turns into the key). Comments carry their author and, from JSM,
 ``jsdPublic`` (false: an internal note).
 
-A file past ``STREAM_BYTES`` (64 MiB) is streamed, one issue at a time, so memory does
-not grow with the export (a 10 M-item changelog is about 2 GB of JSON, ten times that as Python
-objects); a smaller one is parsed whole, which also tells a document nested too deep for a parser.
+A file past ``STREAM_BYTES`` (64 MiB) is not parsed whole (a 10 M-item changelog is about 2 GB
+of JSON, ten times that as Python objects): a plain one is cut between its issues and read by
+DuckDB (jira_changelog_sql); a gzip'd one, or one DuckDB does not read as whole typed issues, is
+streamed, one issue at a time, so memory does not grow with the export. A smaller file is parsed
+whole, which also tells a document nested too deep for a parser.
 """
 
 from __future__ import annotations
@@ -26,10 +28,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import ijson  # type: ignore[import-untyped]
-import pyarrow as pa
 
-from itsm_doctor.sources.base import IntakeError, IntakeSession, RawTable
-from itsm_doctor.sources.xes_chunks import default_processes, run_tasks
+from itsm_doctor.sources.base import FileReport, IntakeError, IntakeSession, RawTable
+from itsm_doctor.sources.jira_changelog_sql import engine_table
 from itsm_doctor.sources.xes_parse import Malformed
 
 __all__ = ["HEADER", "is_changelog", "load_changelog"]
@@ -54,8 +55,7 @@ _MARKS = (b'"changelog"', b'"issueChangeLogs"', b'"changeHistories"', b'"histori
 _PEEK = 1 << 20
 _BATCH = 50_000  # rows handed to DuckDB at a time: the text rows never all sit in Python
 STREAM_BYTES = 64 << 20
-_POOL_FROM = 256 << 20  # from here parsed in chunks by worker processes (a worker takes ~0.5 s to start)
-CHUNK_BYTES = 16 << 20  # bytes of the issues' array per chunk of the workers
+CHUNK_BYTES = 16 << 20  # bytes of the issues' array per run DuckDB reads (jira_changelog_sql)
 _CHUNK = 16 << 20  # characters of a streamed changelog read at a time
 _MAX_VALUE = 1 << 30  # an issue longer than this is no export (streaming holds one in memory)
 _DECODER = json.JSONDecoder()
@@ -110,7 +110,13 @@ def _text(body: Any) -> str | None:
 
 
 def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
+    """A JSON value as text: a string as itself, a number as Python prints it, anything else
+    (true, an object …) as its compact JSON text, as DuckDB's reader casts it (jira_changelog_sql)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _is_jira(data: Any) -> bool:
@@ -281,11 +287,11 @@ def _streamed(path: Path, shape: str) -> Iterator[tuple[str | None, str | None, 
         raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
 
 
-# -- a large plain changelog in chunks, parsed by worker processes ---------------------------------
+# -- a large plain changelog in chunks, read by DuckDB ----------------------------------------------
 # The issues' array is cut where its elements seem to meet (the bytes between its first two
-# elements and the opening of the first, e.g. ``}, {"key":``) and every chunk is parsed as a run
-# of whole elements that ends exactly at its end. The first chunk starts at the array's first
-# element, so it ends at a true boundary or fails, and so on by induction: a cut inside an
+# elements and the opening of the first, e.g. ``}, {"key":``) and every chunk, less the separator
+# at its end, is read as a JSON array of whole elements (jira_changelog_sql). The first chunk
+# starts at the array's first element, so it ends at a true boundary or fails, and so on by induction: a cut inside an
 # element (the same bytes nested deeper) makes a chunk fail, and the file is then read one issue
 # at a time by ``_streamed``, the reference, which also names what is wrong with a bad file.
 
@@ -364,55 +370,15 @@ def _chunks(path: Path, start: int, close: int, mark: bytes, chunk_bytes: int) -
             at = cut
 
 
-def _chunk_table(path: str, offset: int, length: int, shape: str, last: bool) -> pa.Table:
-    """The rows of a run of whole elements of the array (the separator after each, but the last's
-    when ``last``), as an Arrow table of ``HEADER``'s columns ``c0``…; ``Malformed`` otherwise."""
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        data = fh.read(length)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Malformed from None
-    found: list[tuple[str | None, str | None, dict[str, Any]]] = []
-    pos, n = 0, len(text)
-    try:
-        while True:
-            item, pos = _DECODER.raw_decode(text, _WS.match(text, pos).end())  # type: ignore[union-attr]
-            element = _element(shape, item)
-            if element is not None:
-                found.append(element)
-            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
-            if pos == n:
-                if not last:
-                    raise Malformed  # a run must end with its separator: the cut fell inside an element
-                break
-            if text[pos] != ",":
-                raise Malformed
-            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
-            if pos == n:
-                if last:
-                    raise Malformed  # a separator before the closing bracket
-                break
-    except (json.JSONDecodeError, _NotAnIssue):
-        raise Malformed from None
-    cells = pa.struct([(f"c{i}", pa.string()) for i in range(len(HEADER))])
-    rows = pa.array(list(_rows(iter(found))), type=cells)
-    return pa.Table.from_batches([pa.RecordBatch.from_struct_array(rows)])
-
-
-def _parallel_batches(path: Path, shape: str) -> Iterator[pa.Table]:
-    """The changelog's rows as Arrow tables in file order, parsed in chunks by worker processes;
-    ``Malformed`` when the file cannot be cut or a chunk does not parse as whole elements."""
+def _on_engine(session: IntakeSession, path: Path, rep: FileReport, shape: str) -> RawTable:
+    """The changelog read by DuckDB from its issues' array cut into runs (jira_changelog_sql);
+    ``Malformed`` when the file cannot be cut or a run is not read as whole, typed elements."""
     span = _array_span(path, shape)
     if span is None:
         raise Malformed
     start, close, mark = span
     runs = list(_chunks(path, start, close, mark, CHUNK_BYTES))
-    tasks = (
-        (_chunk_table, str(path), offset, length, shape, i == len(runs) - 1) for i, (offset, length) in enumerate(runs)
-    )
-    yield from run_tasks(tasks, default_processes())
+    return engine_table(session, path, rep, shape=shape, runs=runs, lead=mark.index(b"{"), header=HEADER)
 
 
 def _rows(issues: Iterator[tuple[str | None, str | None, dict[str, Any]]]) -> Iterator[tuple[str | None, ...]]:
@@ -486,9 +452,9 @@ def load_changelog(session: IntakeSession, path: Path, *, source: str) -> RawTab
             raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
         if shape != "other":
             with _no_cycle_collection():
-                if path.stat().st_size >= _POOL_FROM and not _is_gzip(path):
+                if not _is_gzip(path):
                     try:
-                        return session.stage_batches(path, rep, header=HEADER, batches=_parallel_batches(path, shape))
+                        return _on_engine(session, path, rep, shape)
                     except Malformed:
                         pass  # read one issue at a time: the reference, which says what is wrong
                 rows = _rows(_streamed(path, shape))

@@ -36,7 +36,7 @@ from lxml import etree
 
 from itsm_doctor.sources.xes_parse import Malformed, chunk_table
 
-__all__ = ["CHUNK_BYTES", "default_processes", "event_batches", "run_tasks"]
+__all__ = ["CHUNK_BYTES", "default_processes", "event_batches"]
 
 CHUNK_BYTES = 4 << 20  # about 16 k events; 8 MB took as long and 35 MB more in each worker
 # files smaller than this are read in this process: a worker costs about half a second to start
@@ -133,18 +133,8 @@ def _file_chunk(path: str, offset: int, length: int, head: bytes, tail: bytes) -
 
 
 def _task(task: tuple[Any, ...]) -> pa.Table:
-    """A chunk's table: ``(bytes, head, tail)`` or ``(path, offset, length, head, tail)`` of a log,
-    or ``(function, *arguments)`` of another reader (``run_tasks``)."""
-    if callable(task[0]):
-        return task[0](*task[1:])  # type: ignore[no-any-return]
+    """A chunk's table: ``(bytes, head, tail)`` or ``(path, offset, length, head, tail)`` of a log."""
     return chunk_table(*task) if len(task) == 3 else _file_chunk(*task)
-
-
-def run_tasks(tasks: Iterator[tuple[Any, ...]], processes: int) -> Iterator[pa.Table]:
-    """Another reader's chunks on the same workers: each task is ``(function, *arguments)``, the
-    function a module-level one (workers import it by name) returning an Arrow table or raising
-    ``Malformed``; the tables come in task order."""
-    return _run(tasks, processes)
 
 
 def _task_ipc(task: tuple[Any, ...]) -> bytes:

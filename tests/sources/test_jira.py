@@ -884,3 +884,14 @@ def test_a_changelog_in_two_files_gives_the_events_of_one(tmp_path: Path) -> Non
     events = "SELECT ticket_id, seq, kind, ts, to_status, to_group_id, actor_id, raw FROM t ORDER BY 1, 2"
     assert _q(tmp_path / "ws-pages", "event", events) == _q(ws_one, "event", events)
     assert len(_q(ws_one, "event", events)) == 2 + 5  # a created event per issue, an event per item
+
+
+def test_every_file_read_is_announced(tmp_path: Path) -> None:
+    """The progress names each file as its reading starts, the changelog as well as the CSV."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "export.csv").write_text(TEAMS, encoding="utf-8")
+    (folder / "changelog.json").write_text(json.dumps({"issues": BOUNCES}), encoding="utf-8")
+    said: list[str] = []
+    run_intake([folder], source="jira", workspace=tmp_path / "ws", progress=said.append)
+    assert [m for m in said if m.startswith("reading ")] == ["reading export.csv", "reading changelog.json"]

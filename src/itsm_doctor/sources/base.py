@@ -386,6 +386,8 @@ class IntakeSession:
         return f"CASE {expr} {whens} ELSE {expr} END" if whens else expr
 
     def add_file(self, path: Path, *, source: str) -> FileReport:
+        """Account for a file about to be read (every reader's first step with it)."""
+        self._progress(f"reading {path.name}")
         self.file_key(str(path))
         digest = self._fingerprints.get(str(path)) or fingerprint(path)
         rep = FileReport(file=str(path), source=source, fingerprint=digest)
@@ -517,7 +519,6 @@ class IntakeSession:
         opt_sql = ", ".join(f"{k} := ?" for k in options)
         keep = ", ".join(names[:n_fields]) if n_fields else "NULL"
         surplus = " OR ".join(f"nullif(trim({c}), '') IS NOT NULL" for c in names[n_fields:]) or "FALSE"
-        self._progress(f"reading {path.name}")
         beyond = f"column {n_fields + 1} (beyond the header)"
         select = (
             f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {keep}, "

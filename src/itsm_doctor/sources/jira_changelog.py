@@ -30,6 +30,7 @@ from typing import Any, cast
 import ijson  # type: ignore[import-untyped]
 
 from itsm_doctor.sources.base import FileReport, IntakeError, IntakeSession, RawTable
+from itsm_doctor.sources.files import is_gzip
 from itsm_doctor.sources.jira_changelog_sql import engine_table
 from itsm_doctor.sources.xes_parse import Malformed
 
@@ -65,14 +66,9 @@ _NOT_JIRA = (
 )
 
 
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
-
-
 def _open(path: Path) -> io.BufferedIOBase:
     """The file's bytes, decompressed when gzip."""
-    return gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")
+    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")
 
 
 def is_changelog(path: Path) -> bool:
@@ -452,7 +448,7 @@ def load_changelog(session: IntakeSession, path: Path, *, source: str) -> RawTab
             raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
         if shape != "other":
             with _no_cycle_collection():
-                if not _is_gzip(path):
+                if not is_gzip(path):
                     try:
                         return _on_engine(session, path, rep, shape)
                     except Malformed:

@@ -34,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 from lxml import etree
 
+from itsm_doctor.sources.files import is_gzip
 from itsm_doctor.sources.xes_parse import Malformed, chunk_table
 
 __all__ = ["CHUNK_BYTES", "default_processes", "event_batches"]
@@ -146,11 +147,6 @@ def _task_ipc(task: tuple[Any, ...]) -> bytes:
     return bytes(sink.getvalue())
 
 
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
-
-
 def _gzip_size(path: Path) -> int:
     """The uncompressed size a gzip file states in its last four bytes (modulo 4 GiB)."""
     if path.stat().st_size < 4:
@@ -175,7 +171,7 @@ def event_batches(path: Path, *, processes: int | None = None, chunk_bytes: int 
     ``stream_batches`` then (it names the line). Logs from 48 MB (uncompressed) are parsed in
     ``processes`` worker processes (``default_processes()``); given explicitly, at any size."""
     procs = default_processes() if processes is None else processes
-    gz = _is_gzip(path)
+    gz = is_gzip(path)
     big = processes is not None or max(path.stat().st_size, _gzip_size(path) if gz else 0) >= _POOL_FROM
     size = chunk_bytes or CHUNK_BYTES
     tasks = _gzip_tasks(path, size) if gz else _plain_tasks(path, size)

@@ -793,6 +793,32 @@ def test_duckdb_reads_a_changelog_into_the_rows_of_the_reference(
     assert by_row[8][2:8] == ("ITSM-2", "10002", "2026-01-06T09:00:00.000+0000", None, None, "assignee")
 
 
+def test_no_room_for_duckdbs_copy_reads_the_changelog_one_issue_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB reads copies of the changelog's runs; where they cannot be written (here: the stage's
+    folder is gone), the file is read one issue at a time instead, to the same rows."""
+    from itsm_doctor.sources import jira_changelog
+    from itsm_doctor.sources.base import IntakeSession
+
+    path = tmp_path / "changelog.json"
+    path.write_text(json.dumps({"issues": BOUNCES}), encoding="utf-8")
+    monkeypatch.setattr(jira_changelog, "STREAM_BYTES", 0)
+    ran: list[str] = []
+    one_pass = jira_changelog._streamed
+    monkeypatch.setattr(jira_changelog, "_streamed", lambda *a: ran.append("one pass") or one_pass(*a))
+
+    def rows(scratch: Path) -> list[tuple[object, ...]]:
+        session = IntakeSession(con=duckdb.connect(), scratch=scratch)
+        raw = jira_changelog.load_changelog(session, path, source="jira")
+        return session.con.execute(f"SELECT _row, c0, c1, c6, c10 FROM {raw.name} ORDER BY _row").fetchall()
+
+    assert rows(tmp_path) == rows(tmp_path / "gone")
+    assert ran == ["one pass"]
+    assert len(rows(tmp_path)) == 5  # BOUNCES: five items over two issues
+    assert list((tmp_path).glob("jira-changelog-*")) == []  # the copies are removed
+
+
 def test_a_large_json_that_is_no_changelog_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from itsm_doctor.sources import jira_changelog
     from itsm_doctor.sources.base import IntakeError

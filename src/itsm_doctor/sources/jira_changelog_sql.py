@@ -126,22 +126,25 @@ def engine_table(
 
     con = session.con
     columns = _COLUMNS["bulk" if shape == "bulk" else "issues"]
-    folder = Path(tempfile.mkdtemp(prefix="jira-changelog-", dir=session.scratch_folder()))
     issues, offsets = "_jira_changelog_issue", "_jira_changelog_offsets"
+    spec = "{" + ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in columns.items()) + "}"
+    folder: Path | None = None
     try:
-        files = _copy_runs(path, runs, lead, folder)
-        spec = "{" + ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in columns.items()) + "}"
         try:
+            folder = Path(tempfile.mkdtemp(prefix="jira-changelog-", dir=session.scratch_folder()))
+            files = _copy_runs(path, runs, lead, folder)
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {issues} AS "
                 f"SELECT {_ISSUE['bulk' if shape == 'bulk' else 'issues']} FROM read_json(?, format = 'array', "
                 f"records = true, columns = {spec}, maximum_object_size = {_MAX_OBJECT})",
                 [files],
             )
-        except duckdb.Error:
+        except (duckdb.Error, OSError):
+            # not read as typed, whole issues; or no room for the copy: the reference needs none
             raise Malformed from None
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
         [(keyless,)] = con.execute(f"SELECT count(*) FROM {issues} WHERE key IS NULL").fetchall()
         if shape == "list" and keyless:
             raise Malformed  # an element without a key: the reference says whether it is an issue

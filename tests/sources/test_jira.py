@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -733,12 +734,13 @@ _ODD_ISSUES: list[dict[str, object]] = [
 ]
 
 
-@pytest.mark.parametrize("shape", ["issues", "list", "bulk"])
+@pytest.mark.parametrize(("shape", "gz"), [("issues", False), ("list", False), ("bulk", False), ("issues", True)])
 def test_duckdb_reads_a_changelog_into_the_rows_of_the_reference(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str, gz: bool
 ) -> None:
-    """The large plain changelog read by DuckDB (in runs of one issue each) and read one issue at
-    a time by Python: the same text rows, cell for cell and numbered alike, however odd the values."""
+    """The large changelog read by DuckDB (in runs of one issue each; a gzip'd one from its
+    decompressed copy) and read one issue at a time by Python: the same text rows, cell for cell and
+    numbered alike, however odd the values."""
     from itsm_doctor.sources import jira_changelog
     from itsm_doctor.sources.base import IntakeSession
 
@@ -752,13 +754,15 @@ def test_duckdb_reads_a_changelog_into_the_rows_of_the_reference(
             ]
         },
     }[shape]
-    path = tmp_path / "changelog.json"
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    text = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    path = tmp_path / ("changelog.json.gz" if gz else "changelog.json")
+    path.write_bytes(gzip.compress(text) if gz else text)
     monkeypatch.setattr(jira_changelog, "STREAM_BYTES", 0)
     monkeypatch.setattr(jira_changelog, "CHUNK_BYTES", 1)  # a cut after every issue
     ran: list[str] = []
-    on_engine = jira_changelog._on_engine
+    on_engine, one_pass = jira_changelog._on_engine, jira_changelog._streamed
     monkeypatch.setattr(jira_changelog, "_on_engine", lambda *a: ran.append("engine") or on_engine(*a))
+    monkeypatch.setattr(jira_changelog, "_streamed", lambda *a: ran.append("one pass") or one_pass(*a))
 
     def rows(session: IntakeSession) -> list[tuple[object, ...]]:
         raw = jira_changelog.load_changelog(session, path, source="jira")
@@ -766,6 +770,7 @@ def test_duckdb_reads_a_changelog_into_the_rows_of_the_reference(
 
     engine = rows(IntakeSession(con=duckdb.connect(), scratch=tmp_path))
     assert ran == ["engine"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # the copies are removed
     monkeypatch.setattr(jira_changelog, "_on_engine", _engine_refuses)
     reference = rows(IntakeSession(con=duckdb.connect(), scratch=tmp_path))
     assert engine == reference

@@ -8,9 +8,9 @@ CSV's ``Issue id`` column turns into the key). Comments carry their author and, 
 ``jsdPublic`` (false: an internal note).
 
 A file past ``STREAM_BYTES`` (64 MiB) is not parsed whole (a 10 M-item changelog is about 2 GB
-of JSON, ten times that as Python objects): a plain one is cut between its issues and read by
-DuckDB (jira_changelog_sql); a gzip'd one, or one DuckDB does not read as whole typed issues, is
-streamed, one issue at a time, so memory does not grow with the export. A smaller file is parsed
+of JSON, ten times that as Python objects): it is cut between its issues (a gzip'd one in its
+decompressed copy) and read by DuckDB (jira_changelog_sql); one DuckDB does not read as whole typed
+issues is streamed, one issue at a time, so memory does not grow with the export. A smaller file is parsed
 whole, which also tells a document nested too deep for a parser.
 """
 
@@ -21,7 +21,11 @@ import gc
 import gzip
 import io
 import json
+import os
 import re
+import shutil
+import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -367,14 +371,41 @@ def _chunks(path: Path, start: int, close: int, mark: bytes, chunk_bytes: int) -
 
 
 def _on_engine(session: IntakeSession, path: Path, rep: FileReport, shape: str) -> RawTable:
-    """The changelog read by DuckDB from its issues' array cut into runs (jira_changelog_sql);
-    ``Malformed`` when the file cannot be cut or a run is not read as whole, typed elements."""
-    span = _array_span(path, shape)
+    """The changelog read by DuckDB from its issues' array cut into runs (jira_changelog_sql), a
+    gzip'd one from its decompressed copy; ``Malformed`` when the file cannot be cut or a run is not
+    read as whole, typed elements."""
+    if not is_gzip(path):
+        return _engine_read(session, path, path, rep, shape)
+    with _decompressed(session, path) as plain:
+        return _engine_read(session, path, plain, rep, shape)
+
+
+def _engine_read(session: IntakeSession, path: Path, data: Path, rep: FileReport, shape: str) -> RawTable:
+    span = _array_span(data, shape)
     if span is None:
         raise Malformed
     start, close, mark = span
-    runs = list(_chunks(path, start, close, mark, CHUNK_BYTES))
-    return engine_table(session, path, rep, shape=shape, runs=runs, lead=mark.index(b"{"), header=HEADER)
+    runs = list(_chunks(data, start, close, mark, CHUNK_BYTES))
+    return engine_table(session, path, rep, data=data, shape=shape, runs=runs, lead=mark.index(b"{"), header=HEADER)
+
+
+@contextmanager
+def _decompressed(session: IntakeSession, path: Path) -> Iterator[Path]:
+    """A gzip'd changelog's text in a file of the stage, removed afterwards; ``Malformed`` when it
+    cannot be written or the stream is damaged (the reference then says what is wrong)."""
+    try:
+        fd, name = tempfile.mkstemp(suffix=".json", prefix="jira-changelog-", dir=session.scratch_folder())
+    except OSError:
+        raise Malformed from None
+    try:
+        try:
+            with gzip.open(path, "rb") as src, os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(src, out, _CHUNK)
+        except (OSError, EOFError, zlib.error):
+            raise Malformed from None
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def _rows(issues: Iterator[tuple[str | None, str | None, dict[str, Any]]]) -> Iterator[tuple[str | None, ...]]:
@@ -448,11 +479,10 @@ def load_changelog(session: IntakeSession, path: Path, *, source: str) -> RawTab
             raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
         if shape != "other":
             with _no_cycle_collection():
-                if not is_gzip(path):
-                    try:
-                        return _on_engine(session, path, rep, shape)
-                    except Malformed:
-                        pass  # read one issue at a time: the reference, which says what is wrong
+                try:
+                    return _on_engine(session, path, rep, shape)
+                except Malformed:
+                    pass  # read one issue at a time: the reference, which says what is wrong
                 rows = _rows(_streamed(path, shape))
                 return session.stage_rows(path, rep, header=HEADER, rows=rows, batch=_BATCH)
     try:

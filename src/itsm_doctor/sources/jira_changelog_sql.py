@@ -75,10 +75,11 @@ def _account(author: str) -> str:
     return f"CASE WHEN {acc} IS NULL OR {_falsy(acc)} THEN {author}.name ELSE {_text(acc)} END"
 
 
-def _adf_text(body: str) -> str | None:
+def _adf_text(body: str | None) -> str | None:
+    """A comment body that is no string (an Atlassian document), as the reference writes it."""
     from itsm_doctor.sources.jira_changelog import _text as text
 
-    return text(json.loads(body))
+    return None if body is None else text(json.loads(body))
 
 
 def _copy_runs(path: Path, runs: list[tuple[int, int]], lead: int, folder: Path) -> list[str]:
@@ -114,13 +115,15 @@ def engine_table(
     path: Path,
     rep: FileReport,
     *,
+    data: Path,
     shape: str,
     runs: list[tuple[int, int]],
     lead: int,
     header: tuple[str, ...],
 ) -> RawTable:
-    """The changelog's rows (columns ``header``) as a text table, read by DuckDB from ``runs`` (the
-    issues' array cut between elements; ``lead``: the separator's length at each cut)."""
+    """The rows of the changelog ``path`` (columns ``header``) as a text table, read by DuckDB from
+    ``runs`` of its text ``data`` (the file itself, or its decompressed copy): the issues' array cut
+    between elements, ``lead`` the separator's length at each cut."""
     import numpy as np
     import pyarrow as pa
 
@@ -132,7 +135,7 @@ def engine_table(
     try:
         try:
             folder = Path(tempfile.mkdtemp(prefix="jira-changelog-", dir=session.scratch_folder()))
-            files = _copy_runs(path, runs, lead, folder)
+            files = _copy_runs(data, runs, lead, folder)
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {issues} AS "
                 f"SELECT {_ISSUE['bulk' if shape == 'bulk' else 'issues']} FROM read_json(?, format = 'array', "
@@ -175,7 +178,14 @@ def engine_table(
         del counts, per_history, items, issue_of, in_issue, comments_before, first_item, first_comment
         public = "c.jsdPublic"
         body = "c.body"
-        con.create_function("_jira_adf_text", _adf_text, ["VARCHAR"], "VARCHAR", side_effects=False)
+        con.create_function(  # may answer NULL (a document without text): "special" NULL handling
+            "_jira_adf_text",
+            _adf_text,
+            ["VARCHAR"],
+            "VARCHAR",
+            null_handling=duckdb.func.FunctionNullHandling.SPECIAL,
+            side_effects=False,
+        )
         try:
             rows = f"""
             SELECT first + generate_subscripts(h.items, 1) AS _row, 'history' AS c0, key AS c1, id AS c2,

@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+from duckdb.func import FunctionNullHandling
 
 from itsm_doctor.sources.base import FileReport, IntakeSession, RawTable, sql_str
 from itsm_doctor.sources.xes_parse import Malformed
@@ -183,7 +184,7 @@ def engine_table(
             _adf_text,
             ["VARCHAR"],
             "VARCHAR",
-            null_handling=duckdb.func.FunctionNullHandling.SPECIAL,
+            null_handling=FunctionNullHandling.SPECIAL,
             side_effects=False,
         )
         try:

@@ -798,6 +798,34 @@ def test_duckdb_reads_a_changelog_into_the_rows_of_the_reference(
     assert by_row[8][2:8] == ("ITSM-2", "10002", "2026-01-06T09:00:00.000+0000", None, None, "assignee")
 
 
+@pytest.mark.parametrize("where", ["history", "item", "comment"])
+def test_a_null_element_is_left_to_the_reference_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """DuckDB reads a null history, item or comment as a row of nothing; the reference reader refuses
+    the file. DuckDB's reading gives way, so a large file is refused as a small one is."""
+    from itsm_doctor.sources import jira_changelog
+    from itsm_doctor.sources.base import IntakeError
+
+    issues = json.loads(json.dumps(BOUNCES))
+    if where == "history":
+        issues[1]["changelog"]["histories"].append(None)
+    elif where == "item":
+        issues[1]["changelog"]["histories"][0]["items"].append(None)
+    else:
+        issues[1]["fields"] = {"comment": {"comments": [None]}}
+    (tmp_path / "export.csv").write_text(TEAMS, encoding="utf-8")
+    (tmp_path / "changelog.json").write_text(json.dumps({"issues": issues}), encoding="utf-8")
+    monkeypatch.setattr(jira_changelog, "STREAM_BYTES", 0)
+    ran: list[str] = []
+    on_engine, one_pass = jira_changelog._on_engine, jira_changelog._streamed
+    monkeypatch.setattr(jira_changelog, "_on_engine", lambda *a: ran.append("engine") or on_engine(*a))
+    monkeypatch.setattr(jira_changelog, "_streamed", lambda *a: ran.append("one pass") or one_pass(*a))
+    with pytest.raises(IntakeError, match=r"changelog\.json: the file's structure is not a jira export"):
+        run_intake([tmp_path], source="jira", workspace=tmp_path / "ws")
+    assert ran == ["engine", "one pass"]
+
+
 def test_no_room_for_duckdbs_copy_reads_the_changelog_one_issue_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

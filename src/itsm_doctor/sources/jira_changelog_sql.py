@@ -1,4 +1,4 @@
-"""A large plain Jira changelog read by DuckDB's JSON reader: the same rows as ``_rows``.
+"""A large Jira changelog read by DuckDB's JSON reader: the same rows as ``_rows``.
 
 The issues' array is cut into runs of whole elements (``jira_changelog._chunks``), each run
 copied into a file of its own as a JSON array, and DuckDB reads those files in parallel with
@@ -6,12 +6,12 @@ typed columns (``read_json``, its C++ parser): at 10 M items about a third of th
 Python's parser in two worker processes, which also had to hand every row back as Arrow.
 
 Every row is the one ``jira_changelog._rows`` makes of the same issue, numbered the same way
-(each issue's history items in order, then its comments). Anything the typed reading does
-not take as it is — an element that is no object, a value of another type than the columns say
-(``"items": {}``), a cut that fell inside an issue, an issue past ``_MAX_OBJECT`` — raises
-``Malformed``, and the caller reads the file one issue at a time instead, the reference that
-names what is wrong. One leniency remains: DuckDB's parser lets a trailing comma pass
-(``{"key": "A-1",}``), which the reference refuses.
+(each issue's history items in order, then its comments). Anything the typed reading does not
+take as it is — an element that is no object, a null history, item or comment, a value of
+another type than the columns say (``"items": {}``), a cut that fell inside an issue, an issue
+past ``_MAX_OBJECT`` — raises ``Malformed``, and the caller reads the file one issue at a time
+instead, the reference that names what is wrong. One leniency remains: DuckDB's parser lets a
+trailing comma pass (``{"key": "A-1",}``), which the reference refuses.
 """
 
 from __future__ import annotations
@@ -55,6 +55,14 @@ _ISSUE = {
     ),
     "bulk": f"NULL::VARCHAR AS key, issueId AS id, coalesce(changeHistories, []) AS hs, []::{_COMMENT}[] AS cs",
 }
+
+
+# whether an issue's histories, their items or its comments hold a null (Python's reader cannot read it)
+_NULL_ELEMENT = (
+    "list_contains(list_transform(hs, lambda h: h IS NULL OR "
+    "list_contains(list_transform(coalesce(h.items, []), lambda it: it IS NULL), true)), true) "
+    "OR list_contains(list_transform(cs, lambda c: c IS NULL), true)"
+)
 
 
 def _falsy(j: str) -> str:
@@ -156,9 +164,11 @@ def engine_table(
         # first item (the items before it in its issue); computed over the counts alone (numpy),
         # since ordering 10 M wide rows to number them cost 20 s
         counts = con.sql(
-            f"SELECT len(cs) AS comments, list_transform(hs, lambda h: len(coalesce(h.items, []))) AS items "
-            f"FROM {issues}"
+            f"SELECT len(cs) AS comments, list_transform(hs, lambda h: len(coalesce(h.items, []))) AS items, "
+            f"coalesce({_NULL_ELEMENT}, false) AS null_element FROM {issues}"
         ).to_arrow_table()
+        if counts.column("null_element").to_numpy(zero_copy_only=False).any():
+            raise Malformed  # a null history, item or comment: the reference refuses it, and says where
         comments = counts.column("comments").to_numpy().astype(np.int64)
         per_history = counts.column("items").combine_chunks()
         items = per_history.values.to_numpy(zero_copy_only=False).astype(np.int64)

@@ -738,17 +738,14 @@ class IntakeSession:
         self._raw.append(raw)
         return raw
 
-    def stage_select(
-        self, path: Path, rep: FileReport, *, header: tuple[str, ...], select_sql: str, params: Sequence[object] = ()
-    ) -> RawTable:
+    def stage_select(self, path: Path, rep: FileReport, *, header: tuple[str, ...], select_sql: str) -> RawTable:
         """Stage the rows of a query (columns ``_row``, then ``c0``… of ``header``, text; rows numbered
         from 1 by the reader) as a text table."""
         name = self._new_name()
         cells = ", ".join(f"c{i}::VARCHAR AS c{i}" for i in range(len(header)))
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT _row::BIGINT AS _row, {cells}, NULL::VARCHAR AS _q, "
-            f"NULL::VARCHAR AS _qcol, NULL::VARCHAR AS _qdetail FROM ({select_sql})",
-            list(params),
+            f"NULL::VARCHAR AS _qcol, NULL::VARCHAR AS _qdetail FROM ({select_sql})"
         )
         [(rep.rows_read,)] = self.con.execute(f"SELECT count(*) FROM {name}").fetchall()
         raw = RawTable(name=name, file=str(path), header=header)

@@ -9,9 +9,9 @@ CSV's ``Issue id`` column turns into the key). Comments carry their author and, 
 
 A file past ``STREAM_BYTES`` (64 MiB) is not parsed whole (a 10 M-item changelog is about 2 GB
 of JSON, ten times that as Python objects): it is cut between its issues (a gzip'd one in its
-decompressed copy) and read by DuckDB (jira_changelog_sql); one DuckDB does not read as whole typed
-issues is streamed, one issue at a time, so memory does not grow with the export. A smaller file is parsed
-whole, which also tells a document nested too deep for a parser.
+decompressed copy) and read by DuckDB (jira_changelog_sql); one that DuckDB does not read as whole,
+typed issues is streamed, one issue at a time, so memory does not grow with the export. A smaller
+file is parsed whole, which also tells a document nested too deep for a parser.
 """
 
 from __future__ import annotations
@@ -287,13 +287,14 @@ def _streamed(path: Path, shape: str) -> Iterator[tuple[str | None, str | None, 
         raise IntakeError(f"not a Jira changelog JSON ({exc})", file=str(path)) from None
 
 
-# -- a large plain changelog in chunks, read by DuckDB ----------------------------------------------
+# -- a large changelog in chunks, read by DuckDB ---------------------------------------------------
 # The issues' array is cut where its elements seem to meet (the bytes between its first two
 # elements and the opening of the first, e.g. ``}, {"key":``) and every chunk, less the separator
 # at its end, is read as a JSON array of whole elements (jira_changelog_sql). The first chunk
-# starts at the array's first element, so it ends at a true boundary or fails, and so on by induction: a cut inside an
-# element (the same bytes nested deeper) makes a chunk fail, and the file is then read one issue
-# at a time by ``_streamed``, the reference, which also names what is wrong with a bad file.
+# starts at the array's first element, so it ends at a true boundary or fails, and so on by
+# induction: a cut inside an element (the same bytes nested deeper) makes a chunk fail, and the
+# file is then read one issue at a time by ``_streamed``, the reference, which also names what is
+# wrong with a bad file.
 
 
 def _array_span(path: Path, shape: str) -> tuple[int, int, bytes] | None:
@@ -381,6 +382,7 @@ def _on_engine(session: IntakeSession, path: Path, rep: FileReport, shape: str) 
 
 
 def _engine_read(session: IntakeSession, path: Path, data: Path, rep: FileReport, shape: str) -> RawTable:
+    """The rows of ``path`` from its text ``data`` (the file, or its decompressed copy)."""
     span = _array_span(data, shape)
     if span is None:
         raise Malformed
@@ -399,7 +401,7 @@ def _decompressed(session: IntakeSession, path: Path) -> Iterator[Path]:
         raise Malformed from None
     try:
         try:
-            with gzip.open(path, "rb") as src, os.fdopen(fd, "wb") as out:
+            with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
                 shutil.copyfileobj(src, out, _CHUNK)
         except (OSError, EOFError, zlib.error):
             raise Malformed from None

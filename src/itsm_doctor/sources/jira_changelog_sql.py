@@ -157,8 +157,7 @@ def engine_table(
         finally:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
-        [(keyless,)] = con.execute(f"SELECT count(*) FROM {issues} WHERE key IS NULL").fetchall()
-        if shape == "list" and keyless:
+        if shape == "list" and con.execute(f"SELECT count(*) FROM {issues} WHERE key IS NULL").fetchall()[0][0]:
             raise Malformed  # an element without a key: the reference says whether it is an issue
         # each row's number: the issue's first row (the rows of the issues before it), the history's
         # first item (the items before it in its issue); computed over the counts alone (numpy),

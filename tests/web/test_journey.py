@@ -108,6 +108,8 @@ def period_of(exam: dict[str, Any]) -> str:
 def answer_questionnaire(context: Any, link: str, *, choice: str, stop_after: int | None) -> str:
     """A respondent answers every question on the page with ``choice`` (criteria: yes; statements: 4),
     or the first ``stop_after`` only, saves and comes back with the same link; then submits."""
+    from playwright.sync_api import expect
+
     page = context.new_page()
     page.goto(link)
     questions = page.locator("fieldset.question")
@@ -122,7 +124,7 @@ def answer_questionnaire(context: Any, link: str, *, choice: str, stop_after: in
         wanted.check()
     if stop_after is not None:
         page.click("button[value=save]")
-        assert "Saved." in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("Saved.")  # the answering page, not the form still
         page.goto(link)  # resumed later: the answers given are still checked
         assert f"{stop_after} of {total} answered" in page.inner_text("main")
         for n in range(stop_after, total):
@@ -134,6 +136,7 @@ def answer_questionnaire(context: Any, link: str, *, choice: str, stop_after: in
             )
             wanted.check()
     page.click("button[value=submit]")
+    expect(page.locator("main")).to_contain_text("This link is now used up.")  # the thank-you page
     return str(page.inner_text("main"))
 
 

@@ -77,7 +77,7 @@ def _watch(page: Any, origin: str, problems: list[str]) -> None:
 def test_two_respondents_answer_in_their_own_browsers_and_the_owner_sees_them(
     served: tuple[str, Store], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     origin, store = served
     problems: list[str] = []
@@ -108,8 +108,10 @@ def test_two_respondents_answer_in_their_own_browsers_and_the_owner_sees_them(
         ana.check("input[name=desk-l2-every-contact-logged][value=yes]")
         ana.check("input[name=we-never-catch-up][value='4']")
         ana.click("text=Save and continue later")
+        # the click submits the form: the page answering it is awaited (expect retries) before it
+        # is read or captured — a screenshot in mid-navigation fails ("Unable to capture screenshot")
+        expect(ana.locator("main")).to_contain_text("Saved.")
         ana.screenshot(path=str(tmp_path / "questionnaire-respondent.png"))
-        assert "Saved." in ana.inner_text("main")
         # Ana comes back later on another device: the same link resumes her answers
         later = browser.new_context().new_page()
         _watch(later, origin, problems)
@@ -118,7 +120,7 @@ def test_two_respondents_answer_in_their_own_browsers_and_the_owner_sees_them(
         assert later.is_checked("input[name=we-never-catch-up][value='4']")
         later.check("input[name=desk-l2-named-desk-lead][value=yes]")
         later.click("text=Submit my answers")
-        assert "Thank you, Ana" in later.inner_text("h1")
+        expect(later.locator("h1")).to_contain_text("Thank you, Ana")
 
         mia = browser.new_context().new_page()
         _watch(mia, origin, problems)
@@ -126,7 +128,7 @@ def test_two_respondents_answer_in_their_own_browsers_and_the_owner_sees_them(
         mia.check("input[name=desk-l1-contacts-are-answered][value=yes]")
         mia.check("input[name=desk-l2-every-contact-logged][value=no]")
         mia.click("text=Submit my answers")
-        assert "Thank you, Mia" in mia.inner_text("h1")
+        expect(mia.locator("h1")).to_contain_text("Thank you, Mia")
         # the used link shows a page saying so, and no form
         response = mia.goto(links["Mia"])
         assert response is not None and response.status == 410

@@ -73,7 +73,7 @@ def _falsy(j: str) -> str:
     )
 
 
-def _text(j: str) -> str:
+def _json_text(j: str) -> str:
     """A JSON value as ``jira_changelog._str`` writes it: a string as itself, else its JSON text."""
     return f"CASE WHEN json_type({j}) = 'VARCHAR' THEN {j}->>'$' ELSE {j}::VARCHAR END"
 
@@ -81,7 +81,7 @@ def _text(j: str) -> str:
 def _account(author: str) -> str:
     """``author.get("accountId") or author.get("name")``."""
     acc = f"{author}.accountId"
-    return f"CASE WHEN {acc} IS NULL OR {_falsy(acc)} THEN {author}.name ELSE {_text(acc)} END"
+    return f"CASE WHEN {acc} IS NULL OR {_falsy(acc)} THEN {author}.name ELSE {_json_text(acc)} END"
 
 
 def _adf_text(body: str | None) -> str | None:
